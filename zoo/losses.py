@@ -1,0 +1,117 @@
+"""Adversarial losses and penalties.
+
+Every loss takes discriminator *logits* (no sigmoid in D) and returns per-example values; the trainer
+averages them over the global batch. Names follow the papers:
+
+=================  ======================================================  ==============================
+name               discriminator                                           generator
+=================  ======================================================  ==============================
+``minimax``        -log D(x) - log(1 - D(G(z)))   (Goodfellow et al. 2014)  log(1 - D(G(z)))  (saturates)
+``non_saturating`` same as minimax                                          -log D(G(z))
+``lsgan``          (D(x) - 1)^2 + D(G(z))^2       (Mao et al. 2017), halved  (D(G(z)) - 1)^2, halved
+``wgan``           D(G(z)) - D(x)                 (add ``gradient_penalty``)  -D(G(z))
+``hinge``          relu(1 - D(x)) + relu(1 + D(G(z)))                       -D(G(z))
+=================  ======================================================  ==============================
+"""
+from keras import ops
+
+
+def _flat(x):
+    """Per-example mean of logits of any shape (PatchGAN maps give one value per patch)."""
+    x = ops.cast(x, "float32")
+    if len(x.shape) > 1:
+        x = ops.mean(ops.reshape(x, (ops.shape(x)[0], -1)), axis=1)
+    return x
+
+
+def _patchwise(fn):
+    def wrapped(*logits):
+        return _flat(fn(*[ops.cast(l, "float32") for l in logits]))
+
+    wrapped.__name__ = fn.__name__
+    wrapped.__doc__ = fn.__doc__
+    return wrapped
+
+
+# softplus(-l) = -log sigmoid(l); softplus(l) = -log(1 - sigmoid(l))
+@_patchwise
+def minimax_d(real, fake):
+    return ops.softplus(-real) + ops.softplus(fake)
+
+
+@_patchwise
+def minimax_g(fake):
+    """log(1 - D(G(z))): the loss of the original minimax game; its gradient vanishes when D wins."""
+    return -ops.softplus(fake)
+
+
+@_patchwise
+def non_saturating_g(fake):
+    return ops.softplus(-fake)
+
+
+@_patchwise
+def lsgan_d(real, fake):
+    return 0.5 * (ops.square(real - 1.0) + ops.square(fake))
+
+
+@_patchwise
+def lsgan_g(fake):
+    return 0.5 * ops.square(fake - 1.0)
+
+
+@_patchwise
+def wgan_d(real, fake):
+    return fake - real
+
+
+@_patchwise
+def wgan_g(fake):
+    return -fake
+
+
+@_patchwise
+def hinge_d(real, fake):
+    return ops.relu(1.0 - real) + ops.relu(1.0 + fake)
+
+
+LOSSES = {
+    "minimax": (minimax_d, minimax_g),
+    "non_saturating": (minimax_d, non_saturating_g),
+    "lsgan": (lsgan_d, lsgan_g),
+    "wgan": (wgan_d, wgan_g),
+    "hinge": (hinge_d, wgan_g),
+}
+
+
+def get(name):
+    """``(d_loss, g_loss)`` for a loss name (see the table above)."""
+    if isinstance(name, tuple):
+        return name
+    if name not in LOSSES:
+        raise ValueError(f"unknown adversarial loss {name!r}; choose one of {sorted(LOSSES)}")
+    return LOSSES[name]
+
+
+def _sq_norm(g):
+    g = ops.cast(g, "float32")
+    return ops.sum(ops.reshape(ops.square(g), (ops.shape(g)[0], -1)), axis=1)
+
+
+def gradient_penalty(critic, real, fake, seed=None):
+    """WGAN-GP (Gulrajani et al. 2017): (||grad D(x_hat)|| - 1)^2 at random interpolates x_hat."""
+    from keras import random
+    from zoo import backend
+
+    shape = [ops.shape(real)[0]] + [1] * (len(real.shape) - 1)
+    eps = ops.cast(random.uniform(shape, seed=seed), real.dtype)
+    x_hat = eps * real + (1.0 - eps) * fake
+    g = backend.input_gradient(critic, x_hat)
+    return ops.square(ops.sqrt(_sq_norm(g) + 1e-12) - 1.0)
+
+
+def r1_penalty(critic, real):
+    """R1 (Mescheder et al. 2018): ||grad D(x)||^2 on real data (multiply by gamma / 2)."""
+    from zoo import backend
+
+    return _sq_norm(backend.input_gradient(critic, real))
