@@ -1,12 +1,34 @@
-"""Datasets: image folders, paired and unpaired sets, crops and flips, TFDS adapters, digits.
+"""Datasets for training: image folders, paired / side-by-side / unpaired sets, crops and flips, TFDS adapters.
 
-NumPy-level readers work on every backend; functions returning ``tf.data`` pipelines import TensorFlow
-inside, so ``import zoo.data`` does not need it.
+NumPy-level readers (``list_images``, ``read_image``, ``load_mnist_csv``) work on every backend. Functions
+returning ``tf.data`` pipelines import TensorFlow inside, so ``import zoo.data`` does not need it.
+
+Every pipeline yields float32 images in [-1, 1], channels last, batched and prefetched::
+
+    image_folder("photos", crop=96, flip=True)                        # images
+    image_folder("flowers102/train", image_size=64, labels=True)      # (images, labels)
+    paired_folders("lr", "hr", crop=24, scale=4)                       # (a, b): same crop, scaled for b
+    side_by_side("edges2shoes_handbags/train", direction="BtoA")      # (edges, photo) from photo|edges files
+    unpaired("shoes", "handbags", image_size=128)                     # (a, b) drawn independently
+    tfds_images("mnist", channels=1, label_key="label")               # (images, labels)
+
+Files are decoded with Pillow inside ``tf.numpy_function`` (any format Pillow reads, grey / palette / RGBA /
+16-bit), so an unreadable file raises an error naming it when the pipeline first reads it; folders are not
+checked up front. Resizing (``image_size``) happens in Pillow (bicubic, antialiased) before the random crop;
+``fit="stretch"`` resizes to exactly ``image_size``, ``fit="cover"`` keeps the aspect ratio, covering
+``image_size`` and cutting the centre. Without ``image_size`` or ``crop``, every file must have the same size
+for batching. Random crops and flips come from ``tf.random.stateless_*`` ops fed by a seeded
+``tf.data.Dataset.random`` stream: with ``seed`` set a pipeline is reproducible, and each epoch draws anew.
 """
 import gzip
 import os
 
 import numpy as np
+
+from zoo import images as _images
+
+#: File name endings ``list_images`` collects (compared case-insensitively).
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".pgm", ".ppm")
 
 
 def load_mnist_csv(path):
@@ -24,3 +46,447 @@ def load_mnist_csv(path):
     if rows[:, :784].min() < 0 or rows[:, :784].max() > 255:
         raise ValueError(f"{path}: pixel values outside 0..255")
     return rows[:, :784].reshape(-1, 28, 28, 1).astype(np.uint8), rows[:, 784].astype(np.int32)
+
+
+# ------------------------------------------------------------------------------------------ files
+
+
+def list_images(folder):
+    """Image files under ``folder``, recursively, sorted by path; extensions in ``IMAGE_EXTENSIONS``.
+
+    Hidden files and folders (names starting with ".") are skipped. Raises FileNotFoundError when the folder
+    does not exist, NotADirectoryError when it is a file, ValueError when it holds no images.
+    """
+    folder = os.fspath(folder)
+    if not os.path.exists(folder):
+        raise FileNotFoundError(f"image folder not found: {folder}")
+    if not os.path.isdir(folder):
+        raise NotADirectoryError(f"not a folder: {folder}")
+    found = []
+    for root, dirs, files in os.walk(folder, followlinks=True):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        found.extend(os.path.join(root, f) for f in files
+                     if not f.startswith(".") and f.lower().endswith(IMAGE_EXTENSIONS))
+    if not found:
+        raise ValueError(f"no image files ({', '.join(e[1:] for e in IMAGE_EXTENSIONS)}) under {folder}")
+    return sorted(found)
+
+
+def _size2(size, what):
+    if size is None:
+        return None
+    h, w = (size, size) if np.isscalar(size) else tuple(size)
+    if int(h) < 1 or int(w) < 1:
+        raise ValueError(f"{what} must be positive, got {size}")
+    return int(h), int(w)
+
+
+def _to_uint8(pixels):
+    if pixels.dtype == np.uint8:
+        return pixels
+    if pixels.dtype == np.uint16:
+        return ((pixels.astype(np.uint32) + 128) // 257).astype(np.uint8)
+    return np.round(np.clip(pixels, 0.0, 1.0) * 255.0).astype(np.uint8)  # Pillow "F": taken as [0, 1]
+
+
+def _convert_channels(a, channels):
+    """uint8 (H, W, 1..4) -> (H, W, channels); alpha dropped for 1 / 3, added opaque for 4."""
+    c = a.shape[-1]
+    colour = a[..., :3] if c >= 3 else a[..., :1]
+    if channels == 1:
+        if colour.shape[-1] == 3:
+            colour = np.round(colour.astype(np.float32) @ _images.LUMA)[..., None].astype(np.uint8)
+        return colour
+    if colour.shape[-1] == 1:
+        colour = np.repeat(colour, 3, axis=-1)
+    if channels == 3:
+        return colour
+    alpha = a[..., -1:] if c in (2, 4) else np.full(a.shape[:2] + (1,), 255, np.uint8)
+    return np.concatenate([colour, alpha], axis=-1)
+
+
+def _resize(a, size, fit):
+    """uint8 (H, W, C) -> (size[0], size[1], C) with Pillow bicubic (antialiased when shrinking)."""
+    if size is None or tuple(a.shape[:2]) == tuple(size):
+        return a
+    from PIL import Image, ImageOps
+    img = Image.fromarray(a[..., 0] if a.shape[-1] == 1 else a)
+    target = (size[1], size[0])
+    img = ImageOps.fit(img, target, Image.BICUBIC) if fit == "cover" else img.resize(target, Image.BICUBIC)
+    out = np.asarray(img)
+    return out[..., None] if out.ndim == 2 else out
+
+
+def _check_fit(fit):
+    if fit not in ("stretch", "cover"):
+        raise ValueError(f'fit must be "stretch" or "cover", got {fit!r}')
+
+
+def _check_channels(channels):
+    if channels not in (1, 3, 4):
+        raise ValueError(f"channels must be 1 (grey), 3 (RGB) or 4 (RGBA), got {channels}")
+
+
+def read_image(path, channels=3, image_size=None, fit="stretch"):
+    """One image file -> uint8 ``(H, W, channels)`` via Pillow; errors name the file.
+
+    Grey, RGB, RGBA, palette and 16-bit files are all read: 16-bit values are scaled to 8 bits; for
+    ``channels=1`` colour becomes luminance; for 1 and 3 alpha is dropped; for 4 an opaque alpha is added when
+    the file has none. ``image_size`` (int or ``(h, w)``) resizes with Pillow bicubic (``fit`` as in the module
+    docstring). EXIF orientation is applied; animations give their first frame.
+    """
+    _check_channels(channels)
+    _check_fit(fit)
+    pixels, _ = _images.pil_to_array(_images.load_image(path))
+    return _resize(_convert_channels(_to_uint8(pixels), channels), _size2(image_size, "image_size"), fit)
+
+
+# ----------------------------------------------------------------------------------- tf.data pipelines
+
+
+def random_crop_flip(*images, crop=None, flip=False, seed=None, scales=None):
+    """The same random crop and horizontal flip applied to aligned tensors ``(..., H, W, C)``.
+
+    ``crop``: int or ``(h, w)``, the crop of an image of scale 1. ``scales``: one integer per image (default
+    all 1): image ``i`` is ``scales[i]`` times larger than the scale-1 grid (an HR image next to its LR one)
+    and gets the crop scaled by it, at the matching place. ``seed``: a shape-``[2]`` integer tensor for
+    stateless (reproducible) randomness, or None for TensorFlow's global random stream. Returns a tuple with
+    one tensor per input (the tensor itself when given one). Use inside ``tf.data`` ``map`` or eagerly.
+    """
+    import tensorflow as tf
+    if not images:
+        raise ValueError("random_crop_flip needs at least one image tensor")
+    scales = tuple(int(s) for s in (scales or (1,) * len(images)))
+    if len(scales) != len(images) or min(scales) < 1:
+        raise ValueError(f"scales must be one positive integer per image, got {scales} for {len(images)} images")
+    out = [tf.convert_to_tensor(t) for t in images]
+    u = (tf.random.uniform([3]) if seed is None else
+         tf.random.stateless_uniform([3], seed=tf.cast(seed, tf.int64)))
+    if crop is not None:
+        ch, cw = _size2(crop, "crop")
+        shape0 = tf.shape(out[0])
+        h, w = shape0[-3] // scales[0], shape0[-2] // scales[0]
+        checks = [tf.debugging.assert_greater_equal(tf.stack([h, w]), tf.constant([ch, cw]),
+                                                    message=f"random_crop_flip: image smaller than the crop {ch}x{cw}")]
+        for t, s in zip(out[1:], scales[1:]):
+            checks.append(tf.debugging.assert_equal(
+                tf.shape(t)[-3:-1], tf.stack([h * s, w * s]),
+                message="random_crop_flip: aligned images differ in size (check scales)"))
+        with tf.control_dependencies(checks):
+            oy = tf.minimum(tf.cast(u[0] * tf.cast(h - ch + 1, tf.float32), tf.int32), h - ch)
+            ox = tf.minimum(tf.cast(u[1] * tf.cast(w - cw + 1, tf.float32), tf.int32), w - cw)
+        cropped = []
+        for t, s in zip(out, scales):
+            c = t[..., oy * s:(oy + ch) * s, ox * s:(ox + cw) * s, :]
+            c.set_shape(t.shape[:-3].concatenate([ch * s, cw * s, t.shape[-1]]))
+            cropped.append(c)
+        out = cropped
+    if flip:
+        do = u[2] < 0.5
+        out = [tf.cond(do, lambda t=t: tf.reverse(t, [-2]), lambda t=t: t) for t in out]
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def _pipeline(columns, load, n_out, channels, crop, flip, scales, batch_size, shuffle, seed, repeat,
+              drop_remainder, out_sizes=None, extra=None, finish=True):
+    """Paths -> decoded (Pillow in numpy_function), cropped, flipped, float [-1, 1] images.
+
+    ``columns``: tuple of equal-length lists of paths; ``load(*paths) -> n_out uint8 arrays``; ``extra``: an
+    optional array (labels) carried along. Yields a tuple of ``n_out`` images (plus ``extra``), or one image.
+    """
+    import tensorflow as tf
+    n = len(columns[0])
+    if finish:
+        _check_batch(n, batch_size, drop_remainder, repeat)
+    tensors = tuple(tf.constant(c) for c in columns) + ((tf.constant(extra),) if extra is not None else ())
+    ds = tf.data.Dataset.from_tensor_slices(tensors)
+    if shuffle:
+        ds = ds.shuffle(n, seed=seed, reshuffle_each_iteration=True)
+    if repeat:
+        ds = ds.repeat()
+    seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
+    ds = tf.data.Dataset.zip((ds, seeds))
+
+    def py_load(*paths):
+        return load(*[os.fsdecode(p) for p in paths])
+
+    def element(row, rnd):
+        paths = row[:len(columns)]
+        arrays = tf.numpy_function(py_load, list(paths), [tf.uint8] * n_out, stateful=False)
+        arrays = list(arrays) if isinstance(arrays, (list, tuple)) else [arrays]
+        for i, a in enumerate(arrays):
+            hw = out_sizes[i] if out_sizes else (None, None)
+            a.set_shape([hw[0], hw[1], channels])
+        if crop is not None or flip:
+            arrays = random_crop_flip(*arrays, crop=crop, flip=flip, seed=rnd, scales=scales)
+            arrays = [arrays] if n_out == 1 else list(arrays)
+        arrays = [tf.cast(a, tf.float32) / 127.5 - 1.0 for a in arrays]
+        out = tuple(arrays) + tuple(row[len(columns):])
+        return out[0] if len(out) == 1 else out
+
+    ds = ds.map(element, num_parallel_calls=tf.data.AUTOTUNE)
+    return _finish(ds, batch_size, drop_remainder) if finish else ds
+
+
+def _check_batch(n, batch_size, drop_remainder, repeat):
+    if batch_size is not None and drop_remainder and not repeat and n < batch_size:
+        raise ValueError(f"only {n} examples, fewer than batch_size={batch_size} with drop_remainder=True: the "
+                         f"dataset would be empty; lower batch_size or pass drop_remainder=False")
+
+
+def _finish(ds, batch_size, drop_remainder):
+    import tensorflow as tf
+    if batch_size is not None:
+        ds = ds.batch(batch_size, drop_remainder=drop_remainder)
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def _scaled(size, s):
+    return None if size is None else (size[0] * s, size[1] * s)
+
+
+def _loader(channels, image_size, fit, min_size):
+    def load(path):
+        a = read_image(path, channels, image_size, fit)
+        _check_min(a, min_size, path)
+        return a
+    return load
+
+
+def _check_min(a, min_size, path):
+    if min_size is not None and (a.shape[0] < min_size[0] or a.shape[1] < min_size[1]):
+        raise ValueError(f"{path}: image {a.shape[0]}x{a.shape[1]} is smaller than the crop "
+                         f"{min_size[0]}x{min_size[1]}; pass image_size to resize first")
+
+
+def image_folder(folder, image_size=None, crop=None, channels=3, batch_size=32, shuffle=True, seed=None,
+                 flip=False, repeat=False, drop_remainder=True, fit="stretch", labels=False):
+    """All images under ``folder`` (recursively) as a ``tf.data`` pipeline of float32 ``(B, h, w, channels)``.
+
+    ``image_size`` (int or ``(h, w)``) resizes every file, then ``crop`` (int or ``(h, w)``) cuts a random
+    window; ``flip`` mirrors half of them left-right. ``labels=True`` also yields int32 class indices from
+    each file's first sub-folder (``folder/<class>/...``, classes sorted by name, kept in
+    ``dataset.class_names``). Files are read lazily: a broken file raises an error naming it when reached.
+    """
+    _check_channels(channels)
+    _check_fit(fit)
+    size, crop_hw = _size2(image_size, "image_size"), _size2(crop, "crop")
+    files = list_images(folder)
+    extra, class_names = None, None
+    if labels:
+        rel = [os.path.relpath(f, folder).split(os.sep) for f in files]
+        loose = [os.path.join(*r) for r in rel if len(r) == 1]
+        if loose:
+            raise ValueError(f"labels=True needs every image inside a class sub-folder of {folder}; found "
+                             f"{len(loose)} directly in it, e.g. {loose[0]}")
+        class_names = sorted({r[0] for r in rel})
+        index = {c: i for i, c in enumerate(class_names)}
+        extra = np.array([index[r[0]] for r in rel], np.int32)
+    ds = _pipeline((files,), _loader(channels, size, fit, crop_hw), 1, channels, crop_hw, flip, None,
+                   batch_size, shuffle, seed, repeat, drop_remainder, out_sizes=[size] if size else None,
+                   extra=extra)
+    if class_names is not None:
+        ds.class_names = class_names
+    return ds
+
+
+def _stem_map(folder):
+    files = list_images(folder)
+    out, dupes = {}, []
+    for f in files:
+        stem = os.path.splitext(os.path.relpath(f, folder))[0]
+        if stem in out:
+            dupes.append(stem)
+        out[stem] = f
+    if dupes:
+        raise ValueError(f"{folder}: several files share the name(s) {sorted(set(dupes))[:10]} (different "
+                         f"extensions); keep one per name so pairs are unambiguous")
+    return out
+
+
+def _names(names, limit=10):
+    names = sorted(names)
+    more = f" and {len(names) - limit} more" if len(names) > limit else ""
+    return ", ".join(names[:limit]) + more
+
+
+def paired_folders(a_dir, b_dir, image_size=None, crop=None, channels=3, batch_size=32, shuffle=True,
+                   seed=None, flip=False, repeat=False, drop_remainder=True, fit="stretch", scale=1):
+    """Aligned pairs ``(a, b)`` from two folders, matched by file name without extension (relative path).
+
+    Every file must have a partner (ValueError listing the unmatched names). Both images get the same
+    resize, crop and flip. ``scale``: b is ``scale`` times the size of a (super-resolution LR/HR pairs);
+    ``image_size`` and ``crop`` then refer to a and b gets them times ``scale``. Sizes are checked when read.
+    """
+    _check_channels(channels)
+    _check_fit(fit)
+    scale = int(scale)
+    size, crop_hw = _size2(image_size, "image_size"), _size2(crop, "crop")
+    a_map, b_map = _stem_map(a_dir), _stem_map(b_dir)
+    only_a, only_b = set(a_map) - set(b_map), set(b_map) - set(a_map)
+    if only_a or only_b:
+        msg = []
+        if only_a:
+            msg.append(f"{len(only_a)} in {a_dir} without a partner in {b_dir}: {_names(only_a)}")
+        if only_b:
+            msg.append(f"{len(only_b)} in {b_dir} without a partner in {a_dir}: {_names(only_b)}")
+        raise ValueError("unmatched files: " + "; ".join(msg))
+    stems = sorted(a_map)
+    size_b = _scaled(size, scale)
+
+    def load(pa, pb):
+        a = read_image(pa, channels, size, fit)
+        b = read_image(pb, channels, size_b, fit)
+        if b.shape[:2] != (a.shape[0] * scale, a.shape[1] * scale):
+            raise ValueError(f"{pa} ({a.shape[0]}x{a.shape[1]}) and {pb} ({b.shape[0]}x{b.shape[1]}) do not "
+                             f"align: b must be {scale}x the size of a (scale={scale})")
+        _check_min(a, crop_hw, pa)
+        return a, b
+
+    return _pipeline(([a_map[s] for s in stems], [b_map[s] for s in stems]), load, 2, channels, crop_hw, flip,
+                     (1, scale), batch_size, shuffle, seed, repeat, drop_remainder,
+                     out_sizes=[size, size_b] if size else None)
+
+
+def side_by_side(folder, direction="AtoB", image_size=None, crop=None, channels=3, batch_size=32,
+                 shuffle=True, seed=None, flip=False, repeat=False, drop_remainder=True, fit="stretch"):
+    """pix2pix "AB" files (A in the left half, B in the right) as aligned ``(input, target)`` pairs.
+
+    ``direction="AtoB"`` yields ``(A, B)`` = (left, right); ``"BtoA"`` yields ``(B, A)``. In
+    ``edges2shoes_handbags`` the photo is on the LEFT and the edges on the RIGHT, so edges -> photo is
+    ``"BtoA"``. An odd width loses its last column. Each half is resized to ``image_size``, then both get the
+    same random ``crop`` and ``flip``.
+    """
+    if direction not in ("AtoB", "BtoA"):
+        raise ValueError(f'direction must be "AtoB" or "BtoA", got {direction!r}')
+    _check_channels(channels)
+    _check_fit(fit)
+    size, crop_hw = _size2(image_size, "image_size"), _size2(crop, "crop")
+
+    def load(path):
+        ab = read_image(path, channels)
+        half = ab.shape[1] // 2
+        if half == 0:
+            raise ValueError(f"{path}: {ab.shape[1]} pixel(s) wide, too narrow to split into A|B halves")
+        a, b = _resize(ab[:, :half], size, fit), _resize(ab[:, half:2 * half], size, fit)
+        _check_min(a, crop_hw, path)
+        return (a, b) if direction == "AtoB" else (b, a)
+
+    return _pipeline((list_images(folder),), load, 2, channels, crop_hw, flip, None, batch_size, shuffle, seed,
+                     repeat, drop_remainder, out_sizes=[size, size] if size else None)
+
+
+def unpaired(a_dir, b_dir, image_size=None, crop=None, channels=3, batch_size=32, shuffle=True, seed=None,
+             flip=False, repeat=False, drop_remainder=True, fit="stretch"):
+    """Two unaligned domains (CycleGAN) as ``(a, b)`` batches drawn independently.
+
+    An epoch has as many pairs as the larger folder; the smaller one cycles (reshuffled each pass). Each side
+    gets its own random crop and flip.
+    """
+    _check_channels(channels)
+    _check_fit(fit)
+    size, crop_hw = _size2(image_size, "image_size"), _size2(crop, "crop")
+    sides = []
+    for i, folder in enumerate((a_dir, b_dir)):
+        files = list_images(folder)
+        side_seed = None if seed is None else seed + i
+        sides.append((len(files), _pipeline((files,), _loader(channels, size, fit, crop_hw), 1, channels, crop_hw,
+                                            flip, None, batch_size, shuffle, side_seed, True, drop_remainder,
+                                            out_sizes=[size] if size else None, finish=False)))
+    import tensorflow as tf
+    n = max(sides[0][0], sides[1][0])
+    _check_batch(n, batch_size, drop_remainder, repeat)
+    ds = tf.data.Dataset.zip((sides[0][1], sides[1][1])).take(n)
+    if repeat:
+        ds = ds.repeat()
+    return _finish(ds, batch_size, drop_remainder)
+
+
+# --------------------------------------------------------------------------------------------- TFDS
+
+
+def _tf_channels(img, channels, what):
+    import tensorflow as tf
+    c = img.shape[-1]
+    if c is None:
+        raise ValueError(f"{what}: the number of channels is not known statically; cannot convert to {channels}")
+    colour = img[..., :3] if c >= 3 else img[..., :1]
+    if channels == 1:
+        return tf.image.rgb_to_grayscale(colour) if colour.shape[-1] == 3 else colour
+    if colour.shape[-1] == 1:
+        colour = tf.image.grayscale_to_rgb(colour)
+    if channels == 3:
+        return colour
+    alpha = img[..., -1:] if c in (2, 4) else tf.ones_like(colour[..., :1])
+    return tf.concat([colour, alpha], -1)
+
+
+def _tf_resize(img, size, fit):
+    import tensorflow as tf
+    if size is None:
+        return img
+    if fit == "cover":
+        hw = tf.cast(tf.shape(img)[-3:-1], tf.float32)
+        s = tf.reduce_max(tf.constant(size, tf.float32) / hw)
+        new = tf.maximum(tf.cast(tf.math.ceil(hw * s), tf.int32), tf.constant(size))
+        img = tf.image.resize(img, new, "bicubic", antialias=True)
+        top, left = (new[0] - size[0]) // 2, (new[1] - size[1]) // 2
+        img = img[top:top + size[0], left:left + size[1], :]
+        img.set_shape([size[0], size[1], img.shape[-1]])
+    else:
+        img = tf.image.resize(img, size, "bicubic", antialias=True)
+    return tf.clip_by_value(img, 0.0, 1.0)
+
+
+def tfds_images(name, split="train", image_key="image", label_key=None, data_dir=None, download=True,
+                image_size=None, crop=None, channels=3, batch_size=32, shuffle=True, seed=None, flip=False,
+                repeat=False, drop_remainder=True, fit="stretch", shuffle_buffer=10_000):
+    """A TensorFlow Datasets image set as the same float [-1, 1] pipeline (``(images, labels)`` with
+    ``label_key``).
+
+    ``name``: a TFDS name ("mnist", "cifar10:3.0.2") or a ``tfds.core.DatasetBuilder``. With
+    ``download=False`` the data must already be prepared in ``data_dir`` (FileNotFoundError otherwise).
+    Images are converted to ``channels``, resized (TF bicubic, antialiased), randomly cropped and flipped.
+    """
+    import tensorflow as tf
+    import tensorflow_datasets as tfds
+    _check_channels(channels)
+    _check_fit(fit)
+    size, crop_hw = _size2(image_size, "image_size"), _size2(crop, "crop")
+    builder = name if isinstance(name, tfds.core.DatasetBuilder) else tfds.builder(name, data_dir=data_dir)
+    label = builder.info.name
+    if download:
+        builder.download_and_prepare()
+    elif not tf.io.gfile.exists(os.path.join(builder.data_dir, "dataset_info.json")):
+        raise FileNotFoundError(f"TFDS dataset {label} is not prepared in {builder.data_dir}; pass download=True "
+                                f"or the data_dir that holds it")
+    features = builder.info.features
+    for key in (image_key, label_key):
+        if key is not None and key not in features:
+            raise KeyError(f"TFDS dataset {label} has no feature {key!r}; features: {sorted(features.keys())}")
+    try:
+        n = builder.info.splits[split].num_examples
+    except (KeyError, ValueError) as e:
+        raise ValueError(f"TFDS dataset {label} has no split {split!r}; splits: {sorted(builder.info.splits)}") from e
+    _check_batch(n, batch_size, drop_remainder, repeat)
+    read_config = tfds.ReadConfig(shuffle_seed=seed)
+    ds = builder.as_dataset(split=split, shuffle_files=shuffle, read_config=read_config)
+    if shuffle:
+        ds = ds.shuffle(min(shuffle_buffer, max(n, 1)), seed=seed, reshuffle_each_iteration=True)
+    if repeat:
+        ds = ds.repeat()
+    ds = tf.data.Dataset.zip((ds, tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)))
+
+    def element(ex, rnd):
+        img = tf.image.convert_image_dtype(_tf_channels(ex[image_key], channels, label), tf.float32)
+        img = _tf_resize(img, size, fit)
+        if crop_hw is not None or flip:
+            img = random_crop_flip(img, crop=crop_hw, flip=flip, seed=rnd)
+        img = img * 2.0 - 1.0
+        if label_key is None:
+            return img
+        y = ex[label_key]
+        return img, (tf.cast(y, tf.int32) if y.dtype.is_integer else y)
+
+    ds = ds.map(element, num_parallel_calls=tf.data.AUTOTUNE)
+    return _finish(ds, batch_size, drop_remainder)

@@ -1,7 +1,37 @@
 """Building blocks shared by the apps. Every layer is written with ``keras.ops`` (all backends) and
-serializes through ``get_config``, so ``.keras`` files that use them load with ``safe_mode=True``."""
+serializes through ``get_config``, so ``.keras`` files that use them load with ``safe_mode=True``.
+
+All layers are channels-last. Under a mixed-precision policy the weights stay float32 and are cast to the
+input's dtype in ``call``; statistics that are prone to overflow/underflow in half precision (pixel norm,
+minibatch stddev) are computed in float32 and cast back.
+
+Contents, by paper:
+
+* Salimans et al. 2016, "Improved Techniques for Training GANs": ``MinibatchDiscrimination``.
+* Karras et al. 2018, "Progressive Growing of GANs" (ProGAN): ``EqualizedConv2D``, ``EqualizedDense``,
+  ``PixelNorm``, ``MinibatchStdDev``.
+* Ulyanov et al. 2016, "Instance Normalization": ``instance_norm``.
+* Shi et al. 2016, "Real-Time Single Image and Video Super-Resolution Using an Efficient Sub-Pixel CNN":
+  ``PixelShuffle``.
+* He et al. 2016 / Ledig et al. 2017 (SRGAN) / Zhu et al. 2017 (CycleGAN): ``ResidualBlock``,
+  ``ReflectionPadding2D``.
+* Isola et al. 2017 (pix2pix): ``UNetDown``, ``UNetUp``.
+* Miyato et al. 2018, "Spectral Normalization for GANs": ``spectral_norm``.
+"""
+import math
+
 import keras
 from keras import layers, ops
+
+#: The pix2pix / CycleGAN / DCGAN weight init: N(0, 0.02).
+GAN_INIT = {"class_name": "RandomNormal", "config": {"mean": 0.0, "stddev": 0.02, "seed": None}}
+
+
+def _initializer(init):
+    """A fresh initializer object from a name, a config dict or an instance (never shared between layers)."""
+    if isinstance(init, keras.initializers.Initializer):
+        init = keras.initializers.serialize(init)
+    return keras.initializers.get(init)
 
 
 @keras.saving.register_keras_serializable("zoo")
@@ -35,3 +65,538 @@ class MinibatchDiscrimination(layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "num_kernels": self.num_kernels, "kernel_dim": self.kernel_dim}
+
+
+# ---------------------------------------------------------------------------------------------------------
+# ProGAN (Karras et al. 2018): equalized learning rate, pixel norm, minibatch stddev
+# ---------------------------------------------------------------------------------------------------------
+class _Equalized(layers.Layer):
+    """Shared part of the equalized-learning-rate layers (Karras et al. 2018, section 4.1).
+
+    The stored weights are drawn from N(0, 1 / lr_multiplier) and multiplied at *every call* by the He
+    constant ``sqrt(gain / fan_in) * lr_multiplier``; the bias (zero-init) is multiplied by ``lr_multiplier``.
+    Adaptive optimizers (Adam) normalise updates per parameter, so the scaling makes every layer learn at the
+    same speed. ``lr_multiplier`` < 1 is StyleGAN's trick for its mapping network (0.01).
+    """
+
+    def __init__(self, use_bias=True, gain=2.0, lr_multiplier=1.0, activation=None, **kwargs):
+        super().__init__(**kwargs)
+        if gain <= 0 or lr_multiplier <= 0:
+            raise ValueError(f"gain and lr_multiplier must be > 0, got {gain}, {lr_multiplier}")
+        self.use_bias = bool(use_bias)
+        self.gain = float(gain)
+        self.lr_multiplier = float(lr_multiplier)
+        self.activation = keras.activations.get(activation)
+
+    def _make_weights(self, kernel_shape, fan_in, units):
+        self.fan_in = int(fan_in)
+        self.scale = math.sqrt(self.gain / self.fan_in) * self.lr_multiplier
+        self.kernel = self.add_weight(
+            shape=kernel_shape, name="kernel",
+            initializer=keras.initializers.RandomNormal(0.0, 1.0 / self.lr_multiplier))
+        self.bias = self.add_weight(shape=(units,), name="bias", initializer="zeros") if self.use_bias else None
+
+    def effective_kernel(self, dtype=None):
+        """The kernel the layer actually applies: stored kernel * sqrt(gain / fan_in) * lr_multiplier."""
+        k = self.kernel * self.scale
+        return k if dtype is None else ops.cast(k, dtype)
+
+    def _finish(self, y):
+        if self.bias is not None:
+            y = y + ops.cast(self.bias * self.lr_multiplier, y.dtype)
+        return self.activation(y) if self.activation is not None else y
+
+    def get_config(self):
+        return {**super().get_config(), "use_bias": self.use_bias, "gain": self.gain,
+                "lr_multiplier": self.lr_multiplier,
+                "activation": keras.activations.serialize(self.activation) if self.activation else None}
+
+
+@keras.saving.register_keras_serializable("zoo")
+class EqualizedConv2D(_Equalized):
+    """2-D convolution with equalized learning rate (Karras et al. 2018, ProGAN, section 4.1).
+
+    Kernel ``(kh, kw, C_in, filters)`` ~ N(0, 1), scaled at runtime by ``sqrt(gain / (kh * kw * C_in))``
+    (He et al. 2015; ``gain=2`` for (leaky) ReLU nets, ``1`` for a linear output layer) times
+    ``lr_multiplier``. Bias zero-init. ``padding`` is ``"same"`` or ``"valid"`` as in ``keras.layers.Conv2D``.
+    """
+
+    def __init__(self, filters, kernel_size=3, strides=1, padding="same", use_bias=True, gain=2.0,
+                 lr_multiplier=1.0, activation=None, **kwargs):
+        super().__init__(use_bias=use_bias, gain=gain, lr_multiplier=lr_multiplier, activation=activation,
+                         **kwargs)
+        self.filters = int(filters)
+        self.kernel_size = _pair(kernel_size)
+        self.strides = _pair(strides)
+        if padding not in ("same", "valid"):
+            raise ValueError(f"padding must be 'same' or 'valid', got {padding!r}")
+        self.padding = padding
+
+    def build(self, input_shape):
+        cin = input_shape[-1]
+        if cin is None:
+            raise ValueError("EqualizedConv2D needs a known number of input channels")
+        kh, kw = self.kernel_size
+        self._make_weights((kh, kw, cin, self.filters), kh * kw * cin, self.filters)
+
+    def call(self, x):
+        y = ops.conv(x, self.effective_kernel(x.dtype), strides=self.strides, padding=self.padding,
+                     data_format="channels_last")
+        return self._finish(y)
+
+    def compute_output_shape(self, input_shape):
+        spatial = [_conv_length(n, k, s, self.padding)
+                   for n, k, s in zip(input_shape[1:3], self.kernel_size, self.strides)]
+        return (input_shape[0], *spatial, self.filters)
+
+    def get_config(self):
+        return {**super().get_config(), "filters": self.filters, "kernel_size": self.kernel_size,
+                "strides": self.strides, "padding": self.padding}
+
+
+@keras.saving.register_keras_serializable("zoo")
+class EqualizedDense(_Equalized):
+    """Fully connected layer with equalized learning rate (Karras et al. 2018, ProGAN, section 4.1).
+
+    Kernel ``(fan_in, units)`` ~ N(0, 1), scaled at runtime by ``sqrt(gain / fan_in) * lr_multiplier``;
+    bias zero-init, scaled by ``lr_multiplier``. Acts on the last axis like ``keras.layers.Dense``.
+    """
+
+    def __init__(self, units, use_bias=True, gain=2.0, lr_multiplier=1.0, activation=None, **kwargs):
+        super().__init__(use_bias=use_bias, gain=gain, lr_multiplier=lr_multiplier, activation=activation,
+                         **kwargs)
+        self.units = int(units)
+
+    def build(self, input_shape):
+        fan_in = input_shape[-1]
+        if fan_in is None:
+            raise ValueError("EqualizedDense needs a known last dimension")
+        self._make_weights((fan_in, self.units), fan_in, self.units)
+
+    def call(self, x):
+        return self._finish(ops.matmul(x, self.effective_kernel(x.dtype)))
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[:-1]) + (self.units,)
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units}
+
+
+@keras.saving.register_keras_serializable("zoo")
+class PixelNorm(layers.Layer):
+    """Pixelwise feature vector normalization (Karras et al. 2018, ProGAN, section 4.2).
+
+    ``b_xy = a_xy / sqrt(mean_j(a_xy^j ** 2) + eps)`` over the channels j (``axis``) of each pixel; used after
+    every conv of ProGAN's generator (and on the latent vector) instead of batch norm. Computed in float32.
+    """
+
+    def __init__(self, epsilon=1e-8, axis=-1, **kwargs):
+        super().__init__(**kwargs)
+        self.epsilon = float(epsilon)
+        self.axis = int(axis)
+
+    def call(self, x):
+        x32 = ops.cast(x, "float32")
+        y = x32 * ops.rsqrt(ops.mean(ops.square(x32), axis=self.axis, keepdims=True) + self.epsilon)
+        return ops.cast(y, x.dtype)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        return {**super().get_config(), "epsilon": self.epsilon, "axis": self.axis}
+
+
+@keras.saving.register_keras_serializable("zoo")
+class MinibatchStdDev(layers.Layer):
+    """Minibatch standard deviation (Karras et al. 2018, ProGAN, section 3), as in the official code.
+
+    The batch of N samples is split into groups of G (sample ``n`` belongs to group ``n mod (N / G)``, the
+    layout of the reference ``reshape(x, [G, -1, ...])``). Within each group the population standard deviation
+    ``sqrt(var + eps)`` of every feature is taken over the G members, averaged over all features (and pixels),
+    and appended to each member as one constant extra channel on the last axis: (N, H, W, C) -> (N, H, W, C+1)
+    (any rank >= 2 works: (N, C) -> (N, C+1)).
+
+    ``G = group_size`` when it divides N; otherwise the largest divisor of N not above ``group_size``
+    (N itself for batches smaller than ``group_size``, as ProGAN's ``min(group_size, N)``; 1 for a prime N
+    > group_size, which makes the feature a constant ``sqrt(eps)``). N may be unknown until run time (a
+    ``None`` batch dimension in a TensorFlow graph): the divisor is then chosen with tensor ops.
+    """
+
+    def __init__(self, group_size=4, epsilon=1e-8, **kwargs):
+        super().__init__(**kwargs)
+        if int(group_size) < 1:
+            raise ValueError(f"group_size must be >= 1, got {group_size}")
+        self.group_size = int(group_size)
+        self.epsilon = float(epsilon)
+
+    def _group(self, n):
+        if isinstance(n, int):
+            return max(d for d in range(1, min(self.group_size, n) + 1) if n % d == 0)
+        candidates = ops.arange(1, self.group_size + 1, dtype="int32")
+        n = ops.cast(n, "int32")
+        ok = ops.logical_and(ops.equal(ops.mod(n, candidates), 0), candidates <= n)
+        return ops.max(ops.where(ok, candidates, ops.ones_like(candidates)))
+
+    def call(self, x):
+        shape = ops.shape(x)
+        features = 1
+        for d in shape[1:]:
+            features = features * d
+        g = self._group(shape[0])
+        y = ops.reshape(ops.cast(x, "float32"), (g, -1, features))  # (G, M, F)
+        y = y - ops.mean(y, axis=0, keepdims=True)
+        std = ops.sqrt(ops.mean(ops.square(y), axis=0, keepdims=True) + self.epsilon)  # (1, M, F)
+        s = ops.mean(std, axis=2, keepdims=True)  # (1, M, 1)
+        s = ops.reshape(ops.ones_like(y[..., :1]) * s, (-1,) + (1,) * (len(x.shape) - 1))  # (N, 1, ..., 1)
+        feature = ops.ones_like(x[..., :1]) * ops.cast(s, x.dtype)
+        return ops.concatenate([x, feature], axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        last = input_shape[-1]
+        return tuple(input_shape[:-1]) + (None if last is None else last + 1,)
+
+    def get_config(self):
+        return {**super().get_config(), "group_size": self.group_size, "epsilon": self.epsilon}
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Normalization helpers (one import point for the apps)
+# ---------------------------------------------------------------------------------------------------------
+def instance_norm(affine=True, epsilon=1e-5, **kwargs):
+    """Instance normalization (Ulyanov et al. 2016): each sample's each channel normalised over its pixels.
+
+    Returns Keras's ``GroupNormalization(groups=-1)`` (one group per channel), which is exactly instance norm.
+    ``affine=True`` learns a per-channel scale and offset (PyTorch ``InstanceNorm2d(affine=True)``);
+    ``affine=False`` is the CycleGAN/pix2pix reference default (no weights). ``epsilon`` 1e-5 as PyTorch. No
+    running statistics: training and inference behave the same. Extra keyword arguments go to the layer.
+    """
+    return layers.GroupNormalization(groups=-1, epsilon=epsilon, center=affine, scale=affine, **kwargs)
+
+
+def batch_norm(momentum=0.9, epsilon=1e-5, **kwargs):
+    """Batch normalization (Ioffe & Szegedy 2015) with PyTorch's defaults (momentum 0.1 in PyTorch's
+    convention = 0.9 in Keras's, epsilon 1e-5), which the reference GAN implementations were trained with."""
+    return layers.BatchNormalization(momentum=momentum, epsilon=epsilon, **kwargs)
+
+
+def spectral_norm(layer, power_iterations=1, **kwargs):
+    """Spectral normalization (Miyato et al. 2018): wraps ``layer`` (Dense/Conv) so its kernel is divided by
+    its largest singular value, estimated by ``power_iterations`` of the power method per training call.
+    Returns ``keras.layers.SpectralNormalization(layer, ...)``; apps import it from here."""
+    return layers.SpectralNormalization(layer, power_iterations=power_iterations, **kwargs)
+
+
+NORMS = ("batch", "instance", None)
+
+
+def make_norm(norm, affine=True, name=None, dtype=None):
+    """The norm layer named by ``norm``: ``"batch"`` (``batch_norm()``, always affine), ``"instance"``
+    (``instance_norm(affine)``) or ``None`` (no layer: returns None)."""
+    if norm == "batch":
+        return batch_norm(name=name, dtype=dtype)
+    if norm == "instance":
+        return instance_norm(affine=affine, name=name, dtype=dtype)
+    if norm is None:
+        return None
+    raise ValueError(f"norm must be one of {NORMS}, got {norm!r}")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Padding and upsampling
+# ---------------------------------------------------------------------------------------------------------
+@keras.saving.register_keras_serializable("zoo")
+class ReflectionPadding2D(layers.Layer):
+    """Reflection padding of the two spatial axes (channels-last), as ``np.pad(mode="reflect")`` and PyTorch's
+    ``ReflectionPad2d``: the edge pixel is not repeated. CycleGAN (Zhu et al. 2017) pads this way before its
+    7x7 and residual convolutions to avoid border artefacts.
+
+    ``padding``: an int (all sides), ``(pad_h, pad_w)`` or ``((top, bottom), (left, right))``. Each pad must
+    be smaller than the padded dimension.
+    """
+
+    def __init__(self, padding=1, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(padding, int):
+            padding = ((padding, padding), (padding, padding))
+        padding = tuple(padding)
+        if len(padding) != 2:
+            raise ValueError(f"padding must be an int, (h, w) or ((top, bottom), (left, right)), got {padding}")
+        self.padding = tuple((int(p), int(p)) if isinstance(p, int) else tuple(int(q) for q in p)
+                             for p in padding)
+        if any(len(p) != 2 or min(p) < 0 for p in self.padding):
+            raise ValueError(f"bad padding {padding}")
+
+    def call(self, x):
+        (t, b), (l, r) = self.padding
+        return ops.pad(x, ((0, 0), (t, b), (l, r), (0, 0)), mode="reflect")
+
+    def compute_output_shape(self, input_shape):
+        (t, b), (l, r) = self.padding
+        h, w = input_shape[1], input_shape[2]
+        return (input_shape[0], None if h is None else h + t + b, None if w is None else w + l + r,
+                input_shape[3])
+
+    def get_config(self):
+        return {**super().get_config(), "padding": self.padding}
+
+
+@keras.saving.register_keras_serializable("zoo")
+class PixelShuffle(layers.Layer):
+    """Sub-pixel convolution's periodic shuffle (Shi et al. 2016): depth-to-space by ``scale`` r,
+    (N, H, W, r*r*C) -> (N, r*H, r*W, C).
+
+    Channel order is TensorFlow's ``tf.nn.depth_to_space`` (NHWC):
+    ``out[n, h*r + i, w*r + j, c] = in[n, h, w, (i*r + j)*C + c]``, i.e. the channel axis splits as (r, r, C).
+    PyTorch's ``nn.PixelShuffle`` (NCHW) splits it as (C, r, r): ``out[n, c, h*r+i, w*r+j] = in[n, c*r*r +
+    i*r + j, h, w]``. To port a PyTorch conv that feeds ``nn.PixelShuffle``, permute its output channels
+    ``k = c*r*r + i*r + j`` to ``(i*r + j)*C + c``.
+    """
+
+    def __init__(self, scale=2, **kwargs):
+        super().__init__(**kwargs)
+        if int(scale) < 1:
+            raise ValueError(f"scale must be >= 1, got {scale}")
+        self.scale = int(scale)
+
+    def build(self, input_shape):
+        c = input_shape[-1]
+        if c is not None and c % (self.scale**2):
+            raise ValueError(f"PixelShuffle({self.scale}) needs channels divisible by {self.scale**2}, got {c}")
+
+    def call(self, x):
+        r = self.scale
+        _, h, w, c = ops.shape(x)
+        c_out = c // (r * r)
+        y = ops.reshape(x, (-1, h, w, r, r, c_out))
+        y = ops.transpose(y, (0, 1, 3, 2, 4, 5))  # (N, H, r_i, W, r_j, C)
+        return ops.reshape(y, (-1, h * r, w * r, c_out))
+
+    def compute_output_shape(self, input_shape):
+        n, h, w, c = input_shape
+        r = self.scale
+        return (n, None if h is None else h * r, None if w is None else w * r,
+                None if c is None else c // (r * r))
+
+    def get_config(self):
+        return {**super().get_config(), "scale": self.scale}
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Residual and U-Net blocks
+# ---------------------------------------------------------------------------------------------------------
+ACTIVATIONS = ("relu", "prelu", "leaky_relu")
+
+
+def _activation(kind, name, dtype):
+    if kind == "relu":
+        return layers.ReLU(name=name, dtype=dtype)
+    if kind == "prelu":
+        # One slope per channel shared over the pixels (SRGAN); PyTorch's / He et al.'s initial slope 0.25.
+        return layers.PReLU(alpha_initializer=keras.initializers.Constant(0.25), shared_axes=[1, 2], name=name,
+                            dtype=dtype)
+    if kind == "leaky_relu":
+        return layers.LeakyReLU(negative_slope=0.2, name=name, dtype=dtype)
+    raise ValueError(f"activation must be one of {ACTIVATIONS}, got {kind!r}")
+
+
+@keras.saving.register_keras_serializable("zoo")
+class ResidualBlock(layers.Layer):
+    """Residual block ``x + residual_scale * (conv-norm-act-conv-norm)(x)`` (He et al. 2016), the block of
+    SRResNet/SRGAN (Ledig et al. 2017: 3x3 conv, batch norm, PReLU) and of the CycleGAN ResNet generator
+    (Zhu et al. 2017 / Johnson et al. 2016: reflection padding, 3x3 conv, instance norm, ReLU).
+
+    Args:
+        filters: channels of both convs; must equal the input's channels (identity skip).
+        norm: ``"batch"`` (PyTorch defaults, see ``batch_norm``), ``"instance"`` or ``None``.
+        norm_affine: learn scale/offset in instance norm (CycleGAN's reference: False; SRResNet port: True).
+        activation: ``"relu"``, ``"prelu"`` (per-channel slope, shared over pixels, init 0.25) or
+            ``"leaky_relu"`` (slope 0.2).
+        residual_scale: multiplies the residual branch (EDSR/ESRGAN use 0.1-0.2).
+        padding: ``"same"`` (zero padding) or ``"reflect"`` (``ReflectionPadding2D`` then a valid conv).
+        use_bias: conv biases; ``None`` = only when there is no norm (a norm's mean subtraction cancels a
+            bias). The CycleGAN reference keeps them (``norm="instance", norm_affine=False, use_bias=True``).
+        kernel_initializer: conv kernel init; default N(0, 0.02) as the pix2pix/CycleGAN code.
+    """
+
+    def __init__(self, filters, kernel_size=3, norm="batch", activation="relu", residual_scale=1.0,
+                 padding="same", norm_affine=True, use_bias=None, kernel_initializer=GAN_INIT, **kwargs):
+        super().__init__(**kwargs)
+        if norm not in NORMS:
+            raise ValueError(f"norm must be one of {NORMS}, got {norm!r}")
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
+        if padding not in ("same", "reflect"):
+            raise ValueError(f"padding must be 'same' or 'reflect', got {padding!r}")
+        self.filters = int(filters)
+        self.kernel_size = int(kernel_size)
+        self.norm = norm
+        self.norm_affine = bool(norm_affine)
+        self.activation = activation
+        self.residual_scale = float(residual_scale)
+        self.padding = padding
+        self.use_bias = (norm is None) if use_bias is None else bool(use_bias)
+        self.kernel_initializer = _initializer(kernel_initializer)
+        dt = self.dtype_policy
+        self.pad = (ReflectionPadding2D(self.kernel_size // 2, name="pad", dtype=dt)
+                    if padding == "reflect" else None)
+        conv_padding = "valid" if padding == "reflect" else "same"
+        self.conv1, self.conv2 = (
+            layers.Conv2D(self.filters, self.kernel_size, padding=conv_padding, use_bias=self.use_bias,
+                          kernel_initializer=_initializer(kernel_initializer), name=f"conv{i}", dtype=dt)
+            for i in (1, 2))
+        self.norm1 = make_norm(norm, self.norm_affine, name="norm1", dtype=dt)
+        self.norm2 = make_norm(norm, self.norm_affine, name="norm2", dtype=dt)
+        self.act = _activation(activation, "act", dt)
+
+    def _branch_layers(self):
+        return [self.pad, self.conv1, self.norm1, self.act, self.pad, self.conv2, self.norm2]
+
+    def build(self, input_shape):
+        if input_shape[-1] != self.filters:
+            raise ValueError(f"ResidualBlock({self.filters}) needs {self.filters} input channels for its identity "
+                             f"skip, got {input_shape[-1]}")
+        shape = tuple(input_shape)
+        for layer in self._branch_layers():
+            if layer is not None:
+                if not layer.built:
+                    layer.build(shape)
+                shape = layer.compute_output_shape(shape)
+
+    def call(self, x, training=None):
+        y = x
+        for layer in self._branch_layers():
+            if layer is None:
+                continue
+            y = layer(y, training=training) if isinstance(layer, layers.BatchNormalization) else layer(y)
+        if self.residual_scale != 1.0:
+            y = y * ops.cast(self.residual_scale, y.dtype)
+        return x + y
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        return {**super().get_config(), "filters": self.filters, "kernel_size": self.kernel_size,
+                "norm": self.norm, "activation": self.activation, "residual_scale": self.residual_scale,
+                "padding": self.padding, "norm_affine": self.norm_affine, "use_bias": self.use_bias,
+                "kernel_initializer": keras.initializers.serialize(self.kernel_initializer)}
+
+
+@keras.saving.register_keras_serializable("zoo")
+class UNetDown(layers.Layer):
+    """pix2pix U-Net encoder block (Isola et al. 2017, "C_k"): Conv2D 4x4 stride 2 ("same": halves H and
+    W) -> norm -> LeakyReLU(0.2). Also the PatchGAN discriminator's block.
+
+    ``apply_norm=False`` for the first encoder layer (the paper: no batch norm there). ``use_bias=None`` =
+    bias only without a norm; the PyTorch reference has no conv bias anywhere when it uses batch norm, so pass
+    ``use_bias=False`` to match its parameter count exactly. Conv init N(0, 0.02) as in the paper.
+    """
+
+    def __init__(self, filters, norm="batch", apply_norm=True, norm_affine=True, use_bias=None,
+                 kernel_initializer=GAN_INIT, **kwargs):
+        super().__init__(**kwargs)
+        if norm not in NORMS:
+            raise ValueError(f"norm must be one of {NORMS}, got {norm!r}")
+        self.filters = int(filters)
+        self.norm = norm
+        self.apply_norm = bool(apply_norm)
+        self.norm_affine = bool(norm_affine)
+        normed = self.apply_norm and norm is not None
+        self.use_bias = (not normed) if use_bias is None else bool(use_bias)
+        self.kernel_initializer = _initializer(kernel_initializer)
+        dt = self.dtype_policy
+        self.conv = layers.Conv2D(self.filters, 4, strides=2, padding="same", use_bias=self.use_bias,
+                                  kernel_initializer=_initializer(kernel_initializer), name="conv", dtype=dt)
+        self.norm_layer = make_norm(norm, self.norm_affine, name="norm", dtype=dt) if normed else None
+        self.act = layers.LeakyReLU(negative_slope=0.2, name="act", dtype=dt)
+
+    def build(self, input_shape):
+        self.conv.build(tuple(input_shape))
+        if self.norm_layer is not None:
+            self.norm_layer.build(self.conv.compute_output_shape(tuple(input_shape)))
+
+    def call(self, x, training=None):
+        y = self.conv(x)
+        if self.norm_layer is not None:
+            y = self.norm_layer(y, training=training)
+        return self.act(y)
+
+    def compute_output_shape(self, input_shape):
+        return self.conv.compute_output_shape(tuple(input_shape))
+
+    def get_config(self):
+        return {**super().get_config(), "filters": self.filters, "norm": self.norm,
+                "apply_norm": self.apply_norm, "norm_affine": self.norm_affine, "use_bias": self.use_bias,
+                "kernel_initializer": keras.initializers.serialize(self.kernel_initializer)}
+
+
+@keras.saving.register_keras_serializable("zoo")
+class UNetUp(layers.Layer):
+    """pix2pix U-Net decoder block (Isola et al. 2017, "CD_k"/"C_k"): ReLU -> Conv2DTranspose 4x4 stride 2
+    (doubles H and W) -> norm -> dropout (the paper: 0.5 in the first three decoder blocks).
+
+    ``call(x, skip=None)``: with a ``skip`` tensor (the mirrored encoder activation) the output is
+    ``concatenate([skip, up(x)], axis=-1)``, skip first as the PyTorch reference's ``torch.cat([x, model(x)],
+    1)``; so the block outputs ``skip_channels + filters`` channels. Without ``skip`` it returns ``up(x)``.
+    ``use_bias=None`` = bias only without a norm. Conv init N(0, 0.02).
+    """
+
+    def __init__(self, filters, norm="batch", dropout=0.0, apply_norm=True, norm_affine=True, use_bias=None,
+                 kernel_initializer=GAN_INIT, **kwargs):
+        super().__init__(**kwargs)
+        if norm not in NORMS:
+            raise ValueError(f"norm must be one of {NORMS}, got {norm!r}")
+        self.filters = int(filters)
+        self.norm = norm
+        self.dropout = float(dropout)
+        self.apply_norm = bool(apply_norm)
+        self.norm_affine = bool(norm_affine)
+        normed = self.apply_norm and norm is not None
+        self.use_bias = (not normed) if use_bias is None else bool(use_bias)
+        self.kernel_initializer = _initializer(kernel_initializer)
+        dt = self.dtype_policy
+        self.act = layers.ReLU(name="act", dtype=dt)
+        self.conv = layers.Conv2DTranspose(self.filters, 4, strides=2, padding="same", use_bias=self.use_bias,
+                                           kernel_initializer=_initializer(kernel_initializer), name="conv",
+                                           dtype=dt)
+        self.norm_layer = make_norm(norm, self.norm_affine, name="norm", dtype=dt) if normed else None
+        self.drop = layers.Dropout(self.dropout, name="dropout", dtype=dt) if self.dropout else None
+
+    def build(self, x_shape, skip_shape=None):
+        self.conv.build(tuple(x_shape))
+        if self.norm_layer is not None:
+            self.norm_layer.build(self.conv.compute_output_shape(tuple(x_shape)))
+
+    def call(self, x, skip=None, training=None):
+        y = self.conv(self.act(x))
+        if self.norm_layer is not None:
+            y = self.norm_layer(y, training=training)
+        if self.drop is not None:
+            y = self.drop(y, training=training)
+        if skip is not None:
+            y = ops.concatenate([ops.cast(skip, y.dtype), y], axis=-1)
+        return y
+
+    def compute_output_shape(self, x_shape, skip_shape=None):
+        shape = self.conv.compute_output_shape(tuple(x_shape))
+        if skip_shape is not None:
+            shape = tuple(shape[:-1]) + (shape[-1] + skip_shape[-1],)
+        return shape
+
+    def get_config(self):
+        return {**super().get_config(), "filters": self.filters, "norm": self.norm, "dropout": self.dropout,
+                "apply_norm": self.apply_norm, "norm_affine": self.norm_affine, "use_bias": self.use_bias,
+                "kernel_initializer": keras.initializers.serialize(self.kernel_initializer)}
+
+
+# ---------------------------------------------------------------------------------------------------------
+def _pair(v):
+    return (int(v), int(v)) if isinstance(v, int) else tuple(int(u) for u in v)
+
+
+def _conv_length(n, k, s, padding):
+    if n is None:
+        return None
+    return -(-n // s) if padding == "same" else (n - k) // s + 1

@@ -20,13 +20,15 @@ from keras import layers, ops
 from zoo.layers import MinibatchDiscrimination
 from zoo.models import Discriminator, Generator
 
-INIT = keras.initializers.RandomNormal(0.0, 0.02)
+def INIT():
+    """N(0, 0.02), the DCGAN initialisation; a fresh instance per layer so seeding works."""
+    return keras.initializers.RandomNormal(0.0, 0.02)
 
 
 def _label_map(labels, num_classes, size, channels_out, name):
     """Embed integer labels and spread them as ``channels_out`` feature maps of ``size`` x ``size``."""
     e = layers.Embedding(num_classes, 50, name=f"{name}_embedding")(labels)
-    e = layers.Dense(size * size * channels_out, kernel_initializer=INIT, name=f"{name}_dense")(e)
+    e = layers.Dense(size * size * channels_out, kernel_initializer=INIT(), name=f"{name}_dense")(e)
     return layers.Reshape((size, size, channels_out))(e)
 
 
@@ -42,7 +44,7 @@ class DCGANGenerator(Generator):
         z = keras.Input((latent_dim,), name="z")
         inputs = z
         width = filters * 2**upsamplings
-        x = layers.Dense(base * base * width, use_bias=False, kernel_initializer=INIT)(z)
+        x = layers.Dense(base * base * width, use_bias=False, kernel_initializer=INIT())(z)
         x = layers.Reshape((base, base, width))(x)
         if num_classes:
             label = keras.Input((), dtype="int32", name="label")
@@ -51,9 +53,9 @@ class DCGANGenerator(Generator):
         x = layers.ReLU()(layers.BatchNormalization()(x))
         for i in range(upsamplings):
             width //= 2
-            x = layers.Conv2DTranspose(width, 4, 2, "same", use_bias=False, kernel_initializer=INIT)(x)
+            x = layers.Conv2DTranspose(width, 4, 2, "same", use_bias=False, kernel_initializer=INIT())(x)
             x = layers.ReLU()(layers.BatchNormalization()(x))
-        x = layers.Conv2D(channels, 3, padding="same", kernel_initializer=INIT)(x)
+        x = layers.Conv2D(channels, 3, padding="same", kernel_initializer=INIT())(x)
         image = layers.Activation("tanh", dtype="float32")(x)
         super().__init__(inputs, image, config=dict(
             latent_dim=latent_dim, image_size=image_size, channels=channels, filters=filters,
@@ -74,7 +76,7 @@ class DCGANDiscriminator(Discriminator):
             x = layers.Concatenate()([x, _label_map(label, num_classes, image_size, 1, "d_label")])
         width = filters
         for i in range(downsamplings):
-            x = layers.Conv2D(width, 4, 2, "same", use_bias=i == 0, kernel_initializer=INIT)(x)
+            x = layers.Conv2D(width, 4, 2, "same", use_bias=i == 0, kernel_initializer=INIT())(x)
             if i > 0:
                 x = layers.BatchNormalization()(x)
             x = layers.LeakyReLU(0.2)(x)
@@ -83,7 +85,7 @@ class DCGANDiscriminator(Discriminator):
         x = layers.Flatten()(x)
         if minibatch_features:
             x = MinibatchDiscrimination(minibatch_features, 8)(x)
-        logit = layers.Dense(1, kernel_initializer=INIT, dtype="float32")(x)
+        logit = layers.Dense(1, kernel_initializer=INIT(), dtype="float32")(x)
         super().__init__(inputs, logit, config=dict(
             image_size=image_size, channels=channels, filters=filters, downsamplings=downsamplings,
             num_classes=num_classes, minibatch_features=minibatch_features, dropout=dropout), **kwargs)
@@ -124,3 +126,12 @@ class MLPDiscriminator(Discriminator):
         super().__init__(x_in, logit, config=dict(input_shape=tuple(input_shape), units=tuple(units),
                                                  dropout=dropout, minibatch_features=minibatch_features),
                          **kwargs)
+
+
+# Architectures of the shipped presets: (generator config, discriminator config).
+CONFIGS = {
+    "mnist_dcgan": (dict(latent_dim=100, image_size=28, channels=1, filters=32, upsamplings=2),
+                    dict(image_size=28, channels=1, filters=32, downsamplings=2)),
+    "mnist_cdcgan": (dict(latent_dim=100, image_size=28, channels=1, filters=32, upsamplings=2, num_classes=10),
+                     dict(image_size=28, channels=1, filters=32, downsamplings=2, num_classes=10)),
+}

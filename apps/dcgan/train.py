@@ -1,0 +1,58 @@
+"""Recipe that trained the shipped digit presets (mnist_dcgan, mnist_cdcgan).
+
+    python apps/dcgan/train.py --preset mnist_cdcgan --epochs 60
+    python apps/dcgan/train.py --preset mnist_dcgan --epochs 60
+
+Data: ../shared/data/digits/mnist_5k.csv.gz, rows 0-3999 (rows 4000-4999 are held out for the digit
+classifier of apps/dcgan/evaluate.py). Resumable: killed runs continue from runs/<preset>/ when restarted
+with the same command. The EMA generator ends up in runs/<preset>/generator.weights.h5; evaluate.py measures
+it and registers it in weights/.
+"""
+import argparse
+import os
+import sys
+
+import keras
+import numpy as np
+
+from zoo import GAN
+from zoo.apps import dcgan
+from zoo.callbacks import Checkpoint, SampleGrid
+from zoo.data import load_mnist_csv
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DIGITS = os.path.join(HERE, "..", "..", "..", "shared", "data", "digits", "mnist_5k.csv.gz")
+TRAIN_ROWS = slice(0, 4000)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--preset", choices=sorted(dcgan.CONFIGS), required=True)
+    p.add_argument("--epochs", type=int, default=60)
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--ema", type=float, default=0.999)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--data", default=DIGITS)
+    p.add_argument("--run", default=None, help="run folder (default runs/<preset>)")
+    a = p.parse_args(argv)
+    keras.utils.set_random_seed(a.seed)
+    run = a.run or os.path.join("runs", a.preset)
+    x, y = load_mnist_csv(a.data)
+    x = x[TRAIN_ROWS].astype("float32") / 127.5 - 1.0
+    y = y[TRAIN_ROWS]
+    g_cfg, d_cfg = dcgan.CONFIGS[a.preset]
+    gan = GAN(dcgan.DCGANGenerator(**g_cfg), dcgan.DCGANDiscriminator(**d_cfg), ema_decay=a.ema, seed=a.seed)
+    gan.compile()
+    os.makedirs(run, exist_ok=True)
+    ckpt = Checkpoint(run)
+    start = ckpt.resume(gan)
+    print(f"{a.preset}: epochs {start} -> {a.epochs}, run folder {run}", file=sys.stderr)
+    data = (x, y) if g_cfg.get("num_classes") else (x,)
+    gan.fit(*data, batch_size=a.batch_size, epochs=a.epochs, initial_epoch=start, shuffle=True, verbose=2,
+            callbacks=[ckpt, SampleGrid(os.path.join(run, "samples"), every=500, n=100),
+                       keras.callbacks.CSVLogger(os.path.join(run, "log.csv"), append=True)])
+    gan.sampling_generator().save_weights(os.path.join(run, "generator.weights.h5"))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,190 @@
+"""zoo.bench: FLOP counting against hand-computed numbers, the timing helper, the flags, and
+benchmarks/dcgan.py end to end on CPU (a smoke test, not a timing assertion)."""
+import json
+import os
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+from keras import layers
+
+from zoo import bench
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+# -- FLOPs -----------------------------------------------------------------------------------------------
+def small_model():
+    x = keras.Input((8, 8, 3))
+    h = layers.Conv2D(4, 3, padding="same", name="conv")(x)              # 8*8 * 3*3*3*4 = 6912 MACs
+    h = layers.BatchNormalization(name="bn")(h)                           # not counted
+    h = layers.Conv2DTranspose(2, 4, strides=2, padding="same", name="convt")(h)  # 8*8 in * 4*4*2*4 = 8192
+    h = layers.Flatten()(h)
+    y = layers.Dense(5, name="dense")(h)                                  # 16*16*2 * 5 = 2560
+    return keras.Model(x, y)
+
+
+def test_count_flops_hand_computed():
+    fc = bench.count_flops(small_model())
+    per_layer = {name: flops for name, _, flops in fc.layers}
+    assert per_layer == {"conv": 2 * 6912, "convt": 2 * 8192, "dense": 2 * 2560}
+    assert fc.total == int(fc) == 2 * (6912 + 8192 + 2560) == 35328
+    assert fc.uncounted == ["BatchNormalization"]
+
+
+def test_count_flops_strides_groups_and_per_position_dense():
+    x = keras.Input((9, 9, 4))
+    h = layers.Conv2D(6, 3, strides=2, padding="valid", groups=2, name="grouped")(x)  # 4*4 * 3*3*2*6 = 1728
+    y = layers.Dense(7, name="per_position")(h)                                        # 4*4 * 6*7 = 672
+    fc = bench.count_flops(keras.Model(x, y))
+    assert dict((n, f) for n, _, f in fc.layers) == {"grouped": 2 * 1728, "per_position": 2 * 672}
+
+
+def test_count_flops_is_per_example_and_sees_nested_models_and_wrappers():
+    class Wrapper(layers.Layer):  # a block that calls its own sublayer, like zoo.layers blocks
+        def __init__(self, **kw):
+            super().__init__(**kw)
+            self.inner = layers.Dense(3, name="inner")
+
+        def call(self, x):
+            return self.inner(x) * 2.0
+
+    class Hooked(layers.Layer):  # declares its own count; its sublayer is not counted again
+        def __init__(self, **kw):
+            super().__init__(**kw)
+            self.inner = layers.Dense(3)
+
+        def call(self, x):
+            return self.inner(x)
+
+        def flops(self, input_shape, output_shape):
+            return 1000 * input_shape[0]
+
+    sub_in = keras.Input((4,))
+    sub = keras.Model(sub_in, layers.Dense(5, name="sub_dense")(sub_in), name="sub")  # 4*5 = 20
+    x = keras.Input((4,))
+    y = Hooked()(Wrapper()(sub(x)))  # Wrapper.inner: 5*3 = 15
+    model = keras.Model(x, y)
+    fc = bench.count_flops(model, inputs=np.zeros((3, 4), "float32"))  # batch 3: still per example
+    assert fc.total == 2 * 20 + 2 * 15 + 1000
+    assert [n for n, _, _ in fc.layers] == ["sub_dense", "inner", fc.layers[-1][0]]
+
+
+def test_count_flops_of_dcgan_generator():
+    from zoo.apps import dcgan
+
+    g = dcgan.DCGANGenerator(latent_dim=100, image_size=16, channels=3, filters=8, upsamplings=2)
+    # Dense 100 -> 4*4*32; ConvT 32->16 on 4x4; ConvT 16->8 on 8x8; Conv3x3 8->3 on 16x16.
+    macs = 100 * 512 + 16 * 16 * 16 * 32 + 64 * 16 * 8 * 16 + 256 * 9 * 8 * 3
+    assert bench.count_flops(g).total == 2 * macs
+
+
+def test_gan_train_flops():
+    assert bench.gan_train_flops(10, 1) == 4 * 10 + 8 * 1
+    # k = 2: two D steps (G + 6 D each) and one G step (3 G + 2 D) over 2 minibatches of real images.
+    assert bench.gan_train_flops(10, 1, d_steps=2) == (2 * (10 + 6) + 30 + 2) // 2
+    assert bench.gan_train_flops(10, 1, extra=5) == 53
+
+
+# -- timing ----------------------------------------------------------------------------------------------
+class FakeClock:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+
+def test_time_calls_excludes_warmup_and_takes_the_median():
+    clock = FakeClock()
+    durations = iter([100.0, 50.0, 5.0, 1.0, 3.0, 2.0, 4.0])  # two warm-up calls, then five timed
+    calls, synced = [], []
+
+    def fn():
+        calls.append(1)
+        clock.now += next(durations)
+        return len(calls)
+
+    t = bench.time_calls(fn, warmup=2, repeats=5, sync=synced.append, clock=clock)
+    assert len(calls) == 7 and synced == [1, 2, 3, 4, 5, 6, 7]
+    assert t.warmup_times == [100.0, 50.0]
+    assert t.times == [5.0, 1.0, 3.0, 2.0, 4.0]
+    assert t.median == 3.0
+    assert t.p10 == pytest.approx(1.4) and t.p90 == pytest.approx(4.6)
+
+
+def test_time_calls_needs_a_repeat():
+    with pytest.raises(ValueError):
+        bench.time_calls(lambda: None, warmup=0, repeats=0)
+
+
+# -- peaks and flags -------------------------------------------------------------------------------------
+def test_peak_table():
+    assert bench.peak_tflops("NVIDIA H100 80GB HBM3", "bf16") == 989.4
+    assert bench.peak_tflops("NVIDIA H100 80GB HBM3", "tf32") == 494.7
+    assert bench.peak_tflops("NVIDIA H100 PCIe", "fp32") == 51.2
+    assert bench.peak_tflops("NVIDIA H200", "fp16") == 989.4
+    assert bench.peak_tflops("NVIDIA A100-SXM4-80GB", "tf32") == 156.0
+    assert bench.peak_tflops("CPU: AMD EPYC", "fp32") is None
+    assert bench.peak_tflops(None, "fp32", override=2.5) == 2.5
+
+
+def test_flags_tiny_defaults_and_overrides():
+    p = bench.make_parser("t")
+    p.add_argument("--filters", type=int)
+    args = bench.parse_args(p, ["--tiny", "--precision", "float32,mixed_bfloat16", "--repeats", "7"],
+                            defaults=dict(resolution=64, batch_sizes=[128], filters=64),
+                            tiny=dict(resolution=16, filters=8))
+    assert args.resolution == 16 and args.filters == 8 and args.batch_sizes == [4]
+    assert args.precision == ["float32", "mixed_bfloat16"] and args.repeats == 7 and args.warmup == 1
+    assert args.infer_batch_sizes == [1, 4] and args.jit == "auto"
+    args = bench.parse_args(p, ["--batch-sizes", "32", "256", "--jit", "both"], defaults=dict(resolution=64))
+    assert args.batch_sizes == [32, 256] and args.infer_batch_sizes == [1, 32, 256] and args.resolution == 64
+    with pytest.raises(SystemExit):
+        bench.parse_args(p, ["--precision", "float64"])
+
+
+# -- end to end ------------------------------------------------------------------------------------------
+EXPECTED_KEYS = {
+    "app", "task", "batch_size", "resolution", "precision", "jit", "jit_compile", "exec_mode", "backend",
+    "device", "accelerator", "versions", "status", "time_median_s", "time_p10_s", "time_p90_s",
+    "images_per_s", "latency_ms", "flops_per_image", "achieved_tflops", "peak_tflops", "peak_share",
+    "peak_basis", "peak_memory_bytes", "memory_kind", "warmup", "repeats",
+}
+
+
+def test_dcgan_benchmark_tiny_end_to_end(tmp_path):
+    out = tmp_path / "rows.jsonl"
+    env = dict(os.environ, KERAS_BACKEND="tensorflow", TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="")
+    proc = subprocess.run([sys.executable, os.path.join(ROOT, "benchmarks", "dcgan.py"), "--tiny",
+                           "--repeats", "2", "--json", str(out)],
+                          env=env, capture_output=True, text=True, timeout=240)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "img/s" in proc.stdout and "infer" in proc.stdout
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [(r["task"], r["batch_size"]) for r in rows] == [("train", 8), ("infer", 1), ("infer", 8)]
+    for r in rows:
+        assert EXPECTED_KEYS <= set(r), EXPECTED_KEYS - set(r)
+        assert r["status"] == "ok" and r["backend"] == "tensorflow" and r["resolution"] == 16
+        assert r["time_p10_s"] <= r["time_median_s"] <= r["time_p90_s"] and r["images_per_s"] > 0
+        assert r["flops_per_image"] > 0 and r["memory_kind"].startswith("cpu")
+    assert rows[0]["flops_per_image"] > rows[1]["flops_per_image"]  # training costs more than sampling
+
+
+def test_no_tensorflow_on_the_torch_backend():
+    pytest.importorskip("torch")
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1]);"
+        "from benchmarks import dcgan; from zoo import bench;"
+        "args = bench.parse_args(bench.make_parser('t'), ['--tiny'], dict(filters=64, channels=3, "
+        "resolution=64), dict(filters=4, resolution=8)); w = dcgan.build(args);"
+        "assert bench.count_flops(w.network).total > 0; bench.environment(); bench.peak_memory();"
+        "bad = [m for m in sys.modules if m.split('.')[0] == 'tensorflow'];"
+        "assert not bad, bad"
+    )
+    env = dict(os.environ, KERAS_BACKEND="torch")
+    proc = subprocess.run([sys.executable, "-c", code, ROOT], env=env, capture_output=True, text=True,
+                          timeout=240)
+    assert proc.returncode == 0, proc.stdout + proc.stderr

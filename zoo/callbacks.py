@@ -1,0 +1,122 @@
+"""Training callbacks: checkpoint + resume, sample grids (PNG and TensorBoard images).
+
+Scalars go to TensorBoard through Keras's own ``keras.callbacks.TensorBoard(logdir)``; ``SampleGrid`` writes its
+images to the same ``logdir``. The EMA of the generator's weights is kept by the trainer itself
+(``GAN(..., ema_decay=0.999)``) so it is updated inside the compiled step and checkpointed with everything else.
+"""
+import os
+
+import keras
+import numpy as np
+
+
+
+class Checkpoint(keras.callbacks.Callback):
+    """Everything needed to continue a run: G, D, the EMA generator, both optimizers' state (including
+    their step counters), the latent-noise state and the number of finished epochs.
+
+    Saved every ``every`` epochs to ``directory/checkpoint.weights.h5`` through a temporary file and an atomic
+    rename, so a run killed at any moment leaves the previous checkpoint intact. Restarting the same command
+    continues where it stopped::
+
+        ckpt = zoo.callbacks.Checkpoint("runs/digits")
+        gan.fit(data, epochs=50, initial_epoch=ckpt.resume(gan), callbacks=[ckpt])
+
+    An uninterrupted run and a killed-and-resumed run of the same seed reach the same weights, provided the
+    data order of an epoch does not depend on what ran before it in the process (arrays with
+    ``shuffle=False``, or a pipeline seeded per epoch).
+    """
+
+    FILE = "checkpoint.weights.h5"
+
+    def __init__(self, directory, every=1):
+        super().__init__()
+        self.directory = str(directory)
+        self.every = int(every)
+        self.path = os.path.join(self.directory, self.FILE)
+
+    def resume(self, gan):
+        """Load the newest checkpoint into ``gan`` (compiled) and return the epoch to start from (0 if none)."""
+        if not os.path.exists(self.path):
+            return 0
+        import h5py
+
+        with h5py.File(self.path, "r") as f:
+            epoch = int(f.attrs["zoo_epoch"])
+            seeds = [f["zoo_seed_states"][str(i)][()] for i in range(len(f["zoo_seed_states"]))]
+        states = _seed_states(gan)
+        if len(seeds) != len(states):
+            raise ValueError(f"{self.path} holds {len(seeds)} random-generator states, the model has {len(states)}: "
+                             "it was written by a different model")
+        gan.load_weights(self.path)
+        for v, value in zip(states, seeds):
+            v.assign(value)
+        return epoch
+
+    def on_epoch_end(self, epoch, logs=None):
+        if (epoch + 1) % self.every == 0:
+            self.save(epoch + 1)
+
+    def save(self, epochs_done):
+        import h5py
+
+        os.makedirs(self.directory, exist_ok=True)
+        tmp = os.path.join(self.directory, f".tmp-{os.getpid()}.weights.h5")
+        self.model.save_weights(tmp)
+        with h5py.File(tmp, "a") as f:
+            f.attrs["zoo_epoch"] = epochs_done
+            group = f.create_group("zoo_seed_states")  # save_weights leaves out SeedGenerator states
+            for i, v in enumerate(_seed_states(self.model)):
+                group[str(i)] = keras.ops.convert_to_numpy(v.value)
+        os.replace(tmp, self.path)
+
+
+def _seed_states(model):
+    """The states of every random generator in the model (latent noise, dropout masks), in a fixed order."""
+    return [v for v in model.variables if v.path.endswith("seed_generator_state")]
+
+
+class SampleGrid(keras.callbacks.Callback):
+    """Every ``every`` training steps, sample the same ``n`` latent vectors (and labels ``i % num_classes`` for
+    class-conditional generators) and write a PNG grid ``directory/step_XXXXXXX.png``; with ``logdir`` also a
+    TensorBoard image (TensorFlow backend). Uses the EMA generator when the GAN keeps one."""
+
+    def __init__(self, directory, every=500, n=64, seed=0, logdir=None):
+        super().__init__()
+        self.directory, self.every, self.n, self.logdir = str(directory), int(every), int(n), logdir
+        self.seed = seed
+        self.step = 0
+        self._writer = None
+
+    def on_train_begin(self, logs=None):
+        gen = self.model.generator
+        rng = np.random.default_rng(self.seed)
+        self.z = rng.standard_normal((self.n, gen.latent_dim)).astype("float32")
+        classes = getattr(gen, "num_classes", None)
+        self.labels = (np.arange(self.n) % classes).astype("int32") if classes else None
+        self.step = int(keras.ops.convert_to_numpy(self.model.g_optimizer.iterations))
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.step += 1
+        if self.step % self.every == 0:
+            self.write(self.step)
+
+    def write(self, step):
+        from zoo import images
+
+        gen = self.model.sampling_generator()
+        inputs = self.z if self.labels is None else [self.z, self.labels]
+        fake = keras.ops.convert_to_numpy(gen(inputs, training=False))
+        grid = images.grid(fake)
+        os.makedirs(self.directory, exist_ok=True)
+        path = os.path.join(self.directory, f"step_{step:07d}.png")
+        images.save_png(path, grid)
+        if self.logdir and keras.backend.backend() == "tensorflow":
+            import tensorflow as tf
+
+            if self._writer is None:
+                self._writer = tf.summary.create_file_writer(self.logdir)
+            with self._writer.as_default():
+                tf.summary.image("samples", grid[None] if grid.ndim == 3 else grid[None, ..., None], step=step)
+            self._writer.flush()
+        return path

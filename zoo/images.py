@@ -1,0 +1,501 @@
+"""Inference I/O shared by every app's verb (``upscale`` / ``translate`` / ``inpaint``): NumPy and Pillow only.
+
+``as_batch`` turns what people have into the float batch networks eat; ``restore`` turns the network's output
+back into what they gave::
+
+    batch, spec = as_batch(image)          # float32 (N, H, W, 3) in [-1, 1]
+    out = restore(generator(batch), spec)  # same kind as ``image``
+
+Accepted inputs, and what ``restore`` returns for each:
+
+=====================================  ======================================================================
+input                                  output
+=====================================  ======================================================================
+file path (``str`` / ``PathLike``)     PIL image (the file is not overwritten; save it yourself)
+PIL image                              PIL image, same mode family: L, LA, RGB, RGBA, I;16, I, F
+                                       (P / PA / 1 / CMYK / YCbCr / ... come back as RGB(A) or L)
+uint8 array                            uint8 array (0..255)
+uint16 array                           uint16 array (0..65535)
+float array (values in [0, 1])         float32 array in [0, 1]
+(H, W) / (H, W, C) / (N, H, W, C)      the same layout: single stays single, batch stays batch
+list of any of the above (same size)   list of the same kinds
+=====================================  ======================================================================
+
+Channels: 1 = grey, 2 = grey + alpha (PIL "LA"), 3 = RGB, 4 = RGBA; anything else is an error. A 3-D array
+is always one ``(H, W, C)`` image: pass a batch of grey images as ``(N, H, W, 1)``. Grey input is repeated to
+three channels for RGB models and comes back grey (ITU-R 601 luminance, as Pillow's "L"); RGB input to a
+``channels=1`` model is reduced to luminance and comes back as RGB with the grey value in each channel.
+Alpha never goes through the network: it is split off, kept in the spec, resized (Pillow bicubic) to the
+output size when the network changed the size, and put back.
+
+Objects with ``__array__`` (CPU tensors) are read as arrays and come back as NumPy arrays. File paths go
+through ``load_image`` (EXIF orientation applied, first frame of animations).
+
+``grid`` / ``save_png`` make contact sheets of batches; ``pad_to_multiple`` / ``crop`` let networks that need
+sizes divisible by ``2**k`` run on any size.
+"""
+import math
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+#: Float inputs may stray this far outside [0, 1] (resampling overshoot) before they are called an error.
+FLOAT_TOLERANCE = 0.02
+
+#: ITU-R 601-2 luma weights, the ones Pillow's RGB -> "L" conversion uses.
+LUMA = np.array([0.299, 0.587, 0.114], np.float32)
+
+_CHANNEL_NAMES = {1: "grey", 2: "grey+alpha", 3: "RGB", 4: "RGBA"}
+_SIXTEEN_BIT = ("I;16", "I;16L", "I;16B", "I;16N", "I")
+
+
+@dataclass(eq=False)
+class ImageSpec:
+    """What ``as_batch`` was given, so ``restore`` can give the same kind back.
+
+    kind       "path", "pil", "array" or "list" (then ``items`` holds one spec per list element)
+    batched    the input had a batch axis (a 4-D array, or a list)
+    count      images this input contributed to the batch
+    ndim       2, 3 or 4 for arrays (layout ``(H, W)``, ``(H, W, C)``, ``(N, H, W, C)``); None otherwise
+    dtype      NumPy dtype name of the pixels to return ("uint8", "uint16", "float32", "int32")
+    mode       PIL mode to return (PIL and path inputs), else None
+    channels   channels of the input including alpha (1..4)
+    colour     colour channels without alpha: 1 (grey) or 3 (RGB)
+    alpha      float32 ``(count, H, W)`` in [0, 1], or None
+    size       ``(H, W)`` of the input
+    """
+
+    kind: str
+    batched: bool = False
+    count: int = 1
+    ndim: int = None
+    dtype: str = "uint8"
+    mode: str = None
+    channels: int = 3
+    colour: int = 3
+    alpha: np.ndarray = field(default=None, repr=False)
+    size: tuple = None
+    items: list = field(default=None, repr=False)
+
+    @property
+    def has_alpha(self):
+        if self.kind == "list":
+            return any(item.has_alpha for item in self.items)
+        return self.alpha is not None
+
+
+# ----------------------------------------------------------------------------------------------- files
+
+
+def load_image(path):
+    """Open an image file with Pillow, fully decoded, EXIF orientation applied; errors name the file.
+
+    Raises FileNotFoundError when the path does not exist and ValueError when it is a directory, not an
+    image, truncated or otherwise unreadable.
+    """
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"image file not found: {path}")
+    if os.path.isdir(path):
+        raise ValueError(f"{path} is a directory, not an image file")
+    try:
+        with Image.open(path) as img:
+            img.load()
+            img = ImageOps.exif_transpose(img)
+            img.load()
+    except UnidentifiedImageError as e:
+        raise ValueError(f"{path} is not an image file Pillow can read") from e
+    except (OSError, SyntaxError, ValueError) as e:
+        raise ValueError(f"cannot read image file {path}: {e}") from e
+    if img.width == 0 or img.height == 0:
+        raise ValueError(f"{path}: empty image (size {img.width}x{img.height})")
+    return img
+
+
+def pil_to_array(img):
+    """A PIL image as ``(pixels, mode)``: pixels ``(H, W, C)`` with C in 1..4, mode the kind to give back.
+
+    Pixels are uint8, or uint16 for 16-bit grey ("I;16*" and "I"), or float32 for "F". Palette images become
+    RGB, or RGBA when they carry transparency; other colour spaces become RGB; "1" becomes "L".
+    """
+    mode = img.mode
+    if mode in ("L", "LA", "RGB", "RGBA"):
+        out = img
+    elif mode == "1":
+        out = img.convert("L")
+    elif mode == "La":
+        out = img.convert("LA")
+    elif mode == "RGBa":
+        out = img.convert("RGBA")
+    elif mode in ("P", "PA"):
+        transparent = mode == "PA" or "transparency" in img.info
+        out = img.convert("RGBA" if transparent else "RGB")
+    elif mode in _SIXTEEN_BIT:
+        a = np.asarray(img)
+        if a.dtype != np.uint16:
+            if a.size and (a.min() < 0 or a.max() > 65535):
+                raise ValueError(f"PIL mode {mode} image with values outside 0..65535")
+            a = a.astype(np.uint16)
+        return a[..., None], ("I;16" if mode.startswith("I;16") else "I")
+    elif mode == "F":
+        return np.asarray(img, np.float32)[..., None], "F"
+    else:  # CMYK, YCbCr, LAB, HSV, RGBX, ...
+        out = img.convert("RGB")
+    a = np.asarray(out)
+    if a.ndim == 2:
+        a = a[..., None]
+    return a, out.mode
+
+
+# ------------------------------------------------------------------------------------------ as_batch
+
+
+def _check_size(shape, what):
+    if any(int(d) == 0 for d in shape):
+        raise ValueError(f"empty image: {what} has a zero dimension")
+
+
+def _check_pixels(a, what):
+    """Validate dtype and values; return float32 in [0, 1]."""
+    dt = a.dtype
+    if dt == np.bool_:
+        raise TypeError(f"{what}: boolean arrays are not images; convert masks with .astype(np.uint8) * 255")
+    if np.issubdtype(dt, np.complexfloating):
+        raise TypeError(f"{what}: complex dtype {dt} is not an image; pass uint8 (0..255) or float in [0, 1]")
+    if dt == np.uint8:
+        return a.astype(np.float32) / 255.0
+    if dt == np.uint16:
+        return a.astype(np.float32) / 65535.0
+    if np.issubdtype(dt, np.floating):
+        a = a.astype(np.float32)
+        if not np.isfinite(a).all():
+            raise ValueError(f"{what}: float image contains NaN or inf")
+        lo, hi = float(a.min()), float(a.max())
+        if lo < -FLOAT_TOLERANCE or hi > 1 + FLOAT_TOLERANCE:
+            hint = (" (looks like 0..255 values: pass a uint8 array or divide by 255)" if hi > 1.5 else
+                    " (looks like [-1, 1]: map with (x + 1) / 2)" if lo < -0.5 else "")
+            raise ValueError(f"{what}: float images must be in [0, 1], got values in [{lo:.4g}, {hi:.4g}]"
+                             f"{hint}; pass uint8 (0..255) or float in [0, 1]")
+        return np.clip(a, 0.0, 1.0)
+    if np.issubdtype(dt, np.integer):
+        raise TypeError(f"{what}: integer dtype {dt} is ambiguous; pass uint8 (0..255), uint16 (0..65535) or "
+                        f"float in [0, 1], e.g. x.astype(np.uint8)")
+    raise TypeError(f"{what}: dtype {dt} is not an image dtype; pass uint8 (0..255) or float in [0, 1]")
+
+
+def _check_channels(c, shape, what):
+    if c not in _CHANNEL_NAMES:
+        hint = ""
+        if len(shape) == 3:
+            hint = "; a 3-D array is one (H, W, C) image: pass a batch of grey images as (N, H, W, 1)"
+        if len(shape) in (3, 4) and shape[-3] in _CHANNEL_NAMES:
+            hint += "; if it is channels-first, transpose to channels-last"
+        raise ValueError(f"{what}: {c} channels in shape {tuple(shape)}; expected 1 (grey), 2 (grey+alpha), "
+                         f"3 (RGB) or 4 (RGBA), channels last{hint}")
+
+
+def _split(pixels01):
+    """(n, H, W, C) float [0, 1] -> colour (n, H, W, 1|3), alpha (n, H, W) or None."""
+    c = pixels01.shape[-1]
+    if c in (2, 4):
+        return pixels01[..., :-1], pixels01[..., -1]
+    return pixels01, None
+
+
+def _one(x):
+    """One input (not a list) -> (float [0, 1] (n, H, W, C), spec)."""
+    if isinstance(x, (str, os.PathLike)):
+        img = load_image(x)
+        pixels, mode = pil_to_array(img)
+        what = f"image file {os.fspath(x)}"
+        kind, ndim, batched = "path", None, False
+        pixels = pixels[None]
+    elif isinstance(x, Image.Image):
+        _check_size((x.height, x.width), "PIL image")
+        pixels, mode = pil_to_array(x)
+        what = f"PIL image (mode {x.mode})"
+        kind, ndim, batched = "pil", None, False
+        pixels = pixels[None]
+    elif isinstance(x, (bytes, bytearray)):
+        raise TypeError("bytes are not an image: open them with PIL.Image.open(io.BytesIO(data)) first")
+    elif isinstance(x, np.ndarray) or hasattr(x, "__array__"):
+        pixels = _numpy(x)
+        shape = pixels.shape
+        what = f"array of shape {shape}"
+        mode, kind, ndim = None, "array", pixels.ndim
+        if pixels.dtype == object or pixels.dtype.kind in "USV":
+            raise TypeError(f"{what}: dtype {pixels.dtype} is not an image; pass uint8 (0..255) or float in [0, 1]")
+        if ndim == 2:
+            pixels = pixels[None, :, :, None]
+        elif ndim == 3:
+            pixels = pixels[None]
+        elif ndim != 4:
+            raise ValueError(f"{what}: expected an image (H, W), (H, W, C) or a batch (N, H, W, C), got {ndim}-D")
+        batched = ndim == 4
+        _check_size(shape, what)
+        _check_channels(pixels.shape[-1], shape, what)
+    else:
+        raise TypeError(f"cannot read an image from {type(x).__name__}; pass a file path, a PIL image or a NumPy "
+                        f"array (uint8 0..255 or float in [0, 1])")
+    _check_size(pixels.shape, what)
+    channels = pixels.shape[-1]
+    dtype = pixels.dtype
+    out_dtype = "float32" if np.issubdtype(dtype, np.floating) else dtype.name
+    if mode == "I":
+        out_dtype = "int32"
+    pixels01 = _check_pixels(pixels, what)
+    colour, alpha = _split(pixels01)
+    spec = ImageSpec(kind=kind, batched=batched, count=pixels.shape[0], ndim=ndim, dtype=out_dtype, mode=mode,
+                     channels=channels, colour=colour.shape[-1], alpha=alpha, size=tuple(pixels.shape[1:3]))
+    return colour, spec
+
+
+def _to_model_channels(colour, channels):
+    if colour.shape[-1] == channels:
+        return colour
+    if channels == 3:
+        return np.repeat(colour, 3, axis=-1)
+    return (colour @ LUMA)[..., None]
+
+
+def as_batch(x, channels=3):
+    """Any image input -> ``(batch, spec)``: float32 ``(N, H, W, channels)`` in [-1, 1] and what ``restore`` needs.
+
+    ``x``: a file path, a PIL image, a NumPy array (uint8 0..255, uint16, or float in [0, 1]) shaped ``(H, W)``,
+    ``(H, W, C)`` or ``(N, H, W, C)``, or a list of those, all the same height and width. ``channels``: 3 for
+    RGB models (grey is repeated), 1 for grey models (RGB becomes luminance). Alpha is kept in the spec.
+
+    Raises ValueError for empty images, 1-D / 5-D arrays, channel counts other than 1-4, NaN/inf, floats
+    outside [0, 1], unreadable files (named) and lists of different sizes; TypeError for non-image dtypes
+    (bool, complex, object, signed integers) and non-image objects.
+    """
+    if channels not in (1, 3):
+        raise ValueError(f"channels must be 1 (grey model) or 3 (RGB model), got {channels}")
+    if isinstance(x, (list, tuple)):
+        if not x:
+            raise ValueError("empty list: no images given")
+        parts = []
+        for i, item in enumerate(x):
+            if isinstance(item, (list, tuple)):
+                raise TypeError(f"item {i} of the list is a {type(item).__name__}: nested lists are not images; "
+                                f"pass a NumPy array")
+            try:
+                parts.append(_one(item))
+            except (ValueError, TypeError) as e:
+                raise type(e)(f"item {i} of the list: {e}") from e
+        sizes = [spec.size for _, spec in parts]
+        if len(set(sizes)) > 1:
+            listed = ", ".join(f"{h}x{w}" for h, w in sizes)
+            raise ValueError(f"list images must all have the same size (H x W), got {listed}; resize them or "
+                             f"call the model once per image")
+        batch = np.concatenate([_to_model_channels(c, channels) for c, _ in parts])
+        items = [spec for _, spec in parts]
+        spec = ImageSpec(kind="list", batched=True, count=len(batch), channels=None, colour=None,
+                         size=sizes[0], items=items)
+    else:
+        colour, spec = _one(x)
+        batch = _to_model_channels(colour, channels)
+    return (batch * 2.0 - 1.0).astype(np.float32), spec
+
+
+# ------------------------------------------------------------------------------------------- restore
+
+
+def _numpy(x):
+    """NumPy view of an array or a backend tensor (torch tensors are detached and moved to the CPU)."""
+    if isinstance(x, np.ndarray):
+        return x
+    if hasattr(x, "detach"):  # torch
+        x = x.detach().cpu()
+    return np.asarray(x)
+
+
+def _resize_alpha(alpha, size):
+    """(n, h, w) float [0, 1] -> (n, H, W), Pillow bicubic."""
+    if tuple(alpha.shape[1:]) == tuple(size):
+        return alpha
+    out = [np.asarray(Image.fromarray(a.astype(np.float32), "F").resize((size[1], size[0]), Image.BICUBIC))
+           for a in alpha]
+    return np.clip(np.stack(out), 0.0, 1.0)
+
+
+def _encode(x01, dtype):
+    if dtype == "uint8":
+        return np.round(x01 * 255.0).astype(np.uint8)
+    if dtype == "uint16":
+        return np.round(x01 * 65535.0).astype(np.uint16)
+    if dtype == "int32":
+        return np.round(x01 * 65535.0).astype(np.int32)
+    return x01.astype(np.float32)
+
+
+def _restore_one(x01, spec):
+    """x01: float (n, H, W, C) in [0, 1] -> the spec's kind."""
+    c = x01.shape[-1]
+    if c == 3 and spec.colour == 1:
+        x01 = (x01 @ LUMA)[..., None]
+    elif c == 1 and spec.colour == 3:
+        x01 = np.repeat(x01, 3, axis=-1)
+    if spec.alpha is not None:
+        alpha = _resize_alpha(spec.alpha, x01.shape[1:3])
+        x01 = np.concatenate([x01, alpha[..., None]], axis=-1)
+    x = _encode(np.clip(x01, 0.0, 1.0), spec.dtype)
+    if spec.kind in ("pil", "path"):
+        img = x[0]
+        if img.shape[-1] == 1:
+            img = img[..., 0]
+        if spec.mode == "I;16":
+            return Image.fromarray(img.astype(np.uint16))
+        return Image.fromarray(img)
+    if spec.ndim == 2:
+        return x[0, ..., 0]
+    if spec.ndim == 3:
+        return x[0]
+    return x
+
+
+def restore(batch, spec):
+    """Network output -> the kind of input ``as_batch`` was given (see the module docstring's table).
+
+    ``batch``: float ``(N, H, W, 1|3)`` in [-1, 1] (clipped), or uint8; a NumPy array or a backend tensor.
+    The height and width may differ from the input's (super-resolution): alpha is resized to match.
+    Path inputs come back as PIL images.
+    """
+    b = _numpy(batch)
+    if b.ndim == 3 and spec.count == 1:
+        b = b[None]
+    if b.ndim != 4:
+        raise ValueError(f"restore expects a batch (N, H, W, C), got shape {b.shape}")
+    if b.shape[0] != spec.count:
+        raise ValueError(f"batch holds {b.shape[0]} images but the input had {spec.count}")
+    if b.shape[-1] not in (1, 3):
+        raise ValueError(f"restore expects 1 or 3 channels from the network, got {b.shape[-1]}")
+    if b.dtype == np.uint8:
+        x01 = b.astype(np.float32) / 255.0
+    else:
+        x01 = np.clip((b.astype(np.float32) + 1.0) / 2.0, 0.0, 1.0)
+    if spec.kind == "list":
+        out, start = [], 0
+        for item in spec.items:
+            out.append(_restore_one(x01[start:start + item.count], item))
+            start += item.count
+        return out
+    return _restore_one(x01, spec)
+
+
+# ------------------------------------------------------------------------------------------ grids, PNG
+
+
+def _to_uint8(images):
+    """(N, H, W[, C]) float [-1, 1] or uint8 -> uint8 (N, H, W, C)."""
+    a = _numpy(images) if not isinstance(images, (list, tuple)) else np.stack([_numpy(i) for i in images])
+    if a.ndim == 3:
+        a = a[..., None]
+    if a.ndim != 4:
+        raise ValueError(f"expected a batch (N, H, W[, C]), got shape {a.shape}")
+    _check_size(a.shape, f"batch of shape {a.shape}")
+    if a.dtype == np.uint8:
+        return a
+    if not np.issubdtype(a.dtype, np.floating):
+        raise TypeError(f"expected float images in [-1, 1] or uint8, got dtype {a.dtype}")
+    if not np.isfinite(a).all():
+        raise ValueError("images contain NaN or inf")
+    return np.round((np.clip(a, -1.0, 1.0) + 1.0) * 127.5).astype(np.uint8)
+
+
+def grid(images, ncols=None, pad=2, pad_value=0):
+    """Tile a batch into one uint8 image: float images in [-1, 1] (model outputs) or uint8.
+
+    ``images``: ``(N, H, W, C)`` / ``(N, H, W)`` or a list of same-size images. ``ncols`` defaults to
+    ``ceil(sqrt(N))``. ``pad`` pixels of ``pad_value`` separate the tiles and frame the sheet, so the result is
+    ``(rows*(H+pad)+pad, ncols*(W+pad)+pad, C)``; one-channel sheets are returned 2-D ``(height, width)``.
+    """
+    a = _to_uint8(images)
+    n, h, w, c = a.shape
+    ncols = int(ncols or math.ceil(math.sqrt(n)))
+    if ncols < 1:
+        raise ValueError(f"ncols must be positive, got {ncols}")
+    ncols = min(ncols, n)
+    rows = math.ceil(n / ncols)
+    out = np.full((rows * (h + pad) + pad, ncols * (w + pad) + pad, c), pad_value, np.uint8)
+    for i in range(n):
+        r, k = divmod(i, ncols)
+        y, x = pad + r * (h + pad), pad + k * (w + pad)
+        out[y:y + h, x:x + w] = a[i]
+    return out[..., 0] if c == 1 else out
+
+
+def save_png(path, image):
+    """Write ``image`` as PNG (parent folders created) and return the path.
+
+    ``image``: a PIL image; a uint8/uint16 array ``(H, W)`` or ``(H, W, 1..4)``; a float array in [-1, 1]
+    (model output); or a 4-D batch, which is saved as a ``grid``.
+    """
+    path = os.fspath(path)
+    if not isinstance(image, Image.Image):
+        a = _numpy(image)
+        if a.ndim == 4:
+            a = grid(a)
+        elif np.issubdtype(a.dtype, np.floating):
+            a = _to_uint8(a[None])[0]
+        elif a.dtype not in (np.uint8, np.uint16):
+            raise TypeError(f"save_png: expected uint8, uint16 or float in [-1, 1], got dtype {a.dtype}")
+        if a.ndim == 3 and a.shape[-1] == 1:
+            a = a[..., 0]
+        if a.ndim not in (2, 3) or (a.ndim == 3 and a.shape[-1] not in (2, 3, 4)):
+            raise ValueError(f"save_png: cannot save an array of shape {a.shape} as an image")
+        _check_size(a.shape, f"array of shape {a.shape}")
+        image = Image.fromarray(a)
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    image.save(path, format="PNG")
+    return path
+
+
+# ------------------------------------------------------------------------------------------ padding
+
+
+@dataclass(frozen=True)
+class Crop:
+    """Where the original image lies in a padded one: rows ``top:top+height``, columns ``left:left+width``."""
+
+    top: int
+    left: int
+    height: int
+    width: int
+
+
+def pad_to_multiple(batch, multiple, mode="reflect"):
+    """Pad height and width up to multiples of ``multiple`` (int or ``(mh, mw)``) -> ``(padded, crop)``.
+
+    ``batch``: NumPy ``(N, H, W, C)`` or ``(H, W, C)``. Padding is split between both sides (the extra pixel
+    goes bottom/right); ``mode`` is any ``np.pad`` mode ("reflect", "symmetric", "edge", "constant"). Undo it
+    with ``crop(output, crop_box, scale)`` where ``scale`` is the network's size factor (4 for x4 SR).
+    """
+    a = _numpy(batch)
+    if a.ndim not in (3, 4):
+        raise ValueError(f"pad_to_multiple expects (N, H, W, C) or (H, W, C), got shape {a.shape}")
+    mh, mw = (multiple, multiple) if np.isscalar(multiple) else tuple(multiple)
+    if int(mh) < 1 or int(mw) < 1:
+        raise ValueError(f"multiple must be positive, got {multiple}")
+    h, w = a.shape[-3], a.shape[-2]
+    _check_size((h, w), f"batch of shape {a.shape}")
+    ph, pw = (-h) % int(mh), (-w) % int(mw)
+    top, left = ph // 2, pw // 2
+    box = Crop(top, left, h, w)
+    if ph == 0 and pw == 0:
+        return a, box
+    widths = [(0, 0)] * (a.ndim - 3) + [(top, ph - top), (left, pw - left), (0, 0)]
+    return np.pad(a, widths, mode=mode), box
+
+
+def crop(batch, box, scale=1):
+    """Cut ``box`` (a ``Crop`` from ``pad_to_multiple``) out of ``batch`` (..., H, W, C), scaled by ``scale``."""
+    s = scale
+    t, l = int(round(box.top * s)), int(round(box.left * s))
+    h, w = int(round(box.height * s)), int(round(box.width * s))
+    a = batch if hasattr(batch, "shape") else np.asarray(batch)
+    if a.shape[-3] < t + h or a.shape[-2] < l + w:
+        raise ValueError(f"crop box {box} (scale {scale}) does not fit in shape {tuple(a.shape)}")
+    return a[..., t:t + h, l:l + w, :]

@@ -1,0 +1,431 @@
+"""Image-quality and distribution metrics: PSNR, SSIM, FID and KID with a pluggable feature extractor.
+
+Pixel metrics (NumPy, float64)
+------------------------------
+``psnr(a, b)`` and ``ssim(a, b)`` take two uint8 or float NumPy arrays of the same shape and dtype kind:
+
+* a single image ``(H, W)`` or ``(H, W, C)`` -> a Python ``float``;
+* a batch ``(N, H, W, C)`` -> a float64 array ``(N,)`` with one value per image (average it yourself, as papers
+  do: the mean of per-image scores, not the score of the concatenated set).
+
+A 3-D array is always read as one ``(H, W, C)`` image; give a batch of grayscale images as ``(N, H, W, 1)``.
+
+``data_range`` (the peak-to-peak value range) defaults to 255 for uint8 (the dtype's range for other integer
+types) and 1.0 for floats; pass ``data_range=2.0`` for images in [-1, 1].
+
+``y_channel=True`` evaluates as super-resolution papers do: RGB is converted to the luma Y of ITU-R BT.601
+exactly as MATLAB's ``rgb2ycbcr`` (see ``rgb_to_y``, Y in [16, 235]), and the metric is computed on Y in
+float64 with ``data_range=255`` of the Y scale. ``shave=s`` first crops ``s`` pixels from every border (SR
+papers shave ``scale`` pixels). One-channel images are used as they are, rescaled to 0..255, as the usual
+MATLAB/BasicSR scripts do for grayscale test images. Y is not rounded to integers (MATLAB's uint8 path rounds;
+that changes PSNR by ~0.01 dB).
+
+SSIM is Wang et al. (2004): 11x11 Gaussian window with sigma 1.5, K1 = 0.01, K2 = 0.03, 'valid' filtering
+(statistics only where the window fits) and the mean of the SSIM map, as the reference MATLAB ``ssim_index``
+(equivalently ``skimage.metrics.structural_similarity(..., gaussian_weights=True, sigma=1.5,
+use_sample_covariance=False, data_range=...)``). Multi-channel images give the mean over channels.
+
+Distribution metrics
+--------------------
+``frechet_distance`` (FID, Heusel et al. 2017) on feature means/covariances, and ``kernel_inception_distance``
+(KID, Binkowski et al. 2018) on feature sets, both in NumPy without SciPy. ``fid`` and ``kid`` run a feature
+extractor over two image sets first. An extractor is any callable mapping an image batch (float in [-1, 1], or
+uint8) to ``(N, D)`` features: ``inception_extractor()`` (Keras InceptionV3, ImageNet weights, 2048-d pool
+features) is the default, and any Keras model or function can be plugged in.
+
+Note: Keras' InceptionV3 ImageNet weights are not the 2015 TF graph behind published FID numbers
+(pytorch-fid / TTUR), so absolute values differ from papers'; compare models with the same extractor.
+"""
+import os
+import socket
+
+import keras
+import numpy as np
+
+__all__ = [
+    "psnr",
+    "ssim",
+    "rgb_to_y",
+    "frechet_distance",
+    "kernel_inception_distance",
+    "feature_stats",
+    "extract_features",
+    "fid",
+    "kid",
+    "inception_extractor",
+    "InceptionExtractor",
+]
+
+# ---------------------------------------------------------------------------------------------------------
+# Pixel metrics
+# ---------------------------------------------------------------------------------------------------------
+
+_Y_WEIGHTS = np.array([65.481, 128.553, 24.966])  # MATLAB rgb2ycbcr, first row, for RGB in [0, 1]
+
+
+def _default_range(dtype):
+    if np.issubdtype(dtype, np.floating):
+        return 1.0
+    if np.issubdtype(dtype, np.integer):
+        info = np.iinfo(dtype)
+        return float(info.max - info.min)
+    raise ValueError(f"unsupported image dtype {dtype}: use uint8 or float arrays")
+
+
+def rgb_to_y(img, data_range=None):
+    """Luma Y of ITU-R BT.601 as MATLAB's ``rgb2ycbcr``: ``Y = 16 + 65.481 R + 128.553 G + 24.966 B``.
+
+    ``R, G, B`` are the channels scaled to [0, 1] by ``data_range`` (default 255 for uint8, 1.0 for float), so
+    Y lies in [16, 235]. Takes ``(..., 3)`` (a single image or a batch) and returns float64 ``(..., 1)``,
+    keeping the channel axis so the result can be passed straight to ``psnr``/``ssim`` with
+    ``data_range=255``. Not rounded.
+    """
+    img = np.asarray(img)
+    if img.ndim < 1 or img.shape[-1] != 3:
+        raise ValueError(f"rgb_to_y expects RGB images with 3 channels last, got shape {img.shape}")
+    if data_range is None:
+        data_range = _default_range(img.dtype)
+    rgb = img.astype(np.float64) / float(data_range)
+    return 16.0 + np.tensordot(rgb, _Y_WEIGHTS, axes=([-1], [0]))[..., None]
+
+
+def _prepare(a, b, data_range, y_channel, shave):
+    """Validate and bring both inputs to float64 ``(N, H, W, C)``; return ``(x, y, data_range, single)``."""
+    a, b = np.asarray(a), np.asarray(b)
+    if a.shape != b.shape:
+        raise ValueError(f"images must have the same shape, got {a.shape} and {b.shape}")
+    kind_a = "float" if np.issubdtype(a.dtype, np.floating) else "int" if np.issubdtype(a.dtype, np.integer) else "?"
+    kind_b = "float" if np.issubdtype(b.dtype, np.floating) else "int" if np.issubdtype(b.dtype, np.integer) else "?"
+    if kind_a != kind_b or "?" in (kind_a, kind_b):
+        raise ValueError(
+            f"images must both be integer (e.g. uint8) or both float, got {a.dtype} {a.shape} and "
+            f"{b.dtype} {b.shape}"
+        )
+    if a.ndim not in (2, 3, 4):
+        raise ValueError(f"expected an image (H, W), (H, W, C) or a batch (N, H, W, C), got shape {a.shape}")
+    single = a.ndim < 4
+    if a.ndim == 2:
+        a, b = a[..., None], b[..., None]
+    if single:
+        a, b = a[None], b[None]
+    if data_range is None:
+        data_range = _default_range(a.dtype)
+    data_range = float(data_range)
+    if y_channel:
+        if a.shape[-1] == 3:
+            a, b = rgb_to_y(a, data_range), rgb_to_y(b, data_range)
+        elif a.shape[-1] == 1:
+            a = a.astype(np.float64) * (255.0 / data_range)
+            b = b.astype(np.float64) * (255.0 / data_range)
+        else:
+            raise ValueError(f"y_channel=True needs RGB (3 channels) or grayscale (1 channel), got shape {a.shape}")
+        data_range = 255.0
+    shave = int(shave)
+    if shave < 0:
+        raise ValueError(f"shave must be >= 0, got {shave}")
+    if shave:
+        if 2 * shave >= min(a.shape[1], a.shape[2]):
+            raise ValueError(f"shave={shave} crops away the whole image of shape {a.shape[1:3]}")
+        a = a[:, shave:-shave, shave:-shave]
+        b = b[:, shave:-shave, shave:-shave]
+    return a.astype(np.float64), b.astype(np.float64), data_range, single
+
+
+def _result(values, single):
+    return float(values[0]) if single else values
+
+
+def psnr(a, b, data_range=None, y_channel=False, shave=0):
+    """Peak signal-to-noise ratio in dB: ``10 log10(data_range^2 / MSE)``; ``inf`` for identical images.
+
+    ``a``, ``b``: uint8 or float arrays, a single image ``(H, W[, C])`` -> ``float`` or a batch
+    ``(N, H, W, C)`` -> float64 array ``(N,)`` of per-image PSNR (MSE over all pixels and channels of an image).
+    See the module docstring for ``data_range``, ``y_channel`` (MATLAB-style BT.601 Y, evaluated with
+    data range 255) and ``shave`` (pixels cropped from every border). Raises ``ValueError`` when shapes or
+    dtype kinds differ.
+    """
+    x, y, data_range, single = _prepare(a, b, data_range, y_channel, shave)
+    mse = np.mean((x - y) ** 2, axis=(1, 2, 3))
+    with np.errstate(divide="ignore"):
+        values = 10.0 * np.log10(data_range**2 / mse)
+    return _result(values, single)
+
+
+def _gaussian_window(size=11, sigma=1.5):
+    x = np.arange(size, dtype=np.float64) - (size - 1) / 2.0
+    w = np.exp(-0.5 * (x / sigma) ** 2)
+    return w / w.sum()
+
+
+def _filter_valid(x, w):
+    """Separable 'valid' correlation of ``(N, H, W, C)`` with ``outer(w, w)`` over H and W."""
+    k = len(w)
+    h = x.shape[1] - k + 1
+    out = sum(w[i] * x[:, i:i + h] for i in range(k))
+    v = x.shape[2] - k + 1
+    return sum(w[i] * out[:, :, i:i + v] for i in range(k))
+
+
+def ssim(a, b, data_range=None, y_channel=False, shave=0):
+    """Structural similarity (Wang et al. 2004), mean of the SSIM map; 1.0 for identical images.
+
+    11x11 Gaussian window (sigma 1.5), K1 = 0.01, K2 = 0.03, population (co)variances, 'valid' filtering as the
+    reference MATLAB ``ssim_index``; channel-averaged for multi-channel images. Images must be at least 11x11
+    after ``shave``. Inputs, return values (``float`` for one image, ``(N,)`` array for a batch) and the
+    ``data_range`` / ``y_channel`` / ``shave`` options are as in ``psnr``.
+    """
+    x, y, data_range, single = _prepare(a, b, data_range, y_channel, shave)
+    w = _gaussian_window()
+    if min(x.shape[1], x.shape[2]) < len(w):
+        raise ValueError(f"SSIM needs images of at least {len(w)}x{len(w)} pixels, got {x.shape[1:3]}")
+    c1 = (0.01 * data_range) ** 2
+    c2 = (0.03 * data_range) ** 2
+    mu_x, mu_y = _filter_valid(x, w), _filter_valid(y, w)
+    var_x = _filter_valid(x * x, w) - mu_x * mu_x
+    var_y = _filter_valid(y * y, w) - mu_y * mu_y
+    cov = _filter_valid(x * y, w) - mu_x * mu_y
+    s = ((2 * mu_x * mu_y + c1) * (2 * cov + c2)) / ((mu_x**2 + mu_y**2 + c1) * (var_x + var_y + c2))
+    return _result(s.mean(axis=(1, 2, 3)), single)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Distribution metrics on features
+# ---------------------------------------------------------------------------------------------------------
+
+
+def feature_stats(features):
+    """Mean ``(D,)`` and covariance ``(D, D)`` (unbiased, ``N - 1``) of ``(N, D)`` features, float64."""
+    f = np.asarray(features, dtype=np.float64)
+    if f.ndim != 2 or f.shape[0] < 2:
+        raise ValueError(f"features must be (N, D) with N >= 2, got shape {f.shape}")
+    return f.mean(axis=0), np.atleast_2d(np.cov(f, rowvar=False))
+
+
+def _psd_sqrt(s):
+    vals, vecs = np.linalg.eigh(s)
+    return (vecs * np.sqrt(np.clip(vals, 0.0, None))) @ vecs.T
+
+
+def frechet_distance(mu1, sigma1, mu2, sigma2):
+    """Squared Frechet distance between N(mu1, sigma1) and N(mu2, sigma2) (the FID formula), float64.
+
+    ``|mu1 - mu2|^2 + tr(S1) + tr(S2) - 2 tr(sqrtm(S1 S2))``. The trace term is computed exactly without
+    SciPy: ``S1 S2`` has the eigenvalues of the PSD matrix ``sqrt(S1) S2 sqrt(S1)``, so both square roots are
+    symmetric eigendecompositions (tiny negative eigenvalues from round-off are clipped to 0). Works for
+    singular covariances (fewer samples than feature dimensions). Returns a ``float`` >= 0.
+    """
+    mu1, mu2 = np.atleast_1d(np.asarray(mu1, np.float64)), np.atleast_1d(np.asarray(mu2, np.float64))
+    s1, s2 = np.atleast_2d(np.asarray(sigma1, np.float64)), np.atleast_2d(np.asarray(sigma2, np.float64))
+    d = mu1.shape[0]
+    if mu1.shape != (d,) or mu2.shape != (d,) or s1.shape != (d, d) or s2.shape != (d, d):
+        raise ValueError(
+            f"expected means (D,) and covariances (D, D) of one D, got {mu1.shape}, {s1.shape}, {mu2.shape}, "
+            f"{s2.shape}"
+        )
+    s1, s2 = (s1 + s1.T) / 2.0, (s2 + s2.T) / 2.0
+    root1 = _psd_sqrt(s1)
+    m = root1 @ s2 @ root1
+    eig = np.linalg.eigvalsh((m + m.T) / 2.0)
+    tr_covmean = np.sum(np.sqrt(np.clip(eig, 0.0, None)))
+    diff = mu1 - mu2
+    value = diff @ diff + np.trace(s1) + np.trace(s2) - 2.0 * tr_covmean
+    return float(max(value, 0.0))
+
+
+def _poly_kernel(x, y):
+    return (x @ y.T / x.shape[1] + 1.0) ** 3
+
+
+def kernel_inception_distance(feats1, feats2, subsets=100, subset_size=1000, seed=0):
+    """KID (Binkowski et al. 2018): unbiased MMD^2 with the kernel ``k(x, y) = (x.y / D + 1)^3``.
+
+    ``subsets`` times, draws ``m = min(subset_size, N1, N2)`` rows without replacement from each feature set and
+    computes ``sum_{i!=j} k(x_i,x_j)/(m(m-1)) + sum_{i!=j} k(y_i,y_j)/(m(m-1)) - 2 sum_{i,j} k(x_i,y_j)/m^2``.
+    Returns ``(mean, std)`` over the subsets (population std). ``seed`` fixes the subsets (default 0, so
+    repeated calls agree; ``None`` for fresh randomness). The estimate can be slightly negative.
+    """
+    x = np.asarray(feats1, np.float64)
+    y = np.asarray(feats2, np.float64)
+    if x.ndim != 2 or y.ndim != 2 or x.shape[1] != y.shape[1]:
+        raise ValueError(f"features must be (N1, D) and (N2, D), got {x.shape} and {y.shape}")
+    m = min(int(subset_size), x.shape[0], y.shape[0])
+    if m < 2:
+        raise ValueError(f"KID needs at least 2 samples per subset, got subset size {m}")
+    rng = np.random.default_rng(seed)
+    scores = np.empty(int(subsets))
+    for k in range(int(subsets)):
+        xs = x[rng.choice(x.shape[0], m, replace=False)]
+        ys = y[rng.choice(y.shape[0], m, replace=False)]
+        kxx, kyy, kxy = _poly_kernel(xs, xs), _poly_kernel(ys, ys), _poly_kernel(xs, ys)
+        scores[k] = (
+            (kxx.sum() - np.trace(kxx)) / (m * (m - 1))
+            + (kyy.sum() - np.trace(kyy)) / (m * (m - 1))
+            - 2.0 * kxy.sum() / (m * m)
+        )
+    return float(scores.mean()), float(scores.std())
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Feature extraction and the image-level wrappers
+# ---------------------------------------------------------------------------------------------------------
+
+INCEPTION_WEIGHTS_FILE = "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5"
+INCEPTION_WEIGHTS_URL = (
+    "https://storage.googleapis.com/tensorflow/keras-applications/inception_v3/" + INCEPTION_WEIGHTS_FILE
+)
+INCEPTION_WEIGHTS_MD5 = "bcbd6486424b2319ff4ef7d526e38f63"
+INCEPTION_SIZE = 299
+
+
+def _weights_help():
+    return (
+        f"Download {INCEPTION_WEIGHTS_URL} on a machine with network access and either pass its path, "
+        f"inception_extractor(weights='/path/to/{INCEPTION_WEIGHTS_FILE}'), or copy it to "
+        f"~/.keras/models/ (or $KERAS_HOME/models/) where Keras finds it without downloading. "
+        f"Or pass any feature extractor of your own (extractor=...)."
+    )
+
+
+def _fetch_imagenet_weights(timeout):
+    """Path of the cached ImageNet no-top weights, downloading them if needed; RuntimeError when impossible."""
+    previous = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(timeout)  # urlretrieve has no timeout of its own; never hang on a dead network
+    try:
+        return keras.utils.get_file(
+            INCEPTION_WEIGHTS_FILE, INCEPTION_WEIGHTS_URL, cache_subdir="models", file_hash=INCEPTION_WEIGHTS_MD5
+        )
+    except Exception as e:  # noqa: BLE001 - keras raises bare Exception for URL failures
+        raise RuntimeError(
+            f"Could not get the InceptionV3 ImageNet weights ({type(e).__name__}: {e}). FID/KID need them and "
+            f"will not fall back to random weights. {_weights_help()}"
+        ) from e
+    finally:
+        socket.setdefaulttimeout(previous)
+
+
+def _to_numpy(x):
+    if isinstance(x, np.ndarray):
+        return x
+    if hasattr(x, "detach"):  # torch tensor: avoid np.array(tensor), which warns under NumPy 2
+        return x.detach().cpu().numpy()
+    return keras.ops.convert_to_numpy(x)
+
+
+class InceptionExtractor:
+    """Callable: image batch -> ``(N, 2048)`` InceptionV3 pool features (NumPy float32).
+
+    Accepts uint8 images in [0, 255] or float images in [-1, 1], ``(N, H, W, C)`` with C = 3 (C = 1 is
+    repeated to RGB), any size: images are resized to 299x299 (bilinear, ``keras.ops.image.resize``) and, for
+    uint8, scaled by the Inception preprocessing ``x / 127.5 - 1``. ``model`` is the Keras model.
+    """
+
+    def __init__(self, model):
+        self.model = model
+
+    def __call__(self, images):
+        x = _to_numpy(images)
+        if x.ndim == 3:
+            x = x[..., None]
+        if x.ndim != 4 or x.shape[-1] not in (1, 3):
+            raise ValueError(f"expected images (N, H, W, 3) or (N, H, W, 1), got shape {x.shape}")
+        if np.issubdtype(x.dtype, np.integer):
+            x = x.astype(np.float32) / 127.5 - 1.0
+        x = x.astype(np.float32)
+        if x.shape[-1] == 1:
+            x = np.repeat(x, 3, axis=-1)
+        if x.shape[1:3] != (INCEPTION_SIZE, INCEPTION_SIZE):
+            x = keras.ops.image.resize(x, (INCEPTION_SIZE, INCEPTION_SIZE), interpolation="bilinear")
+        return _to_numpy(self.model.predict_on_batch(x))
+
+
+def inception_extractor(weights="imagenet", timeout=30):
+    """The standard FID/KID feature extractor: Keras InceptionV3, ``include_top=False, pooling="avg"``.
+
+    ``weights``: ``"imagenet"`` (the Keras cache, ``~/.keras/models``, or a download, given up after
+    ``timeout`` seconds of network silence), or the path of an ``.h5``/``.weights.h5`` file with those weights.
+    When the weights cannot be had, raises ``RuntimeError`` saying how to supply them; it never falls back to
+    random weights. ``weights=None`` builds a randomly initialised network on purpose (smoke tests only: its
+    scores mean nothing). Returns an ``InceptionExtractor``.
+    """
+    if weights == "imagenet":
+        path = _fetch_imagenet_weights(timeout)
+    elif weights is None:
+        path = None
+    else:
+        path = os.fspath(weights)
+        if not os.path.isfile(path):
+            raise RuntimeError(f"InceptionV3 weights file not found: {path!r}. {_weights_help()}")
+    model = keras.applications.InceptionV3(
+        include_top=False, pooling="avg", weights=None, input_shape=(INCEPTION_SIZE, INCEPTION_SIZE, 3)
+    )
+    if path is not None:
+        try:
+            model.load_weights(path)
+        except Exception as e:  # noqa: BLE001
+            raise RuntimeError(f"Could not load InceptionV3 weights from {path!r}: {e}. {_weights_help()}") from e
+    return InceptionExtractor(model)
+
+
+_DEFAULT_EXTRACTOR = []
+
+
+def _default_extractor():
+    if not _DEFAULT_EXTRACTOR:
+        _DEFAULT_EXTRACTOR.append(inception_extractor())
+    return _DEFAULT_EXTRACTOR[0]
+
+
+def extract_features(images, extractor=None, batch_size=50):
+    """Run ``extractor`` over ``images`` in batches; returns float64 ``(N, D)``.
+
+    ``images``: an array ``(N, H, W, C)`` (sliced into ``batch_size`` batches) or any iterable of batches
+    (a generator, a ``tf.data`` dataset of image batches, ...). ``extractor``: a callable batch -> ``(n, D)``
+    (any Keras model works); default ``inception_extractor()``. Outputs of shape ``(n, ..., D)`` are flattened.
+    """
+    extractor = _default_extractor() if extractor is None else extractor
+    if hasattr(images, "shape") and hasattr(images, "__getitem__"):
+        n = int(images.shape[0])
+        batches = (images[i:i + batch_size] for i in range(0, n, int(batch_size)))
+    else:
+        batches = iter(images)
+    feats = []
+    for batch in batches:
+        out = np.asarray(_to_numpy(extractor(batch)))
+        rows = int(batch.shape[0]) if hasattr(batch, "shape") else len(batch)
+        if out.ndim < 2 or out.shape[0] != rows:
+            raise ValueError(f"extractor must return (N, D) features; got shape {out.shape} for {rows} images")
+        feats.append(out.reshape(rows, -1).astype(np.float64))
+    if not feats:
+        raise ValueError("no images given")
+    return np.concatenate(feats, axis=0)
+
+
+def _stats(images_or_stats, extractor, batch_size):
+    if isinstance(images_or_stats, tuple) and len(images_or_stats) == 2:
+        mu, sigma = (np.asarray(v) for v in images_or_stats)
+        if mu.ndim == 1 and sigma.ndim == 2:
+            return mu, sigma
+    return feature_stats(extract_features(images_or_stats, extractor, batch_size))
+
+
+def fid(real_images, fake_images, extractor=None, batch_size=50):
+    """Frechet distance between the extractor features of two image sets (FID with the default extractor).
+
+    Each set is images (see ``extract_features``) or precomputed ``(mu, sigma)`` from ``feature_stats`` (e.g.
+    cached reference statistics). Use thousands of images (50k in the literature): FID is biased upwards for
+    small sets. Returns a ``float``.
+    """
+    mu1, s1 = _stats(real_images, extractor, batch_size)
+    mu2, s2 = _stats(fake_images, extractor, batch_size)
+    return frechet_distance(mu1, s1, mu2, s2)
+
+
+def kid(real_images, fake_images, extractor=None, batch_size=50, subsets=100, subset_size=1000, seed=0):
+    """KID between the extractor features of two image sets; returns ``(mean, std)`` over subsets.
+
+    Images as in ``extract_features`` (or precomputed ``(N, D)`` feature arrays via
+    ``kernel_inception_distance``); see ``kernel_inception_distance`` for the estimator.
+    """
+    f1 = extract_features(real_images, extractor, batch_size)
+    f2 = extract_features(fake_images, extractor, batch_size)
+    return kernel_inception_distance(f1, f2, subsets=subsets, subset_size=subset_size, seed=seed)

@@ -1,0 +1,669 @@
+"""Presets: named, hash-verified weights for every app, one mechanism for all of them.
+
+A preset is an entry of ``weights/manifest.json`` (anchors: torchvision's ``Weights`` enums, KerasHub's
+``from_preset``, timm's ``pretrained=True``)::
+
+    "dcgan/mnist_dcgan": {
+      "file": "dcgan/mnist_dcgan.weights.h5",   # path relative to a weights folder
+      "sha256": "...",                          # checked before anything is loaded
+      "url": null,                              # where to download it from when no folder has it
+      "architecture": "zoo.apps.dcgan.DCGANGenerator",   # only classes of zoo.* are ever built
+      "config": {...},                          # the constructor's keyword arguments
+      "default": true,                          # what ``pretrained("dcgan")`` loads
+      "trained_on": "...", "recipe": "apps/dcgan/...", "metrics": {...measured numbers...},
+      "reference": {"file": "dcgan/mnist_dcgan.reference.npz", "sha256": "..."}
+    }
+
+The reference ``.npz`` holds a fixed input and the output the shipped weights give for it (numeric arrays
+only; read with ``allow_pickle=False``), so tests can show that ``pretrained()`` reproduces the trained model.
+
+Files are looked for, in order, in: ``$ZOO_WEIGHTS`` (a folder), the repository's ``weights/`` (source
+checkouts and editable installs), the installed package data (``<sys.prefix>/share/zoo/weights``) and the
+download cache (``$ZOO_CACHE``, default ``~/.cache/zoo``). Manifests found in the first three are merged, the
+earlier folder winning for a preset named in both. A file found nowhere is downloaded into the cache when its
+preset has a ``url`` (to a temporary file, hash-checked, then renamed into place).
+
+Usage::
+
+    from zoo import weights
+    weights.presets("dcgan")                       # ['mnist_cdcgan', 'mnist_dcgan']
+    model = weights.pretrained("dcgan")            # the default preset; model.preset says which
+    x, y = weights.reference(model.preset)         # a fixed input and the output it should give
+    weights.load_into(my_model, "my.weights.h5")   # all or nothing: a file of another architecture raises
+
+Training recipes publish what they trained with ``register(...)``.
+
+Nothing here imports TensorFlow (Keras is imported inside the functions that build or load models), and no
+file is ever read with pickle.
+"""
+from __future__ import annotations
+
+import copy
+import dataclasses
+import hashlib
+import importlib
+import json
+import os
+import re
+import shutil
+import sys
+import tempfile
+import urllib.parse
+import urllib.request
+from pathlib import Path, PurePosixPath
+
+import numpy as np
+
+MANIFEST = "manifest.json"
+WEIGHTS_SUFFIX = ".weights.h5"
+REFERENCE_SUFFIX = ".reference.npz"
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_ARCHITECTURE = re.compile(r"^zoo(\.[A-Za-z_][A-Za-z0-9_]*)+$")
+_CHUNK = 1 << 20
+# Top-level groups of a Keras weights file that are not the network's own weights (a compiled model's
+# ``save_weights`` adds its optimizer's slots).
+_IGNORED_GROUPS = ("optimizer",)
+
+
+class HashMismatchError(ValueError):
+    """A file's sha256 is not the one its preset lists."""
+
+    def __init__(self, path, expected, actual):
+        self.path, self.expected, self.actual = str(path), expected, actual
+        super().__init__(
+            f"sha256 mismatch for {path}: expected {expected}, got {actual}. The file is corrupt or is not the "
+            f"one the manifest lists: delete it (a cached copy is downloaded again) or register it again.")
+
+
+class PresetNotFoundError(KeyError):
+    """An app or preset name the manifests do not list (a ``KeyError`` with a readable message)."""
+
+    def __str__(self):
+        return str(self.args[0])
+
+
+@dataclasses.dataclass(frozen=True)
+class Preset:
+    """One manifest entry. ``file`` and ``reference['file']`` are relative to a weights folder."""
+
+    name: str
+    app: str
+    file: str
+    sha256: str
+    url: str | None
+    architecture: str
+    config: dict
+    trained_on: str = ""
+    metrics: dict = dataclasses.field(default_factory=dict)
+    reference: dict | None = None
+    default: bool = False
+    recipe: str = ""
+
+    @property
+    def key(self):
+        """``"<app>/<name>"``, the preset's key in the manifest."""
+        return f"{self.app}/{self.name}"
+
+    @classmethod
+    def from_entry(cls, key, entry):
+        app, _, name = key.partition("/")
+        missing = [k for k in ("file", "sha256", "architecture") if not entry.get(k)]
+        if not name or missing:
+            raise ValueError(f"manifest entry {key!r} is malformed: "
+                             + (f"missing {missing}" if missing else "key must be '<app>/<name>'"))
+        return cls(name=name, app=app, file=entry["file"], sha256=entry["sha256"].lower(), url=entry.get("url"),
+                   architecture=entry["architecture"], config=dict(entry.get("config") or {}),
+                   trained_on=entry.get("trained_on") or "", metrics=dict(entry.get("metrics") or {}),
+                   reference=dict(entry["reference"]) if entry.get("reference") else None,
+                   default=bool(entry.get("default", False)), recipe=entry.get("recipe") or "")
+
+
+# --------------------------------------------------------------------------------------------- where files are
+
+def _repo_weights():
+    """``weights/`` of the source checkout this package runs from (editable installs), else None."""
+    root = Path(__file__).resolve().parents[1]
+    return root / "weights" if (root / "setup.cfg").is_file() else None
+
+
+def _installed_weights():
+    return Path(sys.prefix) / "share" / "zoo" / "weights"
+
+
+def cache_dir():
+    """Where downloads go: ``$ZOO_CACHE``, else ``~/.cache/zoo``."""
+    env = os.environ.get("ZOO_CACHE")
+    return Path(env).expanduser() if env else Path.home() / ".cache" / "zoo"
+
+
+def _places():
+    """``(label, folder or None)`` for every place searched, in order; None marks an unset/absent one."""
+    env = os.environ.get("ZOO_WEIGHTS")
+    return [("$ZOO_WEIGHTS", Path(env).expanduser() if env else None),
+            ("repository weights/", _repo_weights()),
+            ("installed package data", _installed_weights()),
+            ("download cache ($ZOO_CACHE or ~/.cache/zoo)", cache_dir())]
+
+
+def search_dirs():
+    """The folders searched for weight files, in order (the cache last)."""
+    return [p for _, p in _places() if p is not None]
+
+
+def _describe_places():
+    return "\n".join(f"  - {label}: {path if path is not None else '(not set)'}" for label, path in _places())
+
+
+# --------------------------------------------------------------------------------------------- the manifest
+
+def _read_manifest(path):
+    path = Path(path)
+    if not path.is_file():
+        return {"presets": {}}
+    try:
+        data = json.loads(path.read_text())
+    except ValueError as e:
+        raise ValueError(f"{path} is not valid JSON: {e}") from e
+    if not isinstance(data, dict) or not isinstance(data.get("presets", {}), dict):
+        raise ValueError(f"{path} must hold an object with a 'presets' object")
+    data.setdefault("presets", {})
+    return data
+
+
+def manifest(root=None):
+    """The presets as ``{"presets": {"<app>/<name>": entry}}``.
+
+    ``root`` given: that folder's ``manifest.json`` alone. Otherwise the manifests of ``$ZOO_WEIGHTS``, the
+    repository and the installed package data merged, the earlier folder winning for a key in several (and
+    for the choice of an app's default).
+    """
+    if root is not None:
+        return _read_manifest(Path(root) / MANIFEST)
+    merged, apps_with_default = {}, set()
+    for _, folder in _places()[:3]:
+        if folder is None:
+            continue
+        found = set()
+        for key, entry in _read_manifest(folder / MANIFEST)["presets"].items():
+            if key in merged:
+                continue
+            entry = dict(entry)
+            app = key.partition("/")[0]
+            if entry.get("default"):
+                if app in apps_with_default:
+                    entry["default"] = False
+                else:
+                    found.add(app)
+            merged[key] = entry
+        apps_with_default |= found
+    return {"presets": dict(sorted(merged.items()))}
+
+
+def _app_entries(app, presets_=None):
+    presets_ = manifest()["presets"] if presets_ is None else presets_
+    return {k.partition("/")[2]: v for k, v in presets_.items() if k.partition("/")[0] == app}
+
+
+def apps():
+    """Apps that have at least one preset."""
+    return sorted({k.partition("/")[0] for k in manifest()["presets"]})
+
+
+def presets(app=None):
+    """Names of ``app``'s presets (sorted); with no app, every ``"<app>/<name>"`` key."""
+    if app is None:
+        return list(manifest()["presets"])
+    return sorted(_app_entries(app))
+
+
+def get(app, name=None):
+    """The :class:`Preset` ``name`` of ``app``; ``name=None`` gives the app's default preset.
+
+    Raises ``KeyError`` (:class:`PresetNotFoundError`) listing what is available.
+    """
+    all_presets = manifest()["presets"]
+    entries = _app_entries(app, all_presets)
+    if not entries:
+        have = sorted({k.partition("/")[0] for k in all_presets})
+        raise PresetNotFoundError(f"no presets for app {app!r}; apps with presets: {have or 'none'} "
+                                  f"(manifests searched:\n{_describe_places()})")
+    if name is None:
+        defaults = [n for n, e in entries.items() if e.get("default")]
+        if len(defaults) == 1 or len(entries) == 1:
+            name = defaults[0] if defaults else next(iter(entries))
+        else:
+            raise PresetNotFoundError(f"app {app!r} has no single default preset; pass one of {sorted(entries)}")
+    if name not in entries:
+        raise PresetNotFoundError(f"unknown preset {name!r} for app {app!r}; available: {sorted(entries)}")
+    return Preset.from_entry(f"{app}/{name}", entries[name])
+
+
+# --------------------------------------------------------------------------------------------- files and hashes
+
+def sha256(path):
+    """Hex sha256 of a file, read in chunks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(_CHUNK), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+_file_sha256 = sha256  # for functions whose argument is named sha256
+
+
+def verify(path, expected):
+    """Return ``path`` if its sha256 is ``expected``; raise :class:`HashMismatchError` otherwise."""
+    if not expected:
+        raise ValueError(f"no expected sha256 given for {path}")
+    actual = sha256(path)
+    if actual != expected.lower():
+        raise HashMismatchError(path, expected.lower(), actual)
+    return Path(path)
+
+
+def _relative(relpath):
+    rel = PurePosixPath(str(relpath).replace("\\", "/"))
+    if rel.is_absolute() or not rel.parts or ".." in rel.parts:
+        raise ValueError(f"weights paths are relative to a weights folder, without '..': got {relpath!r}")
+    return rel
+
+
+def find_file(relpath, sha256=None, url=None):
+    """Path of ``relpath`` (relative to a weights folder) in the first folder of :func:`search_dirs` holding it.
+
+    Not found anywhere and ``url`` given: downloaded into :func:`cache_dir` and checked against ``sha256``
+    (required for downloads). A cached copy whose hash is wrong is downloaded again when there is a ``url``.
+    Raises ``FileNotFoundError`` naming every place searched.
+    """
+    rel = _relative(relpath)
+    places = _places()
+    cache = places[-1][1]
+    for _, folder in places:
+        if folder is None:
+            continue
+        path = folder / rel
+        if path.is_file():
+            if folder == cache and url and sha256 and _file_sha256(path) != sha256.lower():
+                break  # stale or corrupt download: fetch it again
+            return path
+    if url:
+        return download(url, cache / rel, sha256)
+    raise FileNotFoundError(
+        f"weights file {rel} not found, and its preset has no download url. Searched:\n{_describe_places()}\n"
+        f"Put the file in one of these folders (e.g. set ZOO_WEIGHTS to a folder holding {rel}).")
+
+
+def download(url, dest, expected_sha256):
+    """Fetch ``url`` to ``dest`` via a temporary file in the same folder, renamed only once its hash checks out."""
+    if not expected_sha256:
+        raise ValueError(f"refusing to download {url} without an expected sha256")
+    scheme = urllib.parse.urlparse(url).scheme
+    if scheme not in ("https", "http", "file"):
+        raise ValueError(f"unsupported url scheme {scheme!r} in {url}")
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
+    try:
+        h = hashlib.sha256()
+        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=60) as response:
+            for chunk in iter(lambda: response.read(_CHUNK), b""):
+                h.update(chunk)
+                out.write(chunk)
+        if h.hexdigest() != expected_sha256.lower():
+            raise HashMismatchError(url, expected_sha256.lower(), h.hexdigest())
+        os.replace(tmp, dest)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return dest
+
+
+def _atomic_write(dest, write, suffix=".part"):
+    """Call ``write(tmp_path)`` on a temporary file next to ``dest``, then rename it to ``dest``."""
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=suffix)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, dest)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return dest
+
+
+# --------------------------------------------------------------------------------------------- building, loading
+
+def architecture_class(architecture):
+    """The class named by ``"zoo.<module>.<Class>"``; anything outside ``zoo.*`` is refused (``ValueError``)."""
+    import keras
+
+    if not isinstance(architecture, str) or not _ARCHITECTURE.match(architecture):
+        raise ValueError(f"refusing architecture {architecture!r}: presets may only name classes of zoo.* "
+                         f"('zoo.<module>.<Class>')")
+    module_name, _, class_name = architecture.rpartition(".")
+    if class_name.startswith("_"):
+        raise ValueError(f"refusing architecture {architecture!r}: private name")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as e:
+        raise ValueError(f"architecture {architecture!r}: cannot import module {module_name!r} ({e})") from e
+    cls = getattr(module, class_name, None)
+    if not (isinstance(cls, type) and issubclass(cls, keras.Model)
+            and (cls.__module__ == "zoo" or cls.__module__.startswith("zoo."))):
+        raise ValueError(f"refusing architecture {architecture!r}: not a Keras model class defined in zoo.*")
+    return cls
+
+
+def architecture_name(model):
+    """``"module.Class"`` of a model, as written in manifests."""
+    cls = type(model)
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def build(preset):
+    """A freshly initialised model of ``preset``'s architecture and config (no weights loaded)."""
+    cls = architecture_class(preset.architecture)
+    return cls(**copy.deepcopy(dict(preset.config)))
+
+
+def _twin(model):
+    """A new model of the same architecture as ``model``, not sharing its variables."""
+    import keras
+
+    from zoo.models import Network
+
+    if isinstance(model, Network):
+        return model.__class__.from_config(model.get_config())
+    try:
+        return keras.models.clone_model(model)
+    except Exception as e:  # subclassed models without a functional structure
+        raise TypeError(f"cannot make a twin of {type(model).__name__} to load into; load_into needs a zoo "
+                        f"Network or a functional/sequential Keras model ({e})") from e
+
+
+def _h5_shapes(path):
+    """``{dataset path: shape}`` of a Keras ``.weights.h5`` file, without the optimizer's slots."""
+    import h5py
+
+    shapes = {}
+    try:
+        with h5py.File(path, "r") as f:
+            def visit(name, obj):
+                if isinstance(obj, h5py.Dataset) and name.partition("/")[0] not in _IGNORED_GROUPS:
+                    shapes[name] = tuple(obj.shape)
+            f.visititems(visit)
+    except OSError as e:
+        raise ValueError(f"{path} is not a readable HDF5 weights file ({e})") from e
+    return shapes
+
+
+def _describe(model):
+    config = model.get_config() if hasattr(model, "_zoo_config") else {}
+    config = {k: v for k, v in config.items() if k != "name"}
+    return f"{type(model).__name__}({', '.join(f'{k}={v!r}' for k, v in config.items())})"
+
+
+def _layer_shapes(shapes):
+    """Group ``{".../vars/<i>": shape}`` into ``{layer path: (shape of var 0, shape of var 1, ...)}``."""
+    layers = {}
+    for name, shape in shapes.items():
+        layer, _, index = name.rpartition("/vars/")
+        layers.setdefault(layer or name, []).append((int(index) if index.isdigit() else 0, shape))
+    return {k: tuple(shape for _, shape in sorted(v)) for k, v in layers.items()}
+
+
+def _shapes_text(shapes):
+    parts, i = [], 0
+    while i < len(shapes):
+        j = i
+        while j < len(shapes) and shapes[j] == shapes[i]:
+            j += 1
+        parts.append(f"{j - i}x{shapes[i]}" if j - i > 1 else str(shapes[i]))
+        i = j
+    return ", ".join(parts)
+
+
+def _check_structure(model, path, limit=8):
+    """Raise ``ValueError`` naming the layers that differ if ``path`` is not a weights file of ``model``'s
+    architecture (same layers, same variable shapes)."""
+    with tempfile.TemporaryDirectory(prefix="zoo-weights-") as tmp:
+        expected_file = Path(tmp) / f"expected{WEIGHTS_SUFFIX}"
+        model.save_weights(expected_file)
+        expected = _layer_shapes(_h5_shapes(expected_file))
+    actual = _layer_shapes(_h5_shapes(path))
+    missing = sorted(set(expected) - set(actual))
+    unexpected = sorted(set(actual) - set(expected))
+    shapes = [f"{k}: file {_shapes_text(actual[k])} vs model {_shapes_text(expected[k])}"
+              for k in sorted(set(expected) & set(actual)) if expected[k] != actual[k]]
+    if not (missing or unexpected or shapes):
+        return
+
+    def some(items):
+        return "; ".join(items[:limit]) + (f"; ... ({len(items) - limit} more)" if len(items) > limit else "")
+
+    problems = []
+    if shapes:
+        problems.append(f"{len(shapes)} layers with other shapes: {some(shapes)}")
+    if missing:
+        problems.append(f"{len(missing)} layers missing from the file: {some(missing)}")
+    if unexpected:
+        problems.append(f"{len(unexpected)} layers in the file the model does not have: {some(unexpected)}")
+    raise ValueError(f"weights file {path} does not match {_describe(model)} (saved from another architecture "
+                     f"or config?); nothing was loaded. " + ". ".join(problems))
+
+
+def _load_fresh(model, path):
+    """Check ``path`` against ``model``'s structure, then load it (``model`` is a throw-away if this fails)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"weights file {path} does not exist")
+    if not path.name.endswith(WEIGHTS_SUFFIX):
+        raise ValueError(f"{path}: expected a Keras '{WEIGHTS_SUFFIX}' file")
+    _check_structure(model, path)
+    try:
+        model.load_weights(path)
+    except Exception as e:
+        raise ValueError(f"weights file {path} could not be loaded into {_describe(model)}: {e}") from e
+    return model
+
+
+def load_into(model, path):
+    """Load a ``.weights.h5`` file into ``model``, all or nothing; returns ``model``.
+
+    The file is first loaded into a fresh twin of ``model`` (same class and config), so a file of another
+    architecture raises ``ValueError`` naming the file and the layers/shapes that differ while ``model``
+    keeps its weights. Only then are the weights copied over.
+    """
+    twin = _load_fresh(_twin(model), path)
+    model.set_weights(twin.get_weights())
+    return model
+
+
+def pretrained(app, name=None):
+    """The model of preset ``name`` of ``app`` (its default when None) with its verified weights loaded.
+
+    The :class:`Preset` is attached as ``model.preset``.
+    """
+    preset = get(app, name)
+    path = find_file(preset.file, preset.sha256, preset.url)
+    verify(path, preset.sha256)
+    model = _load_fresh(build(preset), path)
+    model.preset = preset
+    return model
+
+
+# --------------------------------------------------------------------------------------------- reference outputs
+
+def _flat(value, key):
+    if isinstance(value, (list, tuple)):
+        return {f"{key}_{i}": _array(v, f"{key}_{i}") for i, v in enumerate(value)}
+    if isinstance(value, dict):
+        raise TypeError(f"{key}: pass a list of arrays rather than a dict")
+    return {key: _array(value, key)}
+
+
+def _array(value, key):
+    import keras
+
+    a = np.asarray(keras.ops.convert_to_numpy(value))
+    if a.dtype.kind == "f":
+        a = a.astype("float32")
+    elif a.dtype.kind not in "iub":
+        raise TypeError(f"{key}: reference arrays must be numeric, got dtype {a.dtype}")
+    return a
+
+
+def _unflat(arrays, key):
+    if key in arrays:
+        return arrays[key]
+    items = sorted((int(k.rpartition("_")[2]), v) for k, v in arrays.items() if k.startswith(f"{key}_"))
+    if not items:
+        raise ValueError(f"reference file has no {key!r} arrays")
+    return [v for _, v in items]
+
+
+def reference(preset):
+    """``(input, output)``: the fixed input stored with ``preset`` and the output its weights give for it.
+
+    Each is an array, or a list of arrays for models with several inputs/outputs.
+    """
+    ref = preset.reference
+    if not ref or not ref.get("file"):
+        raise ValueError(f"preset {preset.key} has no reference input/output")
+    path = find_file(ref["file"], ref.get("sha256"), ref.get("url"))
+    if ref.get("sha256"):
+        verify(path, ref["sha256"])
+    with np.load(path, allow_pickle=False) as z:
+        arrays = {k: z[k] for k in z.files}
+    return _unflat(arrays, "input"), _unflat(arrays, "output")
+
+
+def _predict(model, inputs):
+    import keras
+
+    out = model(inputs, training=False)
+    if isinstance(out, (list, tuple)):
+        return [np.asarray(keras.ops.convert_to_numpy(o)) for o in out]
+    return np.asarray(keras.ops.convert_to_numpy(out))
+
+
+def _max_error(got, want):
+    got = got if isinstance(got, list) else [got]
+    want = want if isinstance(want, list) else [want]
+    if len(got) != len(want) or any(g.shape != w.shape for g, w in zip(got, want)):
+        return float("inf")
+    return max(float(np.max(np.abs(g.astype("float64") - w.astype("float64")), initial=0.0))
+               for g, w in zip(got, want))
+
+
+def check_reference(model, preset=None, atol=1e-4):
+    """Run ``model`` on its preset's reference input; return the largest absolute error against the stored
+    output, raising ``ValueError`` when it exceeds ``atol``. ``preset`` defaults to ``model.preset``."""
+    preset = preset or getattr(model, "preset", None)
+    if preset is None:
+        raise ValueError("pass the preset (model has no .preset)")
+    x, y = reference(preset)
+    err = _max_error(_predict(model, x), y)
+    if not err <= atol:
+        raise ValueError(f"{preset.key}: output differs from the stored reference by {err} (atol {atol})")
+    return err
+
+
+# --------------------------------------------------------------------------------------------- publishing
+
+def _jsonable(value):
+    """JSON round trip of a config or metrics dict (tuples become lists, NumPy scalars plain numbers)."""
+    def default(o):
+        if isinstance(o, np.generic):
+            return o.item()
+        if isinstance(o, np.ndarray):
+            return o.tolist()
+        raise TypeError(f"{o!r} of type {type(o).__name__} is not JSON serialisable")
+    return json.loads(json.dumps(value, default=default))
+
+
+def _write_manifest(root, data):
+    text = json.dumps(data, sort_keys=True, indent=2) + "\n"
+    _atomic_write(Path(root) / MANIFEST, lambda tmp: tmp.write_text(text))
+
+
+def register(app, name, model, file_path=None, trained_on="", recipe="", metrics=None, reference_input=None,
+             reference_output=None, default=False, url=None, root=None, atol=1e-4):
+    """Publish ``model``'s weights as preset ``<app>/<name>``; used by training recipes. Returns the Preset.
+
+    * ``file_path``: the ``.weights.h5`` the recipe saved from ``model`` (copied to
+      ``<root>/<app>/<name>.weights.h5`` unless already there); None saves ``model``'s weights there.
+    * ``reference_input``: a fixed input (array, or list of arrays). The weights file is loaded into a model
+      rebuilt from the manifest entry alone (architecture + config), and that model's output for the input
+      is stored next to the weights as ``<name>.reference.npz``; ``reference_output``, when given, must agree
+      with it within ``atol`` (catching a file that is not ``model``'s).
+    * ``root``: the weights folder whose ``manifest.json`` is updated: default ``$ZOO_WEIGHTS``, else the
+      repository's ``weights/``. The manifest is rewritten atomically, keys sorted, indent 2.
+    * ``default=True`` makes it the app's default (and unmarks the app's other presets in that manifest).
+    """
+    import keras
+
+    for label, value in (("app", app), ("name", name)):
+        if not isinstance(value, str) or not _NAME.match(value):
+            raise ValueError(f"{label} {value!r} must be letters, digits, '_', '.', '-'")
+    if reference_input is None:
+        raise ValueError("register needs a reference_input (a fixed input the stored output is computed for)")
+    if root is None:
+        root = os.environ.get("ZOO_WEIGHTS") or _repo_weights()
+        if root is None:
+            raise ValueError("no weights folder to register into: pass root= or set ZOO_WEIGHTS")
+    root = Path(root)
+
+    architecture = architecture_name(model)
+    architecture_class(architecture)  # refuse now what pretrained() would refuse later
+    config = _jsonable({k: v for k, v in model.get_config().items() if k != "name"})
+
+    rel = f"{app}/{name}{WEIGHTS_SUFFIX}"
+    dest = root / rel
+    if file_path is None:
+        clean = _twin(model)  # not compiled: the file holds the network's weights, no optimizer slots
+        clean.set_weights(model.get_weights())
+        _atomic_write(dest, clean.save_weights, suffix=WEIGHTS_SUFFIX)
+    else:
+        src = Path(file_path)
+        if not src.is_file():
+            raise FileNotFoundError(f"weights file {src} does not exist")
+        if not src.name.endswith(WEIGHTS_SUFFIX):
+            raise ValueError(f"{src}: expected a Keras '{WEIGHTS_SUFFIX}' file")
+        if not (dest.exists() and src.resolve() == dest.resolve()):
+            _atomic_write(dest, lambda tmp: shutil.copyfile(src, tmp), suffix=WEIGHTS_SUFFIX)
+
+    entry = {"file": rel, "sha256": sha256(dest), "url": url, "architecture": architecture, "config": config,
+             "default": bool(default), "trained_on": trained_on, "recipe": recipe,
+             "metrics": _jsonable(dict(metrics or {}))}
+    # What pretrained() will do: rebuild from the entry alone and load the file.
+    rebuilt = _load_fresh(build(Preset.from_entry(f"{app}/{name}", entry)), dest)
+    inputs = _flat(reference_input, "input")
+    x = _unflat(inputs, "input")
+    y = _predict(rebuilt, x)
+    if reference_output is not None:
+        err = _max_error(y, _unflat(_flat(reference_output, "output"), "output"))
+        if not err <= atol:
+            raise ValueError(f"reference_output differs by {err} from what {dest} gives for reference_input "
+                             f"(atol {atol}): is the file model's weights?")
+    arrays = {**inputs, **_flat(y, "output")}
+    ref_rel = f"{app}/{name}{REFERENCE_SUFFIX}"
+
+    def write_npz(tmp):
+        with open(tmp, "wb") as f:
+            np.savez(f, **arrays)
+    _atomic_write(root / ref_rel, write_npz)
+    entry["reference"] = {"file": ref_rel, "sha256": sha256(root / ref_rel), "backend": keras.backend.backend()}
+
+    data = manifest(root)
+    key = f"{app}/{name}"
+    if default:
+        for k, other in data["presets"].items():
+            if k.partition("/")[0] == app and k != key:
+                other["default"] = False
+    data["presets"][key] = entry
+    _write_manifest(root, data)
+    return Preset.from_entry(key, entry)
