@@ -72,6 +72,23 @@ def test_count_flops_is_per_example_and_sees_nested_models_and_wrappers():
     assert [n for n, _, _ in fc.layers] == ["sub_dense", "inner", fc.layers[-1][0]]
 
 
+def test_count_flops_of_zoo_layers():
+    from zoo import layers as zl
+
+    x = keras.Input((8, 8, 3))
+    h = zl.EqualizedConv2D(4, 3, name="eqconv")(x)                 # 8*8 * 3*3*3*4 = 6912 MACs
+    h = layers.Flatten()(h)
+    h = zl.EqualizedDense(7, name="eqdense")(h)                    # 256 * 7 = 1792
+    y = zl.MinibatchDiscrimination(5, 2, name="mbd")(h)           # 7 * 5*2 = 70 (projection)
+    fc = bench.count_flops(keras.Model(x, y))
+    assert dict((n, f) for n, _, f in fc.layers) == {"eqconv": 2 * 6912, "eqdense": 2 * 1792, "mbd": 2 * 70}
+    assert fc.uncounted == []
+    # A block wrapping a Keras Conv2D: its sublayer is counted where it runs.
+    x = keras.Input((8, 8, 3))
+    fc = bench.count_flops(keras.Model(x, zl.UNetDown(4, name="down")(x)))
+    assert fc.total == 2 * (4 * 4 * 4 * 4 * 3 * 4)                 # 4x4 out * 4x4x3x4 kernel
+
+
 def test_count_flops_of_dcgan_generator():
     from zoo.apps import dcgan
 

@@ -34,7 +34,6 @@ import json
 import math
 import os
 import platform
-import re
 import resource
 import sys
 import time
@@ -52,7 +51,8 @@ SCHEMA = "zoo.bench/1"
 # --------------------------------------------------------------------------------------------------------
 COUNTED_LAYERS = (
     "Dense, EinsumDense, Conv1D/2D/3D (grouped too), Conv1D/2D/3DTranspose, DepthwiseConv1D/2D, "
-    "SeparableConv1D/2D, zoo.layers.MinibatchDiscrimination (its projection x @ T only), and any layer with a "
+    "SeparableConv1D/2D, zoo.layers.EqualizedConv2D / EqualizedDense, zoo.layers.MinibatchDiscrimination "
+    "(its projection x @ T only), and any layer with a "
     "flops(input_shape, output_shape) method; layers called inside another layer's call() (wrappers such as "
     "zoo.layers blocks) and inside nested models are counted where they run. Not counted: biases, "
     "normalization, activations, pooling, resizing, elementwise ops, embeddings, attention score products. "
@@ -60,7 +60,8 @@ COUNTED_LAYERS = (
 )
 
 COUNTED_SHORT = ("Dense, EinsumDense, Conv*D, Conv*DTranspose, DepthwiseConv*D, SeparableConv*D, "
-                 "MinibatchDiscrimination (projection), layers with flops(); multiply-add = 2 FLOPs")
+                 "EqualizedConv2D/Dense, MinibatchDiscrimination (projection), layers with flops() and the "
+                 "ones inside wrappers (ResidualBlock, UNetDown/Up, ...); multiply-add = 2 FLOPs")
 
 
 @dataclasses.dataclass
@@ -115,21 +116,30 @@ def _layer_macs(layer, in_shape, out_shape):
     if isinstance(layer, (L.Conv1D, L.Conv2D, L.Conv3D)):
         positions = _prod(out_shape) // int(layer.kernel.shape[-1])
         return positions * _prod(layer.kernel.shape)
-    from zoo.layers import MinibatchDiscrimination
-
-    if isinstance(layer, MinibatchDiscrimination):
+    eq_conv, eq_dense, mbd = _zoo_types()
+    if eq_conv and isinstance(layer, eq_conv):
+        positions = _prod(out_shape) // int(layer.kernel.shape[-1])
+        return positions * _prod(layer.kernel.shape)
+    if eq_dense and isinstance(layer, eq_dense):
+        return _prod(out_shape) * int(layer.kernel.shape[0])
+    if mbd and isinstance(layer, mbd):
         rows = _prod(in_shape) // int(layer.T.shape[0])
         return rows * _prod(layer.T.shape)
     return None
 
 
-def _counted_types():
-    from zoo.layers import MinibatchDiscrimination
+def _zoo_types():
+    """zoo.layers classes that do their own convolution / matmul (not through a Keras sublayer)."""
+    from zoo import layers as zl
 
+    return tuple(getattr(zl, n, None) for n in ("EqualizedConv2D", "EqualizedDense", "MinibatchDiscrimination"))
+
+
+def _counted_types():
     L = keras.layers
     return (L.Dense, L.EinsumDense, L.Conv1D, L.Conv2D, L.Conv3D, L.Conv1DTranspose, L.Conv2DTranspose,
             L.Conv3DTranspose, L.DepthwiseConv1D, L.DepthwiseConv2D, L.SeparableConv1D, L.SeparableConv2D,
-            MinibatchDiscrimination)
+            *(t for t in _zoo_types() if t is not None))
 
 
 def _counts(layer):
@@ -648,7 +658,8 @@ def run(args, build, app):
     print("# versions: " + ", ".join(f"{k} {v}" for k, v in env["versions"].items()))
     print(f"# resolution {args.resolution}, warm-up {args.warmup} + repeats {args.repeats} calls per row, "
           "median and p10-p90 of the timed calls")
-    print(f"# FLOPs counted: {COUNTED_SHORT}; train FLOPs/image from gan_train_flops (4 G + 8 D at k=1) unless the app sets its own")
+    print(f"# FLOPs counted: {COUNTED_SHORT}; training FLOPs/image: gan_train_flops (4 G + 8 D at k=1) "
+          "unless the app gives its own")
     train_ok, train_why = _training_supported()
     rows, flops, printed_header = [], {}, False
     for precision in args.precision:
@@ -755,7 +766,7 @@ def _workload_flops(w):
 # Output
 # --------------------------------------------------------------------------------------------------------
 COLUMNS = (("task", 5), ("precision", 14), ("jit", 4), ("mode", 13), ("batch", 5), ("median ms", 10),
-           ("p10-p90 ms", 17), ("img/s", 9), ("GFLOP/img", 9), ("TFLOP/s", 8), ("%peak", 6), ("peak mem", 10))
+           ("p10-p90 ms", 17), ("img/s", 9), ("GFLOP/img", 9), ("TFLOP/s", 9), ("%peak", 6), ("peak mem", 10))
 
 
 def _fmt_bytes(n):
@@ -785,8 +796,8 @@ def format_row(r):
     values = [r["task"], r["precision"], r["jit"], r["exec_mode"], str(r["batch_size"]),
               f"{r['time_median_s'] * 1e3:.2f}",
               f"{r['time_p10_s'] * 1e3:.2f}-{r['time_p90_s'] * 1e3:.2f}",
-              f"{r['images_per_s']:.1f}", _num(gflop, ".4f"), _num(r.get("achieved_tflops"), ".3f"),
-              _num(share, ".1f"), _fmt_bytes(r.get("peak_memory_bytes"))]
+              f"{r['images_per_s']:.1f}", _num(gflop, ".4g"), _num(r.get("achieved_tflops"), ".3g"),
+              _num(share, ".3g"), _fmt_bytes(r.get("peak_memory_bytes"))]
     return "  ".join(f"{v:>{w}}" if i > 3 else f"{v:<{w}}" for i, (v, (_, w)) in enumerate(zip(values, COLUMNS)))
 
 

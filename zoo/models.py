@@ -69,5 +69,38 @@ class Generator(Network):
         return self(z, training=training)
 
 
+    def generate(self, n=16, labels=None, seed=None, batch_size=256):
+        """``n`` images as uint8 NumPy ``(n, H, W, C)``: the user-facing verb of latent-driven generators.
+
+        ``seed`` (int) fixes the latent vectors, drawn with NumPy so the same seed gives the same images on every
+        Keras backend. ``labels``: one class for all images or ``n`` classes (class-conditional generators).
+        """
+        import numpy as np
+
+        if self.latent_dim is None:
+            raise TypeError(f"{type(self).__name__} is not driven by a latent vector; call it on its inputs")
+        if not isinstance(n, (int, np.integer)) or n < 1:
+            raise ValueError(f"n must be a positive integer, got {n!r}")
+        z = np.random.default_rng(seed).standard_normal((n, self.latent_dim)).astype("float32")
+        inputs = [z]
+        if self.num_classes:
+            if labels is None:
+                raise ValueError(f"{type(self).__name__} is class-conditional: pass labels (one class or {n})")
+            labels = np.broadcast_to(np.asarray(labels), (n,)) if np.ndim(labels) == 0 else np.asarray(labels)
+            if labels.shape != (n,):
+                raise ValueError(f"labels must be one class or {n} classes, got shape {labels.shape}")
+            if not np.issubdtype(labels.dtype, np.integer) or labels.min() < 0 or labels.max() >= self.num_classes:
+                raise ValueError(f"labels must be integers in [0, {self.num_classes}), got {labels}")
+            inputs.append(labels.astype("int32"))
+        elif labels is not None:
+            raise ValueError(f"{type(self).__name__} is not class-conditional; labels must be None")
+        out = []
+        for i in range(0, n, batch_size):
+            chunk = [b[i:i + batch_size] for b in inputs]
+            out.append(ops.convert_to_numpy(self(chunk if len(chunk) > 1 else chunk[0], training=False)))
+        x = np.concatenate(out).astype("float32")
+        return np.clip(np.round((x + 1.0) * 127.5), 0, 255).astype("uint8")
+
+
 class Discriminator(Network):
     """Maps an image (and optional condition) to real/fake *logits*: one per image or a map of patches."""

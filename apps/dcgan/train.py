@@ -3,8 +3,9 @@
     python apps/dcgan/train.py --preset mnist_cdcgan --epochs 60
     python apps/dcgan/train.py --preset mnist_dcgan --epochs 60
 
-Data: ../shared/data/digits/mnist_5k.csv.gz, rows 0-3999 (rows 4000-4999 are held out for the digit
-classifier of apps/dcgan/evaluate.py). Resumable: killed runs continue from runs/<preset>/ when restarted
+Data: ../shared/data/digits/mnist_5k.csv.gz (5000 digits, 500 per class, stored sorted by class). Stratified
+split (``split``): per class 400 digits train the GANs; the other 100 are held out for the digit classifier
+of apps/dcgan/evaluate.py (80 to train it, 20 to check it). Resumable: killed runs continue from runs/<preset>/ when restarted
 with the same command. The EMA generator ends up in runs/<preset>/generator.weights.h5; evaluate.py measures
 it and registers it in weights/.
 """
@@ -22,7 +23,15 @@ from zoo.data import load_mnist_csv
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DIGITS = os.path.join(HERE, "..", "..", "..", "shared", "data", "digits", "mnist_5k.csv.gz")
-TRAIN_ROWS = slice(0, 4000)
+
+
+def split(labels):
+    """Row indices ``(gan_train, classifier_train, classifier_val)``: per class, ranks 0-399 / 400-479 / 480-499."""
+    rank = np.zeros(len(labels), int)
+    for c in np.unique(labels):
+        rows = np.flatnonzero(labels == c)
+        rank[rows] = np.arange(len(rows))
+    return np.flatnonzero(rank < 400), np.flatnonzero((rank >= 400) & (rank < 480)), np.flatnonzero(rank >= 480)
 
 
 def main(argv=None):
@@ -38,8 +47,9 @@ def main(argv=None):
     keras.utils.set_random_seed(a.seed)
     run = a.run or os.path.join("runs", a.preset)
     x, y = load_mnist_csv(a.data)
-    x = x[TRAIN_ROWS].astype("float32") / 127.5 - 1.0
-    y = y[TRAIN_ROWS]
+    train_rows = split(y)[0]
+    x = x[train_rows].astype("float32") / 127.5 - 1.0
+    y = y[train_rows]
     g_cfg, d_cfg = dcgan.CONFIGS[a.preset]
     gan = GAN(dcgan.DCGANGenerator(**g_cfg), dcgan.DCGANDiscriminator(**d_cfg), ema_decay=a.ema, seed=a.seed)
     gan.compile()

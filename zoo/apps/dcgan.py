@@ -135,3 +135,57 @@ CONFIGS = {
     "mnist_cdcgan": (dict(latent_dim=100, image_size=28, channels=1, filters=32, upsamplings=2, num_classes=10),
                      dict(image_size=28, channels=1, filters=32, downsamplings=2, num_classes=10)),
 }
+
+
+# -- the common verbs --------------------------------------------------------------------------------------
+Generator = DCGANGenerator
+Discriminator = DCGANDiscriminator
+
+
+def pretrained(name=None):
+    """A shipped digit generator (default ``mnist_cdcgan``; also ``mnist_dcgan``), hash-verified.
+
+    ``pretrained("mnist_cdcgan").generate(16, labels=7, seed=0)`` -> uint8 ``(16, 28, 28, 1)`` sevens.
+    """
+    from zoo import weights
+
+    return weights.pretrained("dcgan", name)
+
+
+def build(name="mnist_cdcgan", pretrained_generator=True, ema_decay=0.999, **kwargs):
+    """A ``GAN`` ready to fine-tune: the preset's generator (with its shipped weights unless
+    ``pretrained_generator=False``) and a fresh discriminator of the recipe's architecture."""
+    from zoo import GAN
+
+    g_cfg, d_cfg = CONFIGS[name]
+    g = pretrained(name) if pretrained_generator else DCGANGenerator(**g_cfg)
+    return GAN(g, DCGANDiscriminator(**d_cfg), ema_decay=ema_decay, **kwargs)
+
+
+def dataset(source, batch_size=64, image_size=28, labels=True, shuffle=True, seed=None, **kwargs):
+    """Training data for ``GAN.fit``: ``(images, labels)`` (or images) in [-1, 1], grey, ``image_size``.
+
+    ``source``: a digits CSV (``.csv``/``.csv.gz``, 784 pixels + label per row), an image folder (one
+    sub-folder per class when ``labels``), or a TFDS name such as ``"mnist"`` (downloads on first use).
+    """
+    import os
+
+    from zoo import data
+
+    source = str(source)
+    if source.endswith((".csv", ".csv.gz")):
+        import tensorflow as tf
+
+        x, y = data.load_mnist_csv(source)
+        x = x.astype("float32") / 127.5 - 1.0
+        if image_size != 28:
+            x = tf.image.resize(x, (image_size, image_size)).numpy()
+        ds = tf.data.Dataset.from_tensor_slices((x, y) if labels else x)
+        if shuffle:
+            ds = ds.shuffle(len(x), seed=seed)
+        return ds.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
+    if os.path.isdir(source):
+        return data.image_folder(source, image_size=image_size, channels=1, batch_size=batch_size,
+                                 shuffle=shuffle, seed=seed, labels=labels, **kwargs)
+    return data.tfds_images(source, image_size=image_size, channels=1, batch_size=batch_size, shuffle=shuffle,
+                            seed=seed, label_key="label" if labels else None, **kwargs)
