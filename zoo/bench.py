@@ -667,7 +667,6 @@ def run(args, build, app):
             keras.backend.clear_session()
             free_memory(reset_compiler=True)
             keras.config.set_dtype_policy(precision)
-            keras.utils.set_random_seed(0)
             basis = peak_basis(precision, env)
             peak = peak_tflops(env["device"] if env["accelerator"] != "cpu" else None, basis,
                                args.device_peak_tflops)

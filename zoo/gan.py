@@ -93,6 +93,7 @@ class GAN(keras.Model):
 
     # -- hooks apps override -------------------------------------------------------------------------
     def unpack(self, data):
+        data = keras.tree.map_structure(lambda t: t if t is None else ops.convert_to_tensor(t), data)
         if isinstance(data, (tuple, list)):
             return data[0], (data[1] if len(data) > 1 else None)
         return data, None

@@ -189,3 +189,46 @@ def dataset(source, batch_size=64, image_size=28, labels=True, shuffle=True, see
                                  shuffle=shuffle, seed=seed, labels=labels, **kwargs)
     return data.tfds_images(source, image_size=image_size, channels=1, batch_size=batch_size, shuffle=shuffle,
                             seed=seed, label_key="label" if labels else None, **kwargs)
+
+
+# -- command line and demo -----------------------------------------------------------------------------------
+def demo(outdir):
+    """Sample grids of both presets: conditional digits 0-9 by column, unconditional digits."""
+    import os
+
+    from zoo import images
+
+    os.makedirs(outdir, exist_ok=True)
+    items = []
+    cond = pretrained("mnist_cdcgan")
+    path = os.path.join(outdir, "mnist_cdcgan.png")
+    images.save_png(path, images.grid(cond.generate(100, labels=np.tile(np.arange(10), 10), seed=0), ncols=10))
+    items.append(("mnist_cdcgan: class-conditional, column c asks for digit c", path))
+    path = os.path.join(outdir, "mnist_dcgan.png")
+    images.save_png(path, images.grid(pretrained("mnist_dcgan").generate(100, seed=0), ncols=10))
+    items.append(("mnist_dcgan: unconditional samples", path))
+    return items
+
+
+def add_commands(subparsers):
+    p = subparsers.add_parser("dcgan", help="digit GANs: generate samples from a preset")
+    verbs = p.add_subparsers(dest="verb", required=True)
+    g = verbs.add_parser("generate", help="write a grid (or single image) of generated digits")
+    g.add_argument("-o", "--output", required=True, help="PNG file")
+    g.add_argument("--preset", default=None, help="mnist_cdcgan (default) or mnist_dcgan")
+    g.add_argument("-n", type=int, default=64)
+    g.add_argument("--labels", type=int, nargs="+", help="class(es) for the conditional preset (default 0-9 cycled)")
+    g.add_argument("--seed", type=int, default=None)
+    g.set_defaults(func=_generate)
+
+
+def _generate(args):
+    from zoo import images
+
+    gen = pretrained(args.preset)
+    labels = None
+    if gen.num_classes:
+        labels = np.resize(np.asarray(args.labels if args.labels else np.arange(gen.num_classes)), args.n)
+    out = gen.generate(args.n, labels=labels, seed=args.seed)
+    images.save_png(args.output, images.grid(out) if args.n > 1 else out[0])
+    print(args.output)

@@ -1,0 +1,109 @@
+"""The ``zoo`` command.
+
+    zoo demo [-o gallery/]            run every app that has shipped weights; PNG grid per app + index.html
+    zoo presets                       list shipped presets with their measured metrics
+    zoo <app> <verb> ...              per-app commands, e.g. ``zoo dcgan generate -o digits.png --labels 7``
+
+Apps join the command by defining ``add_commands(subparsers)`` and ``demo(outdir, progress)`` in their module.
+"""
+import argparse
+import html
+import importlib
+import json
+import os
+import pkgutil
+import sys
+
+import zoo.apps
+
+
+def app_modules():
+    """Every ``zoo.apps`` module that provides commands, in name order."""
+    mods = []
+    for info in sorted(pkgutil.iter_modules(zoo.apps.__path__), key=lambda m: m.name):
+        mod = importlib.import_module(f"zoo.apps.{info.name}")
+        if hasattr(mod, "add_commands"):
+            mods.append(mod)
+    return mods
+
+
+class Progress:
+    """A progress bar on stderr (Keras's Progbar) for long work; silent when ``quiet``."""
+
+    def __init__(self, total, quiet=False):
+        import keras
+
+        self.bar = None if quiet else keras.utils.Progbar(total, stateful_metrics=["item"])
+        self.done = 0
+
+    def step(self, item=""):
+        self.done += 1
+        if self.bar is not None:
+            self.bar.update(self.done)
+
+
+def demo(args):
+    from zoo import weights
+
+    os.makedirs(args.output, exist_ok=True)
+    shipped = set(weights.apps())
+    mods = [m for m in app_modules() if m.__name__.rsplit(".", 1)[1] in shipped and hasattr(m, "demo")]
+    if not mods:
+        raise SystemExit("no app has shipped weights: nothing to demonstrate")
+    sections = []
+    progress = Progress(len(mods), quiet=args.quiet)
+    for mod in mods:
+        app = mod.__name__.rsplit(".", 1)[1]
+        items = mod.demo(os.path.join(args.output, app))
+        sections.append((app, (mod.__doc__ or "").strip().splitlines()[0], items))
+        progress.step(app)
+    page = ["<!doctype html><meta charset=utf-8><title>zoo demo</title>",
+            "<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto}img{image-rendering:pixelated;"
+            "max-width:100%;border:1px solid #ccc}figure{display:inline-block;margin:1em}</style>",
+            "<h1>zoo gallery</h1><p>Made by <code>zoo demo</code> from the shipped presets.</p>"]
+    for app, summary, items in sections:
+        page.append(f"<h2>{html.escape(app)}</h2><p>{html.escape(summary)}</p>")
+        for caption, path in items:
+            rel = os.path.relpath(path, args.output)
+            page.append(f"<figure><img src='{html.escape(rel)}' alt='{html.escape(caption)}' width=480>"
+                        f"<figcaption>{html.escape(caption)}</figcaption></figure>")
+    index = os.path.join(args.output, "index.html")
+    with open(index, "w") as f:
+        f.write("\n".join(page) + "\n")
+    print(index)
+
+
+def presets(args):
+    from zoo import weights
+
+    for key, entry in sorted(weights.manifest()["presets"].items()):
+        flag = " (default)" if entry.get("default") else ""
+        print(f"{key}{flag}: {entry.get('trained_on', '')}")
+        print(f"    {json.dumps(entry.get('metrics', {}))}")
+
+
+def parser():
+    p = argparse.ArgumentParser(prog="zoo", description="Keras 3 model zoo of GAN applications.")
+    sub = p.add_subparsers(dest="command", required=True)
+    d = sub.add_parser("demo", help="run every app with shipped weights and write a gallery")
+    d.add_argument("-o", "--output", default="gallery", help="folder for the PNGs and index.html (default gallery/)")
+    d.add_argument("-q", "--quiet", action="store_true")
+    d.set_defaults(func=demo)
+    sub.add_parser("presets", help="list shipped presets and their metrics").set_defaults(func=presets)
+    for mod in app_modules():
+        mod.add_commands(sub)
+    return p
+
+
+def main(argv=None):
+    args = parser().parse_args(argv)
+    try:
+        args.func(args)
+    except (ValueError, TypeError, FileNotFoundError, KeyError) as e:
+        print(f"zoo: error: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
