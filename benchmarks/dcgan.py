@@ -1,18 +1,16 @@
 """DCGAN benchmark: one full adversarial training iteration and generator inference.
 
-The networks of Radford et al. (2016) at 64x64x3 by default, as in the paper's LSUN / faces models and the
-PyTorch reference (ngf = ndf = 64, z of 100): G projects z to 4x4x1024 and doubles the size four times
-(1024 -> 512 -> 256 -> 128 -> 64 channels, then a 3x3 conv to RGB); D halves it four times (64 -> 128 -> 256 -> 512
-channels at 4x4) before its logit. Training: ``zoo.GAN`` with its defaults (Adam 2e-4, beta_1 0.5,
-non-saturating loss, one D step per G step), batch 128 as in the paper. Data is synthetic, in memory.
+The networks of ``zoo.apps.dcgan`` (Radford et al. 2016) at 64x64x3 by default, as in the paper's LSUN / faces
+models and the PyTorch reference (ngf = ndf = 64, z of 100): G doubles a 4x4 projection of z four times,
+D halves the image four times before its logit (see the app's docstrings for the layers). Training: ``zoo.GAN``
+with its defaults (Adam 2e-4, beta_1 0.5, non-saturating loss, one D step per G step), batch 128 as in the
+paper. Data is synthetic, in memory.
 
     python benchmarks/dcgan.py --tiny                              # CPU smoke run: 16x16, filters 8
     python benchmarks/dcgan.py --batch-sizes 128 512 --precision float32 mixed_bfloat16 --jit both --json out.jsonl
 
-``--resolution`` must be 4 x 2**n (the generator starts from 4x4). ``python benchmarks/dcgan.py -h`` lists
-every flag.
+``--resolution``: halved while even and >= 8 (64 -> 4x4 in 4 steps; 28 -> 7x7 in 2). ``-h`` lists every flag.
 """
-import math
 import os
 import sys
 
@@ -35,9 +33,12 @@ def build(args):
     from zoo import GAN
     from zoo.apps import dcgan
 
-    steps = int(round(math.log2(args.resolution / 4)))
-    if steps < 1 or 4 * 2**steps != args.resolution:
-        raise ValueError(f"--resolution must be 4 * 2**n (8, 16, 32, 64, 128, ...), got {args.resolution}")
+    steps, size = 0, args.resolution
+    while size % 2 == 0 and size // 2 >= 4:
+        size, steps = size // 2, steps + 1
+    if steps < 1:
+        raise ValueError(f"--resolution must halve at least once to >= 4 (8, 16, 28, 32, 64, ...), got "
+                         f"{args.resolution}")
     generator = dcgan.DCGANGenerator(latent_dim=LATENT_DIM, image_size=args.resolution, channels=args.channels,
                                      filters=args.filters, upsamplings=steps)
     discriminator = dcgan.DCGANDiscriminator(image_size=args.resolution, channels=args.channels,

@@ -16,8 +16,8 @@ pytestmark = pytest.mark.core
 
 
 def tiny(nc=None):
-    return GAN(DCGANGenerator(latent_dim=8, image_size=8, filters=4, num_classes=nc),
-               DCGANDiscriminator(image_size=8, filters=4, num_classes=nc), ema_decay=0.9)
+    return GAN(DCGANGenerator(latent_dim=8, image_size=8, channels=1, filters=4, num_classes=nc),
+               DCGANDiscriminator(image_size=8, channels=1, filters=4, num_classes=nc), ema_decay=0.9)
 
 
 def test_sample_grid_every_n_steps(small_digits, tmp_path):

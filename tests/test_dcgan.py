@@ -14,12 +14,23 @@ from zoo.cli import main as cli
 pytestmark = pytest.mark.core
 
 
+def count(model):
+    return sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+
+
+def test_reference_parameter_counts():
+    """pytorch/examples/dcgan at 64x64x3, nz=100, ngf=ndf=64: G 3,576,704 and D 2,765,568 parameters."""
+    assert count(dcgan.DCGANGenerator(latent_dim=100, image_size=64, channels=3, filters=64, upsamplings=4)) \
+        == 3_576_704
+    assert count(dcgan.DCGANDiscriminator(image_size=64, channels=3, filters=64, downsamplings=4)) == 2_765_568
+
+
 def test_conditional_generator_parameter_count():
     g = dcgan.DCGANGenerator(**dcgan.CONFIGS["mnist_cdcgan"][0])
-    # dense 100->7x7x128 (no bias) + label embedding 10x50 + dense 50->49 + BN(129) gamma/beta
-    # + convT 4x4 129->64 + BN(64) + convT 4x4 64->32 + BN(32) + conv 3x3 32->1 with bias
-    expected = 100 * 49 * 128 + 500 + (50 * 49 + 49) + 2 * 129 + 16 * 129 * 64 + 2 * 64 + 16 * 64 * 32 + 2 * 32 + 289
-    assert sum(int(np.prod(w.shape)) for w in g.trainable_weights) == expected
+    # projection 100->7x7x128 (no bias) + label embedding 10x50 + dense 50->49 + BN(129) gamma/beta
+    # + convT 4x4 129->64 + BN(64) + convT 4x4 64->1 (no bias)
+    expected = 100 * 49 * 128 + 500 + (50 * 49 + 49) + 2 * 129 + 16 * 129 * 64 + 2 * 64 + 16 * 64 * 1
+    assert count(g) == expected == 763_705
     assert g.output_shape == (None, 28, 28, 1)
 
 
@@ -38,7 +49,7 @@ def test_bad_image_size():
 
 
 def test_generate_verb():
-    g = dcgan.DCGANGenerator(latent_dim=8, image_size=8, filters=4, num_classes=3)
+    g = dcgan.DCGANGenerator(latent_dim=8, image_size=8, channels=1, filters=4, num_classes=3)
     a = g.generate(5, labels=[0, 1, 2, 0, 1], seed=3)
     assert a.dtype == np.uint8 and a.shape == (5, 8, 8, 1)
     np.testing.assert_array_equal(a, g.generate(5, labels=[0, 1, 2, 0, 1], seed=3))
@@ -51,7 +62,7 @@ def test_generate_verb():
         g.generate(3, labels=[0, 1])
     with pytest.raises(ValueError, match="positive"):
         g.generate(0, labels=1)
-    u = dcgan.DCGANGenerator(latent_dim=8, image_size=8, filters=4)
+    u = dcgan.DCGANGenerator(latent_dim=8, image_size=8, channels=1, filters=4)
     with pytest.raises(ValueError, match="not class-conditional"):
         u.generate(2, labels=1)
 

@@ -20,8 +20,8 @@ import numpy as np
 import zoo, zoo.gan, zoo.layers, zoo.losses, zoo.metrics, zoo.weights, zoo.images, zoo.data, zoo.callbacks
 import zoo.bench, zoo.cli, zoo.unrolled
 from zoo.apps import dcgan
-g = dcgan.DCGANGenerator(latent_dim=8, image_size=8, filters=4, num_classes=3)
-d = dcgan.DCGANDiscriminator(image_size=8, filters=4, num_classes=3)
+g = dcgan.DCGANGenerator(latent_dim=8, image_size=8, channels=1, filters=4, num_classes=3)
+d = dcgan.DCGANDiscriminator(image_size=8, channels=1, filters=4, num_classes=3)
 gan = zoo.GAN(g, d)
 gan.compile()
 x = np.random.uniform(-1, 1, (8, 8, 8, 1)).astype("float32")

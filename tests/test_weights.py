@@ -22,7 +22,7 @@ APP = "tiny"
 
 def _generator(filters=4, seed=0):
     """A tiny DCGAN generator with random (not initial) weights, batch-norm statistics included."""
-    g = DCGANGenerator(latent_dim=8, image_size=8, filters=filters)
+    g = DCGANGenerator(latent_dim=8, image_size=8, channels=1, filters=filters, upsamplings=2)
     rng = np.random.default_rng(seed)
     g.set_weights([rng.uniform(0.5, 1.5, w.shape).astype("float32") if "variance" in v.path
                    else rng.normal(0, 0.3, w.shape).astype("float32")
@@ -126,7 +126,7 @@ def test_missing_file_lists_search_places(root, registered, tmp_path):
 
 @pytest.mark.parametrize("other", ["filters", "discriminator"])
 def test_weights_of_another_architecture_raise_and_leave_model_untouched(tmp_path, other):
-    source = _generator(filters=8) if other == "filters" else DCGANDiscriminator(image_size=8, filters=4)
+    source = _generator(filters=8) if other == "filters" else DCGANDiscriminator(image_size=8, channels=1, filters=4, downsamplings=2)
     path = tmp_path / "other.weights.h5"
     source.save_weights(path)
     target = _generator(filters=4)
@@ -136,11 +136,11 @@ def test_weights_of_another_architecture_raise_and_leave_model_untouched(tmp_pat
     message = str(info.value)
     assert str(path) in message and "DCGANGenerator" in message and "nothing was loaded" in message
     if other == "filters":
-        assert "layers/dense: file (8, 128) vs model (8, 64)" in message
-        assert "layers/batch_normalization: file 4x(32,) vs model 4x(16,)" in message
+        assert "layers/dense: file (8, 64) vs model (8, 32)" in message
+        assert "layers/conv2d_transpose_1: file (4, 4, 1, 8) vs model (4, 4, 1, 4)" in message
     else:
         assert "layers missing from the file" in message and "conv2d_transpose_1" in message
-        assert "in the file the model does not have: layers/conv2d_1" in message
+        assert "in the file the model does not have: layers/conv2d; layers/conv2d_1" in message
     assert _weights_equal(target.get_weights(), before)
 
     if other == "filters":  # the same file loads into a model of its own architecture
@@ -189,7 +189,7 @@ def test_build_refuses_architectures_outside_zoo(architecture):
 def test_build_from_preset():
     preset = weights.Preset(name="x", app="x", file="x/x.weights.h5", sha256="0" * 64, url=None,
                             architecture="zoo.apps.dcgan.DCGANGenerator",
-                            config={"latent_dim": 8, "image_size": 8, "filters": 4})
+                            config={"latent_dim": 8, "image_size": 8, "channels": 1, "filters": 4})
     model = weights.build(preset)
     assert isinstance(model, DCGANGenerator) and model.output_shape == (None, 8, 8, 1)
     with pytest.raises(dataclasses.FrozenInstanceError):
@@ -221,7 +221,7 @@ def test_weights_module_does_not_import_tensorflow_or_pickle():
 
 
 def test_multi_input_reference(root):
-    g = DCGANGenerator(latent_dim=8, image_size=8, filters=4, num_classes=3)
+    g = DCGANGenerator(latent_dim=8, image_size=8, channels=1, filters=4, num_classes=3)
     inputs = [_z(), np.array([0, 1, 2], "int32")]
     preset = weights.register(APP, "cond", g, reference_input=inputs)
     x, y = weights.reference(preset)

@@ -60,7 +60,7 @@ if a.replicas:
     hist = gan.fit(data, epochs=a.epochs, verbose=0, shuffle=False).history
     start = 0
 else:
-    gan = GAN(DCGANGenerator(latent_dim=8, image_size=8, filters=8), DCGANDiscriminator(image_size=8, filters=8),
+    gan = GAN(DCGANGenerator(latent_dim=8, image_size=8, channels=1, filters=8), DCGANDiscriminator(image_size=8, channels=1, filters=8),
               ema_decay=0.9, seed=3)
     gan.compile()
     ckpt = Checkpoint(a.run)
