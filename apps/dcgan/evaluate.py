@@ -22,7 +22,7 @@ import numpy as np
 from zoo import metrics, weights
 from zoo.apps import dcgan
 from zoo.data import load_mnist_csv
-from train import split  # apps/dcgan/train.py: the recipe's data split
+from train import EPOCHS, split  # apps/dcgan/train.py: the recipe's data split and epochs
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DIGITS = os.path.join(HERE, "..", "..", "..", "shared", "data", "digits", "mnist_5k.csv.gz")
@@ -96,7 +96,8 @@ def main(argv=None):
             weights.register(
                 "dcgan", name, gen, file_path=os.path.join(a.run_dir, name, "generator.weights.h5"),
                 trained_on="MNIST digits: 4000 of shared/data/digits/mnist_5k.csv.gz, 400 per class (train.split)",
-                recipe="apps/dcgan/train.py --preset %s --epochs 100; apps/dcgan/evaluate.py" % name,
+                recipe=f"apps/dcgan/train.py --preset {name} (epochs {EPOCHS[name]}, batch 64, EMA 0.999, seed 0); "
+                       "apps/dcgan/evaluate.py",
                 metrics={k: v for k, v in m.items() if not isinstance(v, list)} | {
                     "classifier_val_accuracy": results["classifier_val_accuracy"]},
                 reference_input=ref_in, default=conditional)

@@ -1,7 +1,7 @@
 """Recipe that trained the shipped digit presets (mnist_dcgan, mnist_cdcgan).
 
-    python apps/dcgan/train.py --preset mnist_cdcgan --epochs 60
-    python apps/dcgan/train.py --preset mnist_dcgan --epochs 60
+    python apps/dcgan/train.py --preset mnist_cdcgan     # 240 epochs (run as 80, resumed to 160, then to 240)
+    python apps/dcgan/train.py --preset mnist_dcgan      # 60 epochs
 
 Data: ../shared/data/digits/mnist_5k.csv.gz (5000 digits, 500 per class, stored sorted by class). Stratified
 split (``split``): per class 400 digits train the GANs; the other 100 are held out for the digit classifier
@@ -21,6 +21,7 @@ from zoo.apps import dcgan
 from zoo.callbacks import Checkpoint, SampleGrid
 from zoo.data import load_mnist_csv
 
+EPOCHS = {"mnist_cdcgan": 240, "mnist_dcgan": 60}  # what the shipped presets were trained for
 HERE = os.path.dirname(os.path.abspath(__file__))
 DIGITS = os.path.join(HERE, "..", "..", "..", "shared", "data", "digits", "mnist_5k.csv.gz")
 
@@ -37,13 +38,14 @@ def split(labels):
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--preset", choices=sorted(dcgan.CONFIGS), required=True)
-    p.add_argument("--epochs", type=int, default=60)
+    p.add_argument("--epochs", type=int, default=None, help="default: EPOCHS[preset]")
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--ema", type=float, default=0.999)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--data", default=DIGITS)
     p.add_argument("--run", default=None, help="run folder (default runs/<preset>)")
     a = p.parse_args(argv)
+    a.epochs = a.epochs or EPOCHS[a.preset]
     keras.utils.set_random_seed(a.seed)
     run = a.run or os.path.join("runs", a.preset)
     x, y = load_mnist_csv(a.data)

@@ -154,9 +154,9 @@ class MLPDiscriminator(Discriminator):
 # Architectures of the shipped presets: (generator config, discriminator config).
 CONFIGS = {
     "mnist_dcgan": (dict(latent_dim=100, image_size=28, channels=1, filters=64, upsamplings=2),
-                    dict(image_size=28, channels=1, filters=64, downsamplings=2, dropout=0.3)),
+                    dict(image_size=28, channels=1, filters=32, downsamplings=2, dropout=0.3)),
     "mnist_cdcgan": (dict(latent_dim=100, image_size=28, channels=1, filters=64, upsamplings=2, num_classes=10),
-                     dict(image_size=28, channels=1, filters=64, downsamplings=2, dropout=0.3, num_classes=10)),
+                     dict(image_size=28, channels=1, filters=32, downsamplings=2, dropout=0.3, num_classes=10)),
 }
 
 
