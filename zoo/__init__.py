@@ -7,3 +7,4 @@ __version__ = "0.1.0"
 
 from zoo.gan import GAN  # noqa: E402,F401
 from zoo.models import Discriminator, Generator, Network  # noqa: E402,F401
+from zoo.unrolled import UnrolledGAN  # noqa: E402,F401

@@ -133,6 +133,10 @@ class GAN(keras.Model):
         """Per-example G loss and logs: the adversarial term plus the app's extra terms."""
         fake = self.generator(self.generator_inputs(condition, ops.shape(real)[0]), training=True)
         fake_logits = self.discriminator(self.discriminator_inputs(fake, condition), training=True)
+        return self.generator_objective(fake_logits, real, fake, condition)
+
+    def generator_objective(self, fake_logits, real, fake, condition):
+        """The adversarial term on D's logits for G(z) plus the app's extra terms, with their logs."""
         loss = self.g_loss_fn(fake_logits)
         logs = {}
         for name, term in self.generator_extra_losses(real, fake, condition).items():

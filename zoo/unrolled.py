@@ -119,12 +119,7 @@ class UnrolledGAN(GAN):
         fake = self.generator(self.generator_inputs(condition, ops.shape(real)[0]), training=True)
         values, state = self.unrolled_discriminator(ops.cast(real, fake.dtype), fake, condition)
         fake_logits, _ = self._d_logits(values, state, fake, condition)
-        loss = self.g_loss_fn(fake_logits)
-        logs = {}
-        for name, term in self.generator_extra_losses(real, fake, condition).items():
-            loss = loss + term
-            logs[name] = ops.mean(term)
-        return loss, logs
+        return self.generator_objective(fake_logits, real, fake, condition)
 
 
 def _adam_step(values, grads, adam):
