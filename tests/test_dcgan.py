@@ -121,3 +121,21 @@ def test_cli_generate_and_demo(tmp_path, capsys):
     assert cli(["presets"]) == 0
     assert "dcgan/mnist_cdcgan" in capsys.readouterr().out
     assert cli(["dcgan", "generate", "-o", str(out), "--preset", "nope"]) == 2
+
+
+@pytest.mark.parametrize("make", [
+    lambda: dcgan.DCGANGenerator(latent_dim=8, image_size=8, channels=1, filters=4, num_classes=3),
+    lambda: dcgan.DCGANDiscriminator(image_size=8, channels=1, filters=4, minibatch_features=3, num_classes=3),
+    lambda: dcgan.MLPGenerator(latent_dim=4, output_shape=(2,), units=(8,), output_activation="linear"),
+])
+def test_keras_file_loads_with_safe_mode(tmp_path, make):
+    model = make()
+    inputs = [np.random.default_rng(0).normal(size=(2,) + tuple(i.shape[1:])).astype("float32")
+              if i.dtype != "int32" else np.array([0, 2], "int32") for i in model.inputs]
+    inputs = inputs if len(inputs) > 1 else inputs[0]
+    path = tmp_path / "m.keras"
+    model.save(path)
+    loaded = keras.saving.load_model(path, safe_mode=True)
+    assert type(loaded) is type(model) and loaded.get_config() == model.get_config()
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(loaded(inputs)), keras.ops.convert_to_numpy(model(inputs)),
+                               atol=1e-6)
