@@ -606,6 +606,14 @@ def _training_supported():
     return True, ""
 
 
+def _compile_train(w, jit, supported, why):
+    """The workload's GAN compiled for ``jit``; returns (one-iteration function, whether XLA/compile is on)."""
+    if not supported:
+        raise NotImplementedError(why)
+    w.gan.compile(**({} if jit == "auto" else {"jit_compile": jit}), **w.compile_kwargs)
+    return w.gan.train_on_batch, bool(w.gan.jit_compile)
+
+
 def _predictor(model, jit):
     """x -> outputs left on the device, through the model's own predict path."""
     name = keras.backend.backend()
@@ -683,48 +691,28 @@ def run(args, build, app):
             common = {"peak_tflops": peak, "peak_basis": basis, "train_flops_per_image": flops["train"],
                       "infer_flops_per_image": flops["infer"], "flops_counted": COUNTED_SHORT,
                       "flops_not_counted": flops["uncounted"], **w.info}
+            tasks = []
             if not args.skip_train:
-                compiled = None
-                for batch in args.batch_sizes:
-                    row = {**_row_base(app, env, args, precision, jit, "train", batch), **common}
+                tasks.append(("train", args.batch_sizes, lambda: _compile_train(w, jit, train_ok, train_why),
+                              w.train_batch))
+            if not args.skip_infer:
+                tasks.append(("infer", args.infer_batch_sizes, lambda: _predictor(w.network, jit), w.infer_batch))
+            for task, batches, prepare, make_batch in tasks:
+                fn = compiled = None
+                for batch in batches:
+                    row = {**_row_base(app, env, args, precision, jit, task, batch), **common}
                     try:
-                        if not train_ok:
-                            raise NotImplementedError(train_why)
-                        if compiled is None:
-                            w.gan.compile(**({} if jit == "auto" else {"jit_compile": jit}), **w.compile_kwargs)
-                            compiled = bool(w.gan.jit_compile)
+                        if fn is None:
+                            fn, compiled = prepare()
                         row.update(jit_compile=compiled, exec_mode=_exec_mode(compiled))
                         if jit is True and not compiled:
                             raise NotImplementedError("jit_compile=True is not supported for this model on "
                                                       "this backend (Keras fell back to False)")
-                        x = to_device(w.train_batch(batch))
+                        x = to_device(make_batch(batch))
                         free_memory()
                         reset_peak_memory()
-                        t = time_calls(lambda: w.gan.train_on_batch(x), args.warmup, args.repeats, synchronize)
-                        _fill(row, t, batch, flops["train"], peak, peak_memory())
-                        del x
-                    except NotImplementedError as e:
-                        row.update(status="unsupported", error=str(e))
-                    except Exception as e:
-                        row.update(status="error", error=f"{type(e).__name__}: {e}")
-                    rows.append(row)
-                    printed_header = _emit(row, args, printed_header)
-            if not args.skip_infer:
-                predict = None
-                for batch in args.infer_batch_sizes:
-                    row = {**_row_base(app, env, args, precision, jit, "infer", batch), **common}
-                    try:
-                        if predict is None:
-                            predict, compiled_i = _predictor(w.network, jit)
-                        row.update(jit_compile=compiled_i, exec_mode=_exec_mode(compiled_i))
-                        if jit is True and not compiled_i:
-                            raise NotImplementedError("jit_compile=True is not supported for this model on "
-                                                      "this backend (Keras fell back to False)")
-                        x = to_device(w.infer_batch(batch))
-                        free_memory()
-                        reset_peak_memory()
-                        t = time_calls(lambda: predict(x), args.warmup, args.repeats, synchronize)
-                        _fill(row, t, batch, flops["infer"], peak, peak_memory())
+                        t = time_calls(lambda: fn(x), args.warmup, args.repeats, synchronize)
+                        _fill(row, t, batch, flops[task], peak, peak_memory())
                         del x
                     except NotImplementedError as e:
                         row.update(status="unsupported", error=str(e))
