@@ -9,7 +9,7 @@ import skimage.data
 from PIL import Image
 
 from zoo import images
-from zoo.images import as_batch, crop, grid, pad_to_multiple, restore, save_png
+from zoo.images import apply_tiled, as_batch, crop, grid, pad_to_multiple, restore, save_png
 
 
 @pytest.fixture(scope="module")
@@ -417,3 +417,139 @@ def test_load_image_reads_16bit_png(tmp_path):
     assert mode in ("I;16", "I") and pixels.dtype == np.uint16 and pixels.shape == (8, 8, 1)
     np.testing.assert_array_equal(pixels[..., 0], x)
     assert os.path.exists(path)
+
+
+# ----------------------------------------------------------------------------------------------- tiling
+
+
+def conv_net(scale=2, upsampler="shuffle", seed=0):
+    """A random-weight fully convolutional x``scale`` net: 3 stacked 3x3 convs (receptive radius 3 input px),
+    then pixel shuffle, or nearest upsampling followed by a 3x3 conv at the output size (radius 1 more)."""
+    from zoo.layers import PixelShuffle
+
+    keras.utils.set_random_seed(seed)
+    x = inp = keras.Input((None, None, 3))
+    for _ in range(2):
+        x = keras.layers.Conv2D(8, 3, padding="same", activation="tanh")(x)
+    if upsampler == "shuffle":
+        x = keras.layers.Conv2D(3 * scale * scale, 3, padding="same")(x)
+        x = PixelShuffle(scale)(x)
+    else:
+        x = keras.layers.Conv2D(8, 3, padding="same", activation="tanh")(x)
+        x = keras.layers.UpSampling2D(scale, interpolation="nearest")(x)
+        x = keras.layers.Conv2D(3, 3, padding="same")(x)
+    return keras.Model(inp, x)
+
+
+@pytest.fixture(scope="module")
+def odd_batch():
+    return np.random.default_rng(0).uniform(-1, 1, (2, 37, 53, 3)).astype(np.float32)
+
+
+@pytest.mark.parametrize("tile,overlap,feather,batch_size", [(24, 8, 0, None), (16, 4, 0, 3), (24, 8, 4, 2),
+                                                              ((12, 20), (3, 5), 0, 40)])
+def test_tiled_equals_untiled_for_a_conv_net(odd_batch, tile, overlap, feather, batch_size):
+    """Receptive radius 3 <= overlap - feather: tiling is exact up to float rounding, seams included."""
+    net = conv_net(2)
+    whole = keras.ops.convert_to_numpy(net(odd_batch))
+    out = apply_tiled(net, odd_batch, tile=tile, overlap=overlap, scale=2, feather=feather, batch_size=batch_size)
+    assert out.shape == (2, 74, 106, 3) and out.dtype == np.float32
+    np.testing.assert_allclose(out, whole, atol=1e-5)
+    np.testing.assert_allclose(apply_tiled(net, odd_batch, scale=2), whole, atol=1e-6)  # tile=None
+
+
+def test_tiled_x4_nearest_upsampler(odd_batch):
+    net = conv_net(4, upsampler="nearest")
+    whole = keras.ops.convert_to_numpy(net(odd_batch[:1]))
+    out = apply_tiled(net.predict_on_batch, odd_batch[0], tile=20, overlap=4, scale=4)
+    assert out.shape == (148, 212, 3)
+    np.testing.assert_allclose(out, whole[0], atol=1e-5)
+
+
+def test_too_little_overlap_shows(odd_batch):
+    """The rule is tight enough to matter: context smaller than the receptive radius changes the output."""
+    net = conv_net(2)
+    whole = keras.ops.convert_to_numpy(net(odd_batch[:1]))
+    out = apply_tiled(net, odd_batch[:1], tile=12, overlap=1, scale=2)
+    assert np.abs(out - whole).max() > 1e-3
+
+
+def test_tiled_downsampling_net_with_multiple(odd_batch):
+    """Two stride-2 convs need sizes divisible by 4: windows are padded/aligned to 4 and tiling stays exact."""
+    keras.utils.set_random_seed(1)
+    inp = keras.Input((None, None, 3))
+    x = keras.layers.Conv2D(8, 3, strides=2, padding="same", activation="tanh")(inp)
+    x = keras.layers.Conv2D(8, 3, strides=2, padding="same", activation="tanh")(x)
+    x = keras.layers.UpSampling2D(4)(x)
+    net = keras.Model(inp, keras.layers.Conv2D(3, 3, padding="same")(x))
+    whole = apply_tiled(net, odd_batch, multiple=4)
+    padded, box = pad_to_multiple(odd_batch, 4)
+    np.testing.assert_allclose(whole, crop(keras.ops.convert_to_numpy(net(padded)), box), atol=1e-6)
+    np.testing.assert_allclose(apply_tiled(net, odd_batch, tile=30, overlap=7, multiple=4), whole, atol=1e-5)
+
+
+@pytest.mark.parametrize("shape", [(37, 53), (53, 37), (1, 40), (5, 3), (1, 1), (24, 24), (25, 23)])
+@pytest.mark.parametrize("tile,overlap", [(3, 1), (8, 2), (24, 8), (10, 0)])
+def test_identity_is_exact_for_any_tile(shape, tile, overlap):
+    x = np.random.default_rng(1).uniform(-1, 1, (2, *shape, 3)).astype(np.float32)
+    np.testing.assert_array_equal(apply_tiled(identity, x, tile=tile, overlap=overlap), x)
+    np.testing.assert_array_equal(apply_tiled(upscale2, x, tile=tile, overlap=overlap, scale=2), upscale2(x))
+    if overlap:
+        np.testing.assert_allclose(apply_tiled(identity, x, tile=tile, overlap=overlap, feather=overlap), x,
+                                   atol=1e-6)
+
+
+def test_multiple_pads_and_crops_back():
+    seen = []
+
+    def net(b):
+        assert b.shape[1] % 8 == 0 and b.shape[2] % 8 == 0, b.shape
+        seen.append(b.shape)
+        return upscale2(b)
+
+    x = np.random.default_rng(2).uniform(-1, 1, (1, 37, 53, 3)).astype(np.float32)
+    np.testing.assert_array_equal(apply_tiled(net, x, scale=2, multiple=8), upscale2(x))
+    assert seen == [(1, 40, 56, 3)]
+    seen.clear()
+    out = apply_tiled(net, x, tile=30, overlap=3, scale=2, multiple=8)
+    np.testing.assert_array_equal(out, upscale2(x))
+    assert all(s[1] <= 30 and s[2] <= 30 for s in seen) and len(set(seen)) == 1  # one window shape
+
+
+def test_progress_counts_tiles(odd_batch):
+    calls = []
+    apply_tiled(identity, odd_batch, tile=24, overlap=8, batch_size=4, progress=lambda d, t: calls.append((d, t)))
+    # 37 rows -> 3 windows, 53 columns -> 5: 15 tiles an image, 4 calls an image
+    assert calls == [(d, 30) for d in (4, 8, 12, 15, 19, 23, 27, 30)]
+    calls.clear()
+    apply_tiled(identity, odd_batch, batch_size=1, progress=lambda d, t: calls.append((d, t)))
+    assert calls == [(1, 2), (2, 2)]
+
+
+def test_tiled_errors(odd_batch):
+    with pytest.raises(ValueError, match=r"tile \(16\) must be larger than 2\*overlap"):
+        apply_tiled(identity, odd_batch, tile=16, overlap=8)
+    with pytest.raises(ValueError, match="tile must be >= 1"):
+        apply_tiled(identity, odd_batch, tile=0)
+    with pytest.raises(ValueError, match="overlap must be >= 0"):
+        apply_tiled(identity, odd_batch, tile=8, overlap=-1)
+    with pytest.raises(TypeError, match="scale must be an integer"):
+        apply_tiled(identity, odd_batch, scale=1.5)
+    with pytest.raises(ValueError, match="scale must be >= 1"):
+        apply_tiled(identity, odd_batch, scale=0)
+    with pytest.raises(ValueError, match="multiple must be >= 1"):
+        apply_tiled(identity, odd_batch, multiple=0)
+    with pytest.raises(ValueError, match="feather must be in 0..overlap"):
+        apply_tiled(identity, odd_batch, tile=32, overlap=4, feather=5)
+    with pytest.raises(ValueError, match="leaves no core"):
+        apply_tiled(identity, odd_batch, tile=10, overlap=3, multiple=4)
+    with pytest.raises(ValueError, match=r"returned shape \(1, 24, 24, 3\).*expected \(1, 48, 48, C\) with scale=2"):
+        apply_tiled(identity, odd_batch, tile=24, overlap=4, scale=2)
+    with pytest.raises(ValueError, match=r"returned shape \(2, 37, 53, 3\).*expected \(2, 74, 106, C\)"):
+        apply_tiled(identity, odd_batch, scale=2)
+    with pytest.raises(ValueError, match="empty image"):
+        apply_tiled(identity, np.zeros((1, 0, 5, 3), np.float32))
+    with pytest.raises(ValueError, match="got shape"):
+        apply_tiled(identity, np.zeros((5, 5), np.float32))
+    with pytest.raises(TypeError, match="callable"):
+        apply_tiled(None, odd_batch)

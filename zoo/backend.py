@@ -18,6 +18,14 @@ import keras
 NAME = keras.backend.backend()
 
 
+def training_unsupported():
+    """The error for backends without a training step (JAX: Keras calls ``train_step(state, data)``)."""
+    return NotImplementedError(
+        f"zoo's GAN trainer has no training step for the {NAME!r} backend yet; train with "
+        "KERAS_BACKEND=tensorflow or torch (weights trained there load on every backend)."
+    )
+
+
 def gradients(loss_fn, wrt, create_graph=False):
     """Run ``loss_fn()`` and return ``(loss, aux, grads)`` with the gradients of ``loss`` w.r.t. ``wrt``.
 
@@ -48,10 +56,7 @@ def gradients(loss_fn, wrt, create_graph=False):
         )
         grads = [torch.zeros_like(t) if g is None else g for g in grads]
         return loss, aux, grads
-    raise NotImplementedError(
-        f"zoo's GAN trainer has no training step for the {NAME!r} backend yet; train with "
-        "KERAS_BACKEND=tensorflow or torch (weights trained there load on every backend)."
-    )
+    raise training_unsupported()
 
 
 def input_gradient(fn, x):

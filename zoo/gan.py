@@ -145,8 +145,10 @@ class GAN(keras.Model):
         return loss, logs
 
     # -- the step ------------------------------------------------------------------------------------
-    def train_step(self, data):
-        real, condition = self.unpack(data)
+    def train_step(self, *args):
+        if len(args) != 1:  # the JAX trainer's stateless signature, train_step(state, data)
+            raise backend.training_unsupported()
+        real, condition = self.unpack(args[0])
         k = self.d_steps
         for i in range(k):
             r = real[i::k] if k > 1 else real

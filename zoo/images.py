@@ -32,7 +32,11 @@ Objects with ``__array__`` (CPU tensors) are read as arrays and come back as Num
 through ``load_image`` (EXIF orientation applied, first frame of animations).
 
 ``grid`` / ``save_png`` make contact sheets of batches; ``pad_to_multiple`` / ``crop`` let networks that need
-sizes divisible by ``2**k`` run on any size.
+sizes divisible by ``2**k`` run on any size; ``apply_tiled`` runs an image-to-image network on images of any size
+in overlapping tiles, so memory stays bounded, and for convolutional networks gives the untiled result::
+
+    out = apply_tiled(generator, batch, tile=256, overlap=32, scale=4)   # == generator(batch) for fully
+                                                                        # conv nets seeing <= 32 px around
 """
 import math
 import os
@@ -499,3 +503,215 @@ def crop(batch, box, scale=1):
     if a.shape[-3] < t + h or a.shape[-2] < l + w:
         raise ValueError(f"crop box {box} (scale {scale}) does not fit in shape {tuple(a.shape)}")
     return a[..., t:t + h, l:l + w, :]
+
+
+# ------------------------------------------------------------------------------------------ tiling
+
+
+def _pair_of(value, name, minimum):
+    """int or (int, int) -> (int, int), each an integer >= minimum; clear errors otherwise."""
+    pair = (value, value) if np.isscalar(value) else tuple(value)
+    if len(pair) != 2:
+        raise ValueError(f"{name} must be an int or a (height, width) pair, got {value!r}")
+    out = []
+    for v in pair:
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)):
+            if isinstance(v, (float, np.floating)) and float(v).is_integer():
+                v = int(v)
+            else:
+                raise TypeError(f"{name} must be an integer (or a pair of integers), got {value!r}")
+        if int(v) < minimum:
+            raise ValueError(f"{name} must be >= {minimum}, got {value!r}")
+        out.append(int(v))
+    return tuple(out)
+
+
+def _int_at_least(value, name, minimum):
+    (v,) = set(_pair_of(value, name, minimum)) if np.isscalar(value) else (None,)
+    if v is None:
+        raise TypeError(f"{name} must be one integer, got {value!r}")
+    return v
+
+
+def _axis_windows(size, window, context):
+    """Split one axis of ``size`` pixels into ``(start, stop, core_start, core_stop)`` tuples.
+
+    Every window is ``window`` long (or the whole axis when it is shorter); the cores partition ``[0, size)``;
+    each core has at least ``context`` pixels of its window on either side, except at the image's own borders.
+    Windows at the end are shifted inwards instead of shrunk, so all windows have one shape.
+    """
+    if size <= window:
+        return [(0, size, 0, size)]
+    out, core = [], 0
+    while core < size:
+        start = min(max(core - context, 0), size - window)
+        stop = start + window
+        core_stop = size if stop >= size else stop - context
+        out.append((start, stop, core, core_stop))
+        core = core_stop
+    return out
+
+
+def _ramp(n_out, scale, core, kept, size, feather):
+    """Blend weights along one axis of a tile's output: 1 on the core, linear ramps of width ``2*feather``
+    centred on core boundaries that face another tile (none at the image's borders)."""
+    x = (np.arange(kept[0] * scale, kept[0] * scale + n_out) + 0.5) / scale  # pixel centres, input units
+    w = np.ones(n_out, np.float32)
+    if core[0] > 0:
+        w *= np.clip((x - (core[0] - feather)) / (2 * feather), 0, 1)
+    if core[1] < size:
+        w *= np.clip(((core[1] + feather) - x) / (2 * feather), 0, 1)
+    return w
+
+
+def apply_tiled(fn, batch, tile=None, overlap=16, scale=1, multiple=1, feather=0, batch_size=None,
+                progress=None, pad_mode="reflect"):
+    """Apply an image-to-image network ``fn`` to a batch of any size, whole or in overlapping tiles.
+
+    ``fn``: a callable (a Keras model on any backend, ``model.predict_on_batch``, a NumPy function) mapping a
+    batch ``(n, h, w, C)`` to ``(n, h*scale, w*scale, C_out)``; it may return a backend tensor. ``batch``:
+    ``(N, H, W, C)`` or one image ``(H, W, C)``, any height and width (e.g. from ``as_batch``). Returns a NumPy
+    array ``(N, H*scale, W*scale, C_out)`` (or ``(H*scale, W*scale, C_out)``) of ``fn``'s dtype.
+
+    * ``multiple``: int or ``(mh, mw)``; the image is padded (``pad_to_multiple`` with ``pad_mode``) to sizes
+      divisible by it, for networks that downsample ``k`` times (``multiple=2**k``), and the output is cropped
+      back to exactly ``H*scale`` x ``W*scale``.
+    * ``tile=None``: the whole (padded) image goes through ``fn`` at once.
+    * ``tile=T`` (int or ``(th, tw)``): ``fn`` sees windows of at most ``T`` x ``T`` input pixels, so memory is
+      bounded whatever the image size. Each window keeps only its centre (its *core*, about ``T - 2*overlap``
+      pixels a side): the outer ``overlap`` pixels of a window are context that is computed and cropped away,
+      except at the image's own borders, where windows are clipped to the image (never padded with black). The
+      cores partition the image, so each output pixel comes from exactly one tile. Images smaller than a tile
+      are done in one window. With ``multiple > 1``, ``overlap`` is rounded up and windows are aligned to
+      multiples of it, so every window is a valid network input.
+    * ``feather=F`` (``0 <= F <= overlap``): instead of cutting hard between cores, neighbouring tiles are
+      cross-faded with linear ramps ``2*F`` pixels wide centred on the cut (weights normalised by their sum).
+      Use it for networks that are not translation-equivariant (instance norm, attention, global pooling),
+      whose tiles disagree a little and would otherwise show a seam.
+
+    **Exactness rule.** For a fully convolutional network whose receptive-field radius is ``r`` input pixels
+    (3 stacked 3x3 convs: ``r = 3``; a stride-2 stage or an upsampler counts in input pixels), the tiled
+    result equals the untiled one (``tile=None``, same ``multiple``) up to float rounding whenever
+    ``r <= overlap - feather``: every kept output pixel then sees exactly the input the untiled network sees,
+    including the image's real borders. Networks with larger receptive fields differ only in the ``r -
+    overlap`` pixels' worth of far context they miss, which is usually invisible; raise ``overlap`` (and add
+    ``feather``) for those.
+
+    ``batch_size``: windows per call of ``fn``: the whole batch by default when ``tile`` is None, one tile by
+    default otherwise (tiles of one image are batched; images go one at a time, so at most one call's windows
+    are in flight). ``progress``: optional ``callable(done, total)`` called after each call of ``fn``, counting
+    tiles (images when ``tile`` is None) over the whole batch, e.g. ``lambda done, total: bar.update(done)``
+    with ``bar = keras.utils.Progbar(total)`` made on the first call.
+
+    On the torch backend, calling a Keras model records autograd graphs: pass ``model.predict_on_batch`` or
+    call under ``torch.no_grad()`` to keep memory at one tile.
+
+    Raises ValueError for empty images, arrays that are not 3-D/4-D, ``tile <= 2*overlap`` (no core left),
+    negative ``overlap``, ``feather`` outside ``0..overlap``, non-positive ``tile`` / ``multiple`` /
+    ``batch_size`` / ``scale``, and for ``fn`` outputs of the wrong shape (expected and got are named);
+    TypeError for a non-integer ``scale`` or sizes.
+    """
+    a = _numpy(batch)
+    if a.ndim not in (3, 4):
+        raise ValueError(f"apply_tiled expects a batch (N, H, W, C) or one image (H, W, C), got shape {a.shape}")
+    single = a.ndim == 3
+    if single:
+        a = a[None]
+    _check_size(a.shape, f"batch of shape {a.shape}")
+    s = _int_at_least(scale, "scale", 1)
+    m = _pair_of(multiple, "multiple", 1)
+    ov = _pair_of(overlap, "overlap", 0)
+    feather = _int_at_least(feather, "feather", 0)
+    if feather > min(ov):
+        raise ValueError(f"feather must be in 0..overlap ({overlap}): the cross-fade lies in the tiles' context, "
+                         f"got {feather}")
+    if batch_size is not None:
+        batch_size = _int_at_least(batch_size, "batch_size", 1)
+    if not callable(fn):
+        raise TypeError(f"fn must be callable (a model or a function of a batch), got {type(fn).__name__}")
+    n, h, w = a.shape[:3]
+
+    if tile is None:
+        padded, box = pad_to_multiple(a, m, mode=pad_mode)
+        step = batch_size or n
+        total, out = n, None
+        for i in range(0, n, step):
+            x = padded[i:i + step]
+            y = _checked_output(fn, x, s)
+            if out is None:
+                out = np.empty((n, h * s, w * s, y.shape[-1]), y.dtype)
+            out[i:i + len(x)] = crop(y, box, scale=s)
+            if progress is not None:
+                progress(min(i + step, n), total)
+        return out[0] if single else out
+
+    t = _pair_of(tile, "tile", 1)
+    for axis in range(2):
+        if t[axis] <= 2 * ov[axis]:
+            raise ValueError(f"tile ({tile}) must be larger than 2*overlap (2*{overlap}): each tile's outer "
+                             f"`overlap` pixels are context that is cropped away, so nothing would be left")
+    # context rounded up to the multiple; windows as large as fit in `tile` and made of whole multiples
+    ctx = [-(-ov[i] // m[i]) * m[i] for i in range(2)]
+    win = [((t[i] - 2 * ctx[i]) // m[i]) * m[i] + 2 * ctx[i] for i in range(2)]
+    for axis in range(2):
+        if win[axis] <= 2 * ctx[axis]:
+            raise ValueError(f"tile ({tile}) leaves no core with overlap {overlap} rounded up to multiple "
+                             f"{multiple} ({ctx[axis]} pixels of context a side): use a tile of at least "
+                             f"{2 * ctx[axis] + m[axis]}")
+    step = batch_size or 1
+    total, done, c_out, out = None, 0, None, None
+    for i in range(n):
+        image, box = pad_to_multiple(a[i:i + 1], m, mode=pad_mode)
+        ph, pw = image.shape[1:3]
+        rows, cols = _axis_windows(ph, win[0], ctx[0]), _axis_windows(pw, win[1], ctx[1])
+        plan = [(r, c) for r in rows for c in cols]
+        if total is None:
+            total = n * len(plan)
+        acc = weights = None
+        for k in range(0, len(plan), step):
+            chunk = plan[k:k + step]
+            x = np.concatenate([image[:, r[0]:r[1], c[0]:c[1]] for r, c in chunk])
+            y = _checked_output(fn, x, s, c_out)
+            if acc is None:
+                c_out = y.shape[-1]
+                dtype = y.dtype if not feather else np.result_type(y.dtype, np.float32)
+                acc = np.zeros((ph * s, pw * s, c_out), dtype)
+                if feather:
+                    weights = np.zeros((ph * s, pw * s, 1), np.float32)
+                if out is None:
+                    out = np.empty((n, h * s, w * s, c_out), dtype)
+            for j, (r, c) in enumerate(chunk):
+                if feather:
+                    kr = (max(r[2] - feather, r[0]), min(r[3] + feather, r[1]))
+                    kc = (max(c[2] - feather, c[0]), min(c[3] + feather, c[1]))
+                else:
+                    kr, kc = r[2:], c[2:]
+                piece = y[j, (kr[0] - r[0]) * s:(kr[1] - r[0]) * s, (kc[0] - c[0]) * s:(kc[1] - c[0]) * s]
+                rows_out, cols_out = slice(kr[0] * s, kr[1] * s), slice(kc[0] * s, kc[1] * s)
+                if feather:
+                    wt = np.outer(_ramp(piece.shape[0], s, r[2:], kr, ph, feather),
+                                  _ramp(piece.shape[1], s, c[2:], kc, pw, feather))[..., None]
+                    acc[rows_out, cols_out] += piece * wt
+                    weights[rows_out, cols_out] += wt
+                else:
+                    acc[rows_out, cols_out] = piece
+            done += len(chunk)
+            if progress is not None:
+                progress(done, total)
+        if feather:
+            acc /= weights
+        out[i] = crop(acc, box, scale=s)
+    return out[0] if single else out
+
+
+def _checked_output(fn, x, scale, channels=None):
+    """fn(x) as NumPy, checked to be (n, h*scale, w*scale, C) (with C == channels when given)."""
+    y = _numpy(fn(x))
+    n, h, w = x.shape[:3]
+    want = (n, h * scale, w * scale)
+    if y.ndim != 4 or tuple(y.shape[:3]) != want or (channels is not None and y.shape[-1] != channels):
+        c = "C" if channels is None else channels
+        raise ValueError(f"fn returned shape {tuple(y.shape)} for an input of shape {tuple(x.shape)}; expected "
+                         f"({n}, {h * scale}, {w * scale}, {c}) with scale={scale}: is scale right, and does the "
+                         f"network keep the image size (up to scale)?")
+    return y
