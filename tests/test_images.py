@@ -451,7 +451,7 @@ def odd_batch():
 def test_tiled_equals_untiled_for_a_conv_net(odd_batch, tile, overlap, feather, batch_size):
     """Receptive radius 3 <= overlap - feather: tiling is exact up to float rounding, seams included."""
     net = conv_net(2)
-    whole = keras.ops.convert_to_numpy(net(odd_batch))
+    whole = net.predict_on_batch(odd_batch)
     out = apply_tiled(net, odd_batch, tile=tile, overlap=overlap, scale=2, feather=feather, batch_size=batch_size)
     assert out.shape == (2, 74, 106, 3) and out.dtype == np.float32
     np.testing.assert_allclose(out, whole, atol=1e-5)
@@ -460,7 +460,7 @@ def test_tiled_equals_untiled_for_a_conv_net(odd_batch, tile, overlap, feather, 
 
 def test_tiled_x4_nearest_upsampler(odd_batch):
     net = conv_net(4, upsampler="nearest")
-    whole = keras.ops.convert_to_numpy(net(odd_batch[:1]))
+    whole = net.predict_on_batch(odd_batch[:1])
     out = apply_tiled(net.predict_on_batch, odd_batch[0], tile=20, overlap=4, scale=4)
     assert out.shape == (148, 212, 3)
     np.testing.assert_allclose(out, whole[0], atol=1e-5)
@@ -469,7 +469,7 @@ def test_tiled_x4_nearest_upsampler(odd_batch):
 def test_too_little_overlap_shows(odd_batch):
     """The rule is tight enough to matter: context smaller than the receptive radius changes the output."""
     net = conv_net(2)
-    whole = keras.ops.convert_to_numpy(net(odd_batch[:1]))
+    whole = net.predict_on_batch(odd_batch[:1])
     out = apply_tiled(net, odd_batch[:1], tile=12, overlap=1, scale=2)
     assert np.abs(out - whole).max() > 1e-3
 
@@ -484,7 +484,7 @@ def test_tiled_downsampling_net_with_multiple(odd_batch):
     net = keras.Model(inp, keras.layers.Conv2D(3, 3, padding="same")(x))
     whole = apply_tiled(net, odd_batch, multiple=4)
     padded, box = pad_to_multiple(odd_batch, 4)
-    np.testing.assert_allclose(whole, crop(keras.ops.convert_to_numpy(net(padded)), box), atol=1e-6)
+    np.testing.assert_allclose(whole, crop(net.predict_on_batch(padded), box), atol=1e-6)
     np.testing.assert_allclose(apply_tiled(net, odd_batch, tile=30, overlap=7, multiple=4), whole, atol=1e-5)
 
 

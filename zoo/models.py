@@ -102,5 +102,29 @@ class Generator(Network):
         return np.clip(np.round((x + 1.0) * 127.5), 0, 255).astype("uint8")
 
 
+    def map_images(self, x, scale=1, tile=None, overlap=16, multiple=1, feather=0, progress=None):
+        """Run this image-to-image generator on images as people have them; returns the same kind.
+
+        ``x``: a path, PIL image, uint8/uint16/float array, single or batch, grey/RGB/RGBA, any size, or a list
+        (``zoo.images.as_batch``). The network sees [-1, 1]; its output is clipped to [-1, 1] and converted back
+        (``zoo.images.restore``: PIL for paths and PIL, same dtype and layout for arrays; alpha is resized and
+        kept). ``scale``: the output/input size ratio. ``multiple``: sizes the network needs divisible by
+        (padded by reflection, cropped back). ``tile``: process in overlapping ``tile`` x ``tile`` windows of
+        which the outer ``overlap`` pixels are context only, so memory is bounded whatever the image size;
+        equals the untiled result when the receptive-field radius is <= ``overlap`` (``zoo.images.apply_tiled``).
+        ``progress(done, total)`` is called after each window.
+        """
+        import numpy as np
+
+        from zoo import images
+
+        if isinstance(self.inputs, (list, tuple)) and len(self.inputs) != 1:
+            raise TypeError(f"{type(self).__name__} takes {len(self.inputs)} inputs; map_images needs one image")
+        batch, spec = images.as_batch(x, channels=int(self.inputs[0].shape[-1]))
+        out = images.apply_tiled(self.predict_on_batch, batch, tile=tile, overlap=overlap, scale=scale,
+                                 multiple=multiple, feather=feather, progress=progress)
+        return images.restore(np.clip(out, -1.0, 1.0), spec)
+
+
 class Discriminator(Network):
     """Maps an image (and optional condition) to real/fake *logits*: one per image or a map of patches."""
