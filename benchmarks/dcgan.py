@@ -9,7 +9,7 @@ paper. Data is synthetic, in memory.
     python benchmarks/dcgan.py --tiny                              # CPU smoke run: 16x16, filters 8
     python benchmarks/dcgan.py --batch-sizes 128 512 --precision float32 mixed_bfloat16 --jit both --json out.jsonl
 
-``--resolution``: halved while even and >= 8 (64 -> 4x4 in 4 steps; 28 -> 7x7 in 2). ``-h`` lists every flag.
+``--resolution``: halved while even and >= 8 (64 -> 4x4 in 4 steps; 28 -> 7x7 in 2), as the app's classes do. ``-h`` lists every flag.
 """
 import os
 import sys
@@ -33,16 +33,11 @@ def build(args):
     from zoo import GAN
     from zoo.apps import dcgan
 
-    steps, size = 0, args.resolution
-    while size % 2 == 0 and size // 2 >= 4:
-        size, steps = size // 2, steps + 1
-    if steps < 1:
-        raise ValueError(f"--resolution must halve at least once to >= 4 (8, 16, 28, 32, 64, ...), got "
-                         f"{args.resolution}")
     generator = dcgan.DCGANGenerator(latent_dim=LATENT_DIM, image_size=args.resolution, channels=args.channels,
-                                     filters=args.filters, upsamplings=steps)
+                                     filters=args.filters)
     discriminator = dcgan.DCGANDiscriminator(image_size=args.resolution, channels=args.channels,
-                                             filters=args.filters, downsamplings=steps)
+                                             filters=args.filters)
+    steps = generator.get_config()["upsamplings"]
     gan = GAN(generator, discriminator, seed=0)
     rng = np.random.default_rng(0)
     return bench.Workload(

@@ -57,7 +57,8 @@ class DCGANGenerator(Generator):
         upsamplings = _halvings(image_size) if upsamplings is None else upsamplings
         base = image_size // 2**upsamplings
         if upsamplings < 1 or base * 2**upsamplings != image_size:
-            raise ValueError(f"image_size {image_size} is not divisible by 2**upsamplings ({2**upsamplings})")
+            raise ValueError(f"image_size {image_size} must halve evenly at least once (8, 16, 28, 32, 64, ...) "
+                             f"and be divisible by 2**upsamplings ({2**upsamplings})")
         z = keras.Input((latent_dim,), name="z")
         inputs = z
         width = filters * 2 ** (upsamplings - 1)
