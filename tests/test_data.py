@@ -419,3 +419,264 @@ def test_shared_faces_grey(shared_data):
     assert len(files) >= 350
     img = data.read_image(files[0], channels=1)
     assert img.shape == (112, 92, 1)
+
+
+# ------------------------------------------------------------------------------------------ super-resolution
+
+
+def test_bicubic_downscale_is_matlab_imresize():
+    """The same kernel as tf.image.resize(bicubic, antialias) away from the edges, MATLAB's mirrored edges."""
+    rng = np.random.default_rng(0)
+    img = rng.random((40, 36, 3))
+    ours = data.bicubic_downscale(img, 4)
+    assert ours.shape == (10, 9, 3) and ours.dtype == np.float64
+    tf_plain = tf.image.resize(img, (10, 9), "bicubic", antialias=True).numpy()
+    np.testing.assert_allclose(ours[2:-2, 2:-2], tf_plain[2:-2, 2:-2], atol=1e-5)  # kernel
+    padded = tf.pad(img, [[8, 8], [8, 8], [0, 0]], mode="SYMMETRIC")  # MATLAB pads by mirroring the edge
+    np.testing.assert_allclose(ours, tf.image.resize(padded, (14, 13), "bicubic", antialias=True)[2:-2, 2:-2],
+                               atol=1e-5)
+    assert np.abs(ours[:2] - tf_plain[:2]).max() > 1e-3  # TF alone renormalises at the edge instead
+
+    u8 = rng.integers(0, 256, (2, 24, 20, 3), dtype=np.uint8)  # a batch; uint8 rounds after each pass
+    small = data.bicubic_downscale(u8, 4)
+    assert small.shape == (2, 6, 5, 3) and small.dtype == np.uint8
+    exact = data.bicubic_downscale(u8.astype(np.float64), 4)
+    assert np.abs(small - exact).max() <= 1.5
+    np.testing.assert_array_equal(data.bicubic_downscale(np.full((8, 12), 77, np.uint8), 4), 77)
+    assert data.bicubic_downscale(np.zeros((10, 9, 1), np.uint8), 4).shape == (3, 3, 1)  # ceil, as MATLAB
+    with pytest.raises(ValueError, match="uint8 or float"):
+        data.bicubic_downscale(np.zeros((8, 8), np.int32), 4)
+    with pytest.raises(ValueError, match="scale"):
+        data.bicubic_downscale(img, 2.5)
+
+
+def sr_folder(root, sizes, colours=None):
+    """HR images made with ``coords`` (pixels say where they are), blue channel = 40 * index."""
+    paths = []
+    for i, (h, w) in enumerate(sizes):
+        img = coords(h, w)
+        img[..., 2] = 40 * i if colours is None else colours[i]
+        paths.append(save(os.path.join(root, "sub" if i % 2 else "", f"{i}.png"), img))
+    return paths
+
+
+def transforms8(img):
+    """The 8 flips / rotations of ``img`` (H, W, C)."""
+    return [np.rot90(f, k) for f in (img, img[:, ::-1]) for k in range(4)]
+
+
+def find_dihedral(window, original):
+    """Index of the flip/rotation taking ``window`` back to a crop of ``original`` (pixels match exactly)."""
+    for i, t in enumerate(transforms8(window)):
+        top, left = int(t[0, 0, 0]) // 6, int(t[0, 0, 1]) // 6
+        h, w = t.shape[:2]
+        piece = original[top:top + h, left:left + w]
+        if piece.shape == t.shape and np.array_equal(piece, t):
+            return i
+    raise AssertionError("window is no flip/rotation of a crop of the original")
+
+
+def test_sr_pairs_folder_shapes_ranges_pairing(tmp_path):
+    sr_folder(tmp_path / "hr", [(40, 42), (32, 36), (36, 40)])
+    originals = [data.read_image(tmp_path / "hr" / p) for p in ("0.png", os.path.join("sub", "1.png"), "2.png")]
+    ds = data.sr_pairs(tmp_path / "hr", scale=4, hr_crop=16, batch_size=3, seed=0, repeat=True)
+    assert ds.element_spec[0].shape.as_list() == [3, 4, 4, 3] and ds.element_spec[1].shape.as_list() == [3, 16, 16, 3]
+    seen = set()
+    for lr, hr in ds.take(6):
+        assert lr.dtype == hr.dtype == tf.float32
+        assert lr.numpy().min() >= -1 and lr.numpy().max() <= 1 and hr.numpy().min() >= -1 and hr.numpy().max() <= 1
+        lr8, hr8 = to_u8(lr), to_u8(hr)
+        np.testing.assert_allclose(lr.numpy(), lr8 / 127.5 - 1, atol=1e-6)  # LR on 8-bit levels, like a file
+        diff = np.abs(data.bicubic_downscale(hr8, 4).astype(int) - lr8)
+        assert diff.max() <= 1 and (diff == 0).mean() > 0.99  # LR = MATLAB bicubic of this very HR crop
+        for img in hr8:
+            seen.add(find_dihedral(img, originals[int(round(img[..., 2].max() / 40))]))
+    assert len(seen) >= 5  # flips and rotations happen
+
+    lr, hr = next(iter(data.sr_pairs(tmp_path / "hr", scale=2, hr_crop=8, channels=1, batch_size=2, augment=False,
+                                     cache=True, seed=1)))
+    assert lr.shape == (2, 4, 4, 1) and hr.shape == (2, 8, 8, 1)
+    ids = lambda ds: [int(round(v)) for _, b in ds for v in to_u8(b)[:, 0, 0, 2] / 40]  # noqa: E731
+    plain = data.sr_pairs(tmp_path / "hr", hr_crop=8, batch_size=1, shuffle=False, augment=False)
+    assert ids(plain) == [0, 2, 1]  # sorted by path: 0.png, 2.png, sub/1.png
+    once = data.sr_pairs(tmp_path / "hr", hr_crop=8, batch_size=2, drop_remainder=False, seed=3)
+    assert sorted(ids(once)) == [0, 1, 2]
+
+
+def test_sr_pairs_augment_keeps_pairs_aligned(tmp_path):
+    """Four flat 16x16 quadrants: each LR corner (2x2, the kernel stays inside one quadrant) keeps its colour."""
+    colours = np.array([[250, 0, 0], [0, 250, 0], [0, 0, 250], [200, 200, 200]], np.uint8)
+    hr = np.zeros((32, 32, 3), np.uint8)
+    for q, (r, c) in enumerate([(0, 0), (0, 16), (16, 0), (16, 16)]):
+        hr[r:r + 16, c:c + 16] = colours[q]
+    save(tmp_path / "quad" / "q.png", hr)
+    arrangements = set()
+    for lr, hr_out in data.sr_pairs(tmp_path / "quad", hr_crop=32, batch_size=1, seed=5, repeat=True).take(40):
+        lr8, hr8 = to_u8(lr[0]), to_u8(hr_out[0])
+        corners = tuple(tuple(hr8[r, c]) for r, c in ((0, 0), (0, -1), (-1, 0), (-1, -1)))
+        for (r, c), colour in zip(((0, 0), (0, 6), (6, 0), (6, 6)), corners):
+            np.testing.assert_array_equal(lr8[r:r + 2, c:c + 2], np.broadcast_to(colour, (2, 2, 3)))
+        arrangements.add(corners)
+    assert len(arrangements) == 8  # all 8 flips/rotations, LR always following its HR
+
+
+def test_sr_pairs_argument_errors(tmp_path):
+    sr_folder(tmp_path / "hr", [(20, 20)])
+    with pytest.raises(ValueError, match=r"hr_crop=90 is not divisible by scale=4.*use 88 or 92"):
+        data.sr_pairs(tmp_path / "hr", hr_crop=90)
+    with pytest.raises(ValueError, match="hr_crop must be a positive integer"):
+        data.sr_pairs(tmp_path / "hr", hr_crop=(16, 16))
+    with pytest.raises(ValueError, match="small"):
+        data.sr_pairs(tmp_path / "hr", hr_crop=16, small="pad")
+    with pytest.raises(ValueError, match="scale"):
+        data.sr_pairs(tmp_path / "hr", scale=0, hr_crop=16)
+    with pytest.raises(ValueError, match="fewer than batch_size"):
+        data.sr_pairs(tmp_path / "hr", hr_crop=16, batch_size=4)
+    with pytest.raises(FileNotFoundError, match="neither an image folder nor a TFDS"):
+        data.sr_pairs(tmp_path / "no_such_folder", hr_crop=16)
+
+
+def test_sr_pairs_small_images_skipped_or_upscaled(tmp_path):
+    sr_folder(tmp_path / "hr", [(20, 24), (12, 40), (24, 20)])  # 1 (in sub/) is too short for a 16 crop
+    with pytest.warns(UserWarning, match=r"skipping 1 of 3 images smaller than hr_crop=16: sub.1\.png"):
+        ds = data.sr_pairs(tmp_path / "hr", hr_crop=16, batch_size=1, seed=0)
+    got = sorted(int(round(to_u8(hr)[0, ..., 2].max() / 40)) for _, hr in ds)
+    assert got == [0, 2]
+    up = data.sr_pairs(tmp_path / "hr", hr_crop=16, batch_size=3, small="upscale", seed=0)
+    lr, hr = next(iter(up))
+    assert lr.shape == (3, 4, 4, 3) and hr.shape == (3, 16, 16, 3)
+    assert sorted(int(round(b / 40)) for b in to_u8(hr)[:, 0, 0, 2]) == [0, 1, 2]
+    with pytest.raises(ValueError, match="all 3 images .* smaller than hr_crop=48"):
+        data.sr_pairs(tmp_path / "hr", hr_crop=48)
+
+
+def test_sr_eval_pairs_matching(tmp_path):
+    hr_dir, lr_dir = tmp_path / "HR", tmp_path / "LR"
+    rng = np.random.default_rng(1)
+    lows = {"img_001_SRF_4": rng.integers(0, 256, (5, 6, 3), dtype=np.uint8),
+            "baby": rng.integers(0, 256, (4, 4, 3), dtype=np.uint8),
+            "0001": rng.integers(0, 256, (3, 5), dtype=np.uint8)}
+    highs = {k: np.repeat(np.repeat(v, 4, 0), 4, 1) for k, v in lows.items()}
+    save(hr_dir / "img_001_SRF_4_HR.png", highs["img_001_SRF_4"])
+    save(lr_dir / "img_001_SRF_4_LR.png", lows["img_001_SRF_4"])
+    save(hr_dir / "baby_hr.png", np.pad(highs["baby"], ((0, 3), (0, 2), (0, 0))))  # 3 and 2 extra pixels
+    save(lr_dir / "baby-LR.bmp", lows["baby"])
+    save(hr_dir / "0001.png", highs["0001"])  # DIV2K naming, grey
+    save(lr_dir / "0001x4.png", lows["0001"])
+    pairs = data.sr_eval_pairs(hr_dir, lr_dir, scale=4)
+    assert pairs.names == ["0001", "baby", "img_001_SRF_4"]
+    for (lr, hr), name in zip(pairs, pairs.names):
+        channels = 1 if name == "0001" else 3
+        np.testing.assert_array_equal(lr, lows[name].reshape(lr.shape))
+        np.testing.assert_array_equal(hr, highs[name].reshape(hr.shape))  # cropped back to 4x the LR
+        assert lr.dtype == hr.dtype == np.uint8 and lr.shape[-1] == hr.shape[-1] == channels
+    assert all(lr.shape[-1] == 3 for lr, _ in data.sr_eval_pairs(hr_dir, lr_dir, channels=3))
+
+    generated = data.sr_eval_pairs(hr_dir, scale=4)  # no LR folder: crop to a multiple of 4, MATLAB bicubic
+    assert generated.names == ["0001", "baby_hr", "img_001_SRF_4_HR"]
+    lr, hr = generated[1]
+    assert hr.shape == (16, 16, 3) and lr.shape == (4, 4, 3)
+    np.testing.assert_array_equal(lr, data.bicubic_downscale(hr, 4))
+
+    save(hr_dir / "extra_HR.png", highs["baby"])
+    save(lr_dir / "lonely_LR.png", lows["baby"])
+    with pytest.raises(ValueError, match=r"1 HR in .* without an LR .*extra_HR\.png; 1 LR in .*lonely_LR\.png"):
+        data.sr_eval_pairs(hr_dir, lr_dir)
+    os.remove(hr_dir / "extra_HR.png")
+    os.remove(lr_dir / "lonely_LR.png")
+    save(hr_dir / "baby_HR.jpg", highs["baby"])
+    with pytest.raises(ValueError, match="both match the name 'baby'"):
+        data.sr_eval_pairs(hr_dir, lr_dir)
+    os.remove(hr_dir / "baby_HR.jpg")
+    save(lr_dir / "0001x4.png", lows["baby"])  # 4x4 LR for a 12x20 HR
+    with pytest.raises(ValueError, match="0001.png .*do not align at scale=4"):
+        data.sr_eval_pairs(hr_dir, lr_dir)
+
+
+def tiny_sr_lr(i):
+    lr = coords(*[(10, 12), (8, 9), (3, 3), (11, 10)][i])
+    lr[..., 2] = 50 * i
+    return lr
+
+
+class ZooTinySr(tfds.core.GeneratorBasedBuilder):
+    """HR/LR pairs with DIV2K's feature names: HR = LR enlarged 4x by pixel repetition; one pair too small for a
+    16-pixel crop; one LR of ceil size (11 rows for a 42-row HR, trimmed to 10 rows / 40 rows)."""
+
+    VERSION = tfds.core.Version("1.0.0")
+
+    def _info(self):
+        return tfds.core.DatasetInfo(builder=self, features=tfds.features.FeaturesDict({
+            "lr": tfds.features.Image(shape=(None, None, 3)), "hr": tfds.features.Image(shape=(None, None, 3))}))
+
+    def _split_generators(self, dl_manager):
+        return {"train": self._generate_examples()}
+
+    def _generate_examples(self):
+        for i in range(4):
+            lr = tiny_sr_lr(i)
+            hr = np.repeat(np.repeat(lr, 4, 0), 4, 1)
+            if i == 3:
+                hr = hr[:42]
+            yield i, {"lr": lr, "hr": hr}
+
+
+def test_sr_pairs_tfds_offline(tmp_path):
+    builder = tfds.builder("zoo_tiny_sr", data_dir=tmp_path)
+    builder.download_and_prepare()
+    ds = data.sr_pairs("zoo_tiny_sr", data_dir=tmp_path, download=False, hr_crop=16, batch_size=3, seed=0,
+                       repeat=True)
+    seen = set()
+    for lr, hr in ds.take(5):
+        assert lr.shape == (3, 4, 4, 3) and hr.shape == (3, 16, 16, 3)
+        lr8, hr8 = to_u8(lr), to_u8(hr)
+        np.testing.assert_array_equal(np.repeat(np.repeat(lr8, 4, 1), 4, 2), hr8)  # the data set's own LR, aligned
+        for img in lr8:
+            k = int(round(img[..., 2].max() / 50))
+            assert k != 2  # the 3x3 / 12x12 pair is skipped
+            seen.add(find_dihedral(img, tiny_sr_lr(k)))
+    assert len(seen) >= 4
+    lr, hr = next(iter(data.sr_pairs(builder, lr_key=None, hr_crop=16, batch_size=3, seed=1)))
+    diff = np.abs(data.bicubic_downscale(to_u8(hr), 4).astype(int) - to_u8(lr))
+    assert diff.max() <= 1 and (diff == 0).mean() > 0.99  # lr_key=None: LR made from the HR crop
+    with pytest.raises(tf.errors.InvalidArgumentError, match="not 1/2 of their HR"):
+        next(iter(data.sr_pairs(builder, scale=2, hr_crop=16, batch_size=3)))
+    with pytest.raises(ValueError, match="small='upscale' needs LR made from the HR"):
+        data.sr_pairs(builder, hr_crop=16, small="upscale")
+    with pytest.raises(KeyError, match="no feature 'photo'"):
+        data.sr_pairs(builder, hr_key="photo", hr_crop=16)
+
+
+def test_shared_set5_pairs_and_matlab_lr(shared_data):
+    val = shared(shared_data, "sr", "val", "Set5")
+    pairs = data.sr_eval_pairs(os.path.join(val, "HR"), os.path.join(val, "LR"), scale=4)
+    assert len(pairs) == 5 and pairs.names[0] == "img_001_SRF_4"
+    for lr, hr in pairs:
+        assert hr.shape == (4 * lr.shape[0], 4 * lr.shape[1], 3) and lr.dtype == np.uint8
+        same = data.bicubic_downscale(hr, 4) == lr
+        assert same[3:-3, 3:-3].mean() > 0.998  # bit-exact MATLAB imresize away from the border
+
+
+def test_srgan_evaluate_script_bicubic(tmp_path):
+    """apps/srgan/evaluate.py --bicubic-only on a made-up set (HR/LR) and a set with HR only."""
+    import importlib.util
+    import json
+    from skimage import data as skdata
+    hr = skdata.astronaut()[::4, ::4][:100, :96]
+    save(tmp_path / "val" / "Mini" / "HR" / "a_HR.png", hr)
+    save(tmp_path / "val" / "Mini" / "LR" / "a_LR.png", data.bicubic_downscale(hr, 4))
+    save(tmp_path / "val" / "HROnly" / "HR" / "b.png", hr[:, :, 1])
+    path = os.path.join(os.path.dirname(__file__), "..", "apps", "srgan", "evaluate.py")
+    spec = importlib.util.spec_from_file_location("srgan_evaluate", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    out = tmp_path / "bicubic.json"
+    rows = mod.main(["--data", str(tmp_path / "val"), "--datasets", "Mini", "HROnly", "--bicubic-only",
+                     "--out", str(out)])
+    assert [(r["dataset"], r["method"], r["n"]) for r in rows] == [("Mini", "bicubic", 1), ("HROnly", "bicubic", 1)]
+    assert 20 < rows[0]["psnr"] < 40 and 0.3 < rows[0]["ssim"] < 1
+    saved = json.loads(out.read_text())
+    assert saved["rows"][0]["per_image"][0]["name"] == "a"
+    from zoo import metrics
+    up = mod.bicubic(data.bicubic_downscale(hr, 4), hr.shape)
+    assert rows[0]["psnr"] == round(metrics.psnr(up, hr, y_channel=True, shave=4), 4)

@@ -1,0 +1,159 @@
+"""Super-resolution measurements for the model card: PSNR / SSIM on Set5 and Set14 (x4).
+
+    python apps/srgan/evaluate.py --bicubic-only --out apps/srgan/bicubic.json     # the bicubic baseline
+    python apps/srgan/evaluate.py --preset srresnet_x4 --preset srgan_x4           # shipped presets
+    python apps/srgan/evaluate.py --weights runs/srresnet/generator.weights.h5 --arch srresnet_x4
+
+Protocol, as in SR papers (Ledig et al. 2017, Table 2; the usual MATLAB / BasicSR scripts):
+
+* inputs are the LR images given with the benchmark (MATLAB bicubic x4, in <data>/<set>/LR, matched to
+  <data>/<set>/HR by name: img_001_SRF_4_LR.png <-> img_001_SRF_4_HR.png); when a set has no LR folder the
+  LR is made from the HR with zoo.data.bicubic_downscale (MATLAB imresize, bit-exact in the interior);
+* every output is a uint8 image (rounded, as a saved PNG would be) of exactly the HR's size;
+* PSNR and SSIM on the luma Y of ITU-R BT.601 as MATLAB rgb2ycbcr (16..235), with ``scale`` pixels shaved from
+  every border (zoo.metrics.psnr / ssim, y_channel=True, shave=scale); grey images (one in Set14) are measured
+  on their grey values, as MATLAB scripts that skip rgb2ycbcr for one-channel images do;
+* the reported value is the mean of per-image values over the set.
+
+"bicubic" is Pillow's BICUBIC resize of the LR to the HR size (Keys' kernel, a = -0.5, as MATLAB imresize;
+the two differ only in how the image edge is padded, mostly inside the shaved border).
+
+zoo.apps.srgan is imported only when a model is asked for (--bicubic-only works without it):
+  --preset NAME         zoo.apps.srgan.pretrained(NAME), then model.upscale(lr_uint8) per image
+  --weights F --arch A  the generator of preset A's architecture (zoo.weights manifest entry "srgan/A", or
+                        zoo.apps.srgan.CONFIGS[A] while A is not registered yet) with file F loaded
+``upscale`` must return a uint8 array of the HR's size (what zoo's inference verbs return for uint8 input).
+
+Prints a table (data set, method, PSNR, SSIM, images) and writes JSON (--out) with per-image values.
+"""
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+
+import numpy as np
+from PIL import Image
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+if REPO not in sys.path:  # run as a script from anywhere in a checkout
+    sys.path.insert(0, REPO)
+
+from zoo import data, metrics  # noqa: E402
+
+DATA = os.path.join(REPO, "..", "shared", "data", "sr", "val")
+DATASETS = ("Set5", "Set14")
+
+
+def bicubic(lr, hr_shape):
+    """Pillow BICUBIC upscaling of a uint8 ``(h, w, C)`` image to ``hr_shape[:2]``, uint8 (rounded)."""
+    img = Image.fromarray(lr[..., 0] if lr.shape[-1] == 1 else lr)
+    out = np.asarray(img.resize((hr_shape[1], hr_shape[0]), Image.BICUBIC))
+    return out[..., None] if out.ndim == 2 else out
+
+
+def load_pairs(root, name, scale):
+    hr_dir, lr_dir = os.path.join(root, name, "HR"), os.path.join(root, name, "LR")
+    if not os.path.isdir(hr_dir):
+        raise FileNotFoundError(f"{hr_dir} not found: --data must hold <set>/HR (and <set>/LR) folders")
+    return data.sr_eval_pairs(hr_dir, lr_dir if os.path.isdir(lr_dir) else None, scale=scale)
+
+
+def measure(pairs, upscale, scale, method):
+    """Mean (and per-image) Y-channel PSNR / SSIM of ``upscale(lr, hr_shape)`` against each HR."""
+    per_image, start = [], time.perf_counter()
+    for (lr, hr), name in zip(pairs, pairs.names):
+        sr = np.asarray(upscale(lr, hr.shape))
+        if sr.dtype != np.uint8 or sr.shape != hr.shape:
+            raise ValueError(f"{method} on {name}: expected a uint8 image of shape {hr.shape} for LR {lr.shape}, "
+                             f"got {sr.dtype} {sr.shape}")
+        per_image.append({"name": name,
+                          "psnr": round(metrics.psnr(sr, hr, y_channel=True, shave=scale), 4),
+                          "ssim": round(metrics.ssim(sr, hr, y_channel=True, shave=scale), 4)})
+    return {"method": method, "n": len(per_image),
+            "psnr": round(float(np.mean([r["psnr"] for r in per_image])), 4),
+            "ssim": round(float(np.mean([r["ssim"] for r in per_image])), 4),
+            "seconds": round(time.perf_counter() - start, 2), "per_image": per_image}
+
+
+def load_model(preset=None, weights_file=None, arch=None):
+    """A model with ``.upscale``: a shipped preset, or ``arch``'s generator with ``weights_file`` loaded."""
+    from zoo.apps import srgan  # lazy: needs Keras, and registers the SR architectures
+
+    if preset is not None:
+        return srgan.pretrained(preset)
+    from zoo import weights
+
+    try:
+        model = weights.build(weights.get("srgan", arch))
+    except KeyError:
+        configs = getattr(srgan, "CONFIGS", {})
+        if arch not in configs:
+            raise ValueError(f"unknown --arch {arch!r}: neither a registered srgan preset nor in "
+                             f"zoo.apps.srgan.CONFIGS ({sorted(configs)})") from None
+        cfg = configs[arch]
+        model = srgan.Generator(**(cfg[0] if isinstance(cfg, (tuple, list)) else cfg))
+    return weights.load_into(model, weights_file)
+
+
+def table(rows):
+    lines = [f"{'data set':<8}  {'method':<28}  {'PSNR (dB)':>9}  {'SSIM':>6}  {'images':>6}"]
+    lines += [f"{r['dataset']:<8}  {r['method']:<28}  {r['psnr']:>9.2f}  {r['ssim']:>6.4f}  {r['n']:>6}" for r in rows]
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data", default=DATA, help="folder holding <set>/HR and <set>/LR (default ../shared/data/sr/val)")
+    p.add_argument("--datasets", nargs="+", default=list(DATASETS))
+    p.add_argument("--scale", type=int, default=4)
+    p.add_argument("--preset", action="append", default=[], help="shipped preset to measure (repeatable)")
+    p.add_argument("--weights", help="a generator .weights.h5 file to measure (with --arch)")
+    p.add_argument("--arch", help="architecture of --weights: an srgan preset name such as srresnet_x4")
+    p.add_argument("--bicubic-only", action="store_true", help="measure the bicubic baseline only")
+    p.add_argument("--out", default=os.path.join(HERE, "results.json"), help="JSON file to write")
+    a = p.parse_args(argv)
+    if a.weights and not a.arch:
+        p.error("--weights needs --arch (the architecture to build, e.g. srresnet_x4)")
+    if a.bicubic_only and (a.preset or a.weights):
+        p.error("--bicubic-only measures no model: drop --preset / --weights")
+
+    methods = [("bicubic", bicubic)]
+    for name in a.preset:
+        model = load_model(preset=name)
+        methods.append((f"preset {name}", lambda lr, hr_shape, m=model: m.upscale(lr)))
+    if a.weights:
+        model = load_model(weights_file=a.weights, arch=a.arch)
+        methods.append((f"{a.arch} {os.path.basename(a.weights)}", lambda lr, hr_shape, m=model: m.upscale(lr)))
+
+    rows = []
+    for ds in a.datasets:
+        pairs = load_pairs(a.data, ds, a.scale)
+        for method, fn in methods:
+            row = measure(pairs, fn, a.scale, method)
+            rows.append({"dataset": ds, **row})
+            print(f"{ds:<6} {method}: PSNR {row['psnr']:.2f} dB, SSIM {row['ssim']:.4f} ({row['n']} images)",
+                  file=sys.stderr)
+    print(table(rows))
+    result = {
+        "protocol": (f"x{a.scale} given LR in, uint8 out; PSNR/SSIM on BT.601 Y (MATLAB rgb2ycbcr; grey images on "
+                     f"their grey values), {a.scale}-pixel border shaved; mean over images"),
+        "data": os.path.relpath(os.path.abspath(a.data), REPO),
+        "command": "python apps/srgan/evaluate.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "environment": {"python": platform.python_version(), "numpy": np.__version__,
+                        "pillow": Image.__version__},
+        "rows": rows,
+    }
+    if a.out:
+        os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
+        with open(a.out, "w") as f:
+            json.dump(result, f, indent=1)
+            f.write("\n")
+        print(f"wrote {a.out}", file=sys.stderr)
+    return rows
+
+
+if __name__ == "__main__":
+    main()
