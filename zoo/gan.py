@@ -17,6 +17,11 @@ Apps change *what* is generated and *what* is added to the losses, never the ste
 * ``generator_extra_losses(real, fake, condition)``  dict of per-example terms added to the G loss
   (pix2pix's L1, SRGAN's content loss)
 * ``discriminator_loss`` / ``generator_loss`` whole, for models with several networks (CycleGAN).
+
+``discriminator=None`` trains the generator alone on its extra losses (the PSNR-oriented pretraining of SRGAN
+and ESRGAN, an L1-only pix2pix): each step is one G update and D is never called. ``adversarial_weight`` scales
+the adversarial term against the extra terms; relativistic generator losses (``g_fn.relativistic``, ESRGAN's
+RaGAN) also receive D's logits for the real images.
 """
 import keras
 from keras import ops
@@ -32,7 +37,8 @@ class GAN(keras.Model):
     """Generator + discriminator trained adversarially with ``fit()``.
 
     Args:
-        generator, discriminator: Keras models (zoo ``Generator``/``Discriminator`` or any model).
+        generator, discriminator: Keras models (zoo ``Generator``/``Discriminator`` or any model);
+            ``discriminator=None`` trains G alone on ``generator_extra_losses``.
         d_steps: k, discriminator updates per generator update.
         ema_decay: if set, keep ``ema_generator``, an exponential moving average of G's weights updated
             after every G step (the generator to sample from and ship).
@@ -65,14 +71,15 @@ class GAN(keras.Model):
 
     # -- configuration -------------------------------------------------------------------------------
     def compile(self, d_optimizer=None, g_optimizer=None, loss="non_saturating", gp_weight=0.0,
-                r1_gamma=0.0, **kwargs):
+                r1_gamma=0.0, adversarial_weight=1.0, **kwargs):
         """Optimizers (default Adam 2e-4, beta_1 0.5 as DCGAN), adversarial loss name (see
-        ``zoo.losses``), WGAN-GP weight, R1 gamma; other keyword arguments go to ``keras.Model.compile``
-        (``jit_compile``, ``steps_per_execution``, ...). Under a ``mixed_float16`` policy each optimizer is
-        wrapped in a ``LossScaleOptimizer``."""
+        ``zoo.losses``), WGAN-GP weight, R1 gamma, the weight of G's adversarial term; other keyword arguments go
+        to ``keras.Model.compile`` (``jit_compile``, ``steps_per_execution``, ...). Under a ``mixed_float16``
+        policy each optimizer is wrapped in a ``LossScaleOptimizer``."""
         super().compile(**kwargs)
-        self.d_optimizer = self._prepare(d_optimizer, self.discriminator)
+        self.d_optimizer = None if self.discriminator is None else self._prepare(d_optimizer, self.discriminator)
         self.g_optimizer = self._prepare(g_optimizer, self.generator)
+        self.adversarial_weight = float(adversarial_weight)
         self.loss_name = loss if isinstance(loss, str) else "custom"
         self.d_loss_fn, self.g_loss_fn = losses.get(loss)
         self.gp_weight = float(gp_weight)
@@ -90,6 +97,11 @@ class GAN(keras.Model):
     @property
     def metrics(self):
         return list(self.trackers.values())
+
+    @property
+    def adversarial(self):
+        """Whether steps train against a discriminator (False: G alone on its extra losses)."""
+        return self.discriminator is not None
 
     # -- hooks apps override -------------------------------------------------------------------------
     def unpack(self, data):
@@ -114,14 +126,14 @@ class GAN(keras.Model):
         return self.generator(self.generator_inputs(condition, ops.shape(real)[0]), training=training)
 
     # -- the two losses ------------------------------------------------------------------------------
-    def discriminator_loss(self, real, condition):
+    def discriminator_loss(self, real, condition, training=True):
         """Per-example D loss and logs, for one real minibatch and one minibatch of G(z)."""
-        fake = self.generator(self.generator_inputs(condition, ops.shape(real)[0]), training=True)
+        fake = self.generator(self.generator_inputs(condition, ops.shape(real)[0]), training=training)
         fake = ops.stop_gradient(fake)
-        real_logits = self.discriminator(self.discriminator_inputs(real, condition), training=True)
-        fake_logits = self.discriminator(self.discriminator_inputs(fake, condition), training=True)
+        real_logits = self.discriminator(self.discriminator_inputs(real, condition), training=training)
+        fake_logits = self.discriminator(self.discriminator_inputs(fake, condition), training=training)
         loss = self.d_loss_fn(real_logits, fake_logits)
-        critic = lambda x: self.discriminator(self.discriminator_inputs(x, condition), training=True)
+        critic = lambda x: self.discriminator(self.discriminator_inputs(x, condition), training=training)
         if self.gp_weight:
             loss = loss + self.gp_weight * losses.gradient_penalty(critic, real, ops.cast(fake, real.dtype),
                                                                    seed=self.noise)
@@ -129,47 +141,66 @@ class GAN(keras.Model):
             loss = loss + 0.5 * self.r1_gamma * losses.r1_penalty(critic, real)
         return loss, _d_logs(real_logits, fake_logits)
 
-    def generator_loss(self, real, condition):
+    def generator_loss(self, real, condition, training=True):
         """Per-example G loss and logs: the adversarial term plus the app's extra terms."""
-        fake = self.generator(self.generator_inputs(condition, ops.shape(real)[0]), training=True)
-        fake_logits = self.discriminator(self.discriminator_inputs(fake, condition), training=True)
-        return self.generator_objective(fake_logits, real, fake, condition)
+        fake = self.generator(self.generator_inputs(condition, ops.shape(real)[0]), training=training)
+        fake_logits = None
+        if self.adversarial:
+            fake_logits = self.discriminator(self.discriminator_inputs(fake, condition), training=training)
+        return self.generator_objective(fake_logits, real, fake, condition, training)
 
-    def generator_objective(self, fake_logits, real, fake, condition):
-        """The adversarial term on D's logits for G(z) plus the app's extra terms, with their logs."""
-        loss = self.g_loss_fn(fake_logits)
-        logs = {}
+    def generator_objective(self, fake_logits, real, fake, condition, training=True):
+        """``adversarial_weight`` x the adversarial term on D's logits for G(z) (none when ``fake_logits`` is
+        None) plus the app's extra terms, with their logs."""
+        loss, logs = None, {}
+        if fake_logits is not None:
+            loss = self.adversarial_weight * self.adversarial_loss(fake_logits, real, condition, training)
+            if self.adversarial_weight != 1.0:
+                logs["adversarial"] = ops.mean(loss)
         for name, term in self.generator_extra_losses(real, fake, condition).items():
-            loss = loss + term
+            loss = term if loss is None else loss + term
             logs[name] = ops.mean(term)
+        if loss is None:
+            raise ValueError("the generator has no loss: no discriminator and no generator_extra_losses")
         return loss, logs
+
+    def adversarial_loss(self, fake_logits, real, condition, training=True):
+        """G's adversarial term per example; a relativistic ``g_fn`` also gets D's logits for the real images."""
+        if getattr(self.g_loss_fn, "relativistic", False):
+            real_logits = self.discriminator(self.discriminator_inputs(real, condition), training=training)
+            return self.g_loss_fn(ops.stop_gradient(real_logits), fake_logits)
+        return self.g_loss_fn(fake_logits)
 
     # -- the step ------------------------------------------------------------------------------------
     def train_step(self, *args):
         if len(args) != 1:  # the JAX trainer's stateless signature, train_step(state, data)
             raise backend.training_unsupported()
         real, condition = self.unpack(args[0])
-        k = self.d_steps
-        for i in range(k):
-            r = real[i::k] if k > 1 else real
-            c = _rows(condition, i, k)
-            d_loss, d_logs = self._update(self.discriminator, self.d_optimizer, self.discriminator_loss,
-                                          r, c, frozen=self.generator)
+        logs, r, c = {}, real, condition
+        if self.adversarial:
+            k = self.d_steps
+            for i in range(k):
+                r = real[i::k] if k > 1 else real
+                c = _rows(condition, i, k)
+                d_loss, d_logs = self._update(self.discriminator, self.d_optimizer, self.discriminator_loss,
+                                              r, c, frozen=self.generator)
+            logs = {"d_loss": d_loss, **d_logs}
         g_loss, g_logs = self._update(self.generator, self.g_optimizer, self.generator_loss,
                                       r, c, frozen=self.discriminator)
         if self.ema_generator is not None:
             self._update_ema()
-        logs = {"d_loss": d_loss, "g_loss": g_loss, **d_logs}
+        logs["g_loss"] = g_loss
         for name, value in logs.items():
             if name in self.trackers:
                 self.trackers[name].update_state(value)
-        out = {name: t.result() for name, t in self.trackers.items()}
+        out = {name: self.trackers[name].result() for name in METRICS if name in logs}
         out.update(g_logs)
         return out
 
     def _update(self, net, optimizer, loss_fn, real, condition, frozen):
-        """One optimizer step of ``net`` on ``loss_fn``; ``frozen``'s variables are left untouched."""
-        saved = [ops.copy(v.value) for v in frozen.non_trainable_variables]
+        """One optimizer step of ``net`` on ``loss_fn``; ``frozen``'s variables (if any) are left untouched."""
+        frozen_state = [] if frozen is None else frozen.non_trainable_variables
+        saved = [ops.copy(v.value) for v in frozen_state]
         replicas = backend.num_replicas()
 
         def scaled():
@@ -180,7 +211,7 @@ class GAN(keras.Model):
 
         _, (loss, logs), grads = backend.gradients(scaled, net.trainable_variables)
         optimizer.apply(grads, net.trainable_variables)
-        for v, value in zip(frozen.non_trainable_variables, saved):
+        for v, value in zip(frozen_state, saved):
             v.assign(value)
         return loss, logs
 
@@ -193,10 +224,14 @@ class GAN(keras.Model):
                 e.assign(v.value)
 
     def test_step(self, data):
+        """Validation losses with both networks in inference mode (no state changes)."""
         real, condition = self.unpack(data)
-        d_loss, d_logs = self.discriminator_loss(real, condition)
-        g_loss, g_logs = self.generator_loss(real, condition)
-        return {"d_loss": ops.mean(d_loss), "g_loss": ops.mean(g_loss), **d_logs, **g_logs}
+        logs = {}
+        if self.adversarial:
+            d_loss, d_logs = self.discriminator_loss(real, condition, training=False)
+            logs = {"d_loss": ops.mean(d_loss), **d_logs}
+        g_loss, g_logs = self.generator_loss(real, condition, training=False)
+        return {**logs, "g_loss": ops.mean(g_loss), **g_logs}
 
     def sampling_generator(self):
         """The generator to sample from: the EMA copy when the GAN keeps one."""

@@ -11,6 +11,8 @@ name               discriminator                                           gener
 ``lsgan``          (D(x) - 1)^2 + D(G(z))^2       (Mao et al. 2017), halved  (D(G(z)) - 1)^2, halved
 ``wgan``           D(G(z)) - D(x)                 (add ``gradient_penalty``)  -D(G(z))
 ``hinge``          relu(1 - D(x)) + relu(1 + D(G(z)))                       -D(G(z))
+``ragan``          relativistic average BCE (ESRGAN), terms averaged        the same, labels swapped;
+                                                                           also needs D(x) (``relativistic``)
 =================  ======================================================  ==============================
 """
 from keras import ops
@@ -75,12 +77,40 @@ def hinge_d(real, fake):
     return ops.relu(1.0 - real) + ops.relu(1.0 + fake)
 
 
+def _relativistic(real, fake):
+    real = ops.cast(real, "float32")
+    fake = ops.cast(fake, "float32")
+    return real - ops.mean(fake), fake - ops.mean(real)
+
+
+def ragan_d(real, fake):
+    """Relativistic average discriminator loss (ESRGAN eq. 1, BCE form), per example, from D's logits C(x):
+
+    ``0.5 * (-log sigmoid(C(x_r) - mean C(x_f)) - log(1 - sigmoid(C(x_f) - mean C(x_r))))``; the means are over the
+    minibatch. The paper sums the two terms; the official code (and this) averages them.
+    """
+    r, f = _relativistic(real, fake)
+    return _flat(0.5 * (ops.softplus(-r) + ops.softplus(f)))
+
+
+def ragan_g(real, fake):
+    """Relativistic average generator loss (ESRGAN eq. 2), per example: the discriminator loss with the labels
+    swapped, ``0.5 * (-log(1 - sigmoid(C(x_r) - mean C(x_f))) - log sigmoid(C(x_f) - mean C(x_r)))``. Unlike the
+    other adversarial generator losses it needs D's logits for *real* images too (``relativistic = True``)."""
+    r, f = _relativistic(real, fake)
+    return _flat(0.5 * (ops.softplus(r) + ops.softplus(-f)))
+
+
+ragan_g.relativistic = True
+
+
 LOSSES = {
     "minimax": (minimax_d, minimax_g),
     "non_saturating": (minimax_d, non_saturating_g),
     "lsgan": (lsgan_d, lsgan_g),
     "wgan": (wgan_d, wgan_g),
     "hinge": (hinge_d, wgan_g),
+    "ragan": (ragan_d, ragan_g),
 }
 
 

@@ -112,10 +112,10 @@ class UnrolledGAN(GAN):
         return m, v_, t, ops.cast(lr, "float32"), float(opt.beta_1), float(opt.beta_2), float(opt.epsilon)
 
     # -- the one override ----------------------------------------------------------------------------
-    def generator_loss(self, real, condition):
-        """Per-example G loss against the unrolled D, plus the app's extra terms."""
-        if self.unroll_steps == 0:
-            return super().generator_loss(real, condition)
+    def generator_loss(self, real, condition, training=True):
+        """Per-example G loss against the unrolled D, plus the app's extra terms (validation: the base loss)."""
+        if self.unroll_steps == 0 or not training:
+            return super().generator_loss(real, condition, training)
         fake = self.generator(self.generator_inputs(condition, ops.shape(real)[0]), training=True)
         values, state = self.unrolled_discriminator(ops.cast(real, fake.dtype), fake, condition)
         fake_logits, _ = self._d_logits(values, state, fake, condition)

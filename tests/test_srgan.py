@@ -1,0 +1,380 @@
+"""SRGAN app, the model part: SRResNet, the SRGAN discriminator, RRDBNet (ESRGAN), the losses (pixel, VGG
+content, RaGAN) and the SRGAN/ESRGAN trainers (two phases)."""
+import os
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+from keras import ops
+
+from zoo.apps import srgan
+
+pytestmark = pytest.mark.core
+
+
+def count(model):
+    return sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+
+
+def conv(k, cin, cout, bias=True):
+    return k * k * cin * cout + (cout if bias else 0)
+
+
+BN = lambda c: 2 * c  # trainable gamma, beta
+PRELU = lambda c: c  # one slope per channel
+
+
+def numpy_of(x):
+    return np.asarray(ops.convert_to_numpy(x))
+
+
+def snapshot(model):
+    return [numpy_of(w.value).copy() for w in model.weights]
+
+
+def changed(before, model):
+    return [not np.array_equal(b, a) for b, a in zip(before, snapshot(model))]
+
+
+def smooth_pairs(n=16, hr=16, scale=2, seed=0):
+    """Smooth random HR images in [-1, 1] (4x4 noise upsampled) and their LR images (bilinear, antialiased)."""
+    rng = np.random.default_rng(seed)
+    coarse = rng.uniform(-0.9, 0.9, (n, 4, 4, 3)).astype("float32")
+    hr_images = numpy_of(ops.image.resize(coarse, (hr, hr), interpolation="bicubic"))
+    hr_images = np.clip(hr_images, -1, 1).astype("float32")
+    lr_images = numpy_of(ops.image.resize(hr_images, (hr // scale, hr // scale), interpolation="bilinear",
+                                          antialias=True)).astype("float32")
+    return lr_images, hr_images
+
+
+@pytest.fixture(scope="module")
+def vgg():
+    return srgan.VGGFeatures(weights=None)
+
+
+def tiny_g(scale=2):
+    return srgan.SRResNet(scale=scale, blocks=1, filters=8)
+
+
+def tiny_d(**kw):
+    return srgan.SRGANDiscriminator(filters=8, dense_units=16, **kw)
+
+
+# -- architectures -------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("scale", [2, 4, 8])
+def test_generators_upscale_odd_sizes(scale):
+    lr = np.random.default_rng(0).uniform(-1, 1, (2, 17, 23, 3)).astype("float32")
+    for g in (tiny_g(scale), srgan.RRDBNet(scale=scale, blocks=1, filters=8, growth=4)):
+        assert g.latent_dim is None and g.scale == scale
+        out = g(lr)
+        assert tuple(out.shape) == (2, 17 * scale, 23 * scale, 3), type(g).__name__
+        assert np.all(np.isfinite(numpy_of(out)))
+
+
+def test_grey_generators_and_bad_scale():
+    x = np.zeros((1, 5, 7, 1), "float32")
+    assert tuple(srgan.SRResNet(scale=4, blocks=1, filters=8, channels=1)(x).shape) == (1, 20, 28, 1)
+    assert tuple(srgan.RRDBNet(scale=2, blocks=1, filters=8, growth=4, channels=1)(x).shape) == (1, 10, 14, 1)
+    for bad in (3, 1, 0, 6):
+        with pytest.raises(ValueError, match="power of two"):
+            srgan.SRResNet(scale=bad)
+
+
+def test_srresnet_x4_parameter_count():
+    """Ledig et al.'s SRResNet, x4 RGB, counted layer by layer."""
+    f = 64
+    head = conv(9, 3, f) + PRELU(f)
+    block = 2 * conv(3, f, f, bias=False) + 2 * BN(f) + PRELU(f)
+    trunk = conv(3, f, f, bias=False) + BN(f)
+    up = conv(3, f, 4 * f) + PRELU(f)  # PReLU after the shuffle: 64 channels
+    tail = conv(9, f, 3)
+    expected = head + 16 * block + trunk + 2 * up + tail
+    assert expected == 1_548_547
+    # Lornatang/SRGAN-PyTorch's Generator: same layers, but nn.PReLU() has one slope for all 64 channels.
+    assert expected - 19 * (f - 1) == 1_547_350
+    g = srgan.SRResNet(**srgan.CONFIGS["srresnet_x4"].generator_config)
+    assert count(g) == expected
+    assert g.output_shape == (None, None, None, 3)
+
+
+def test_rrdbnet_x4_parameter_count_is_the_official_16_697_987():
+    """xinntao/ESRGAN RRDBNet(3, 3, nf=64, nb=23, gc=32): every conv 3x3 with bias."""
+    nf, gc = 64, 32
+    rdb = sum(conv(3, nf + i * gc, gc) for i in range(4)) + conv(3, nf + 4 * gc, nf)
+    expected = (conv(3, 3, nf) + 23 * 3 * rdb + conv(3, nf, nf)  # conv_first, trunk, trunk_conv
+                + 2 * conv(3, nf, nf) + conv(3, nf, nf) + conv(3, nf, 3))  # upconv1-2, HRconv, conv_last
+    assert expected == 16_697_987
+    g = srgan.RRDBNet(**srgan.CONFIGS["esrgan_x4"].generator_config)
+    assert count(g) == expected == g.count_params()
+
+
+def test_discriminator_parameter_counts():
+    convs = (conv(3, 3, 64) + conv(3, 64, 64, False) + BN(64) + conv(3, 64, 128, False) + BN(128)
+             + conv(3, 128, 128, False) + BN(128) + conv(3, 128, 256, False) + BN(256)
+             + conv(3, 256, 256, False) + BN(256) + conv(3, 256, 512, False) + BN(512)
+             + conv(3, 512, 512, False) + BN(512))
+    head = lambda features: features * 1024 + 1024 + 1025
+    # the paper's layout at 96x96 (6x6x512 flattened; Lornatang/SRGAN-PyTorch's Discriminator) and pooled
+    assert count(srgan.SRGANDiscriminator(hr_size=96)) == convs + head(6 * 6 * 512) == 23_563_649
+    assert count(srgan.SRGANDiscriminator()) == convs + head(512) == 5_213_569
+    # ESRGAN's (BasicSR VGGStyleDiscriminator(3, 64), input 128): 4x4 stride-2 convs, a 5th stage, dense 100
+    es = (conv(3, 3, 64) + conv(4, 64, 64, False) + BN(64) + conv(3, 64, 128, False) + BN(128)
+          + conv(4, 128, 128, False) + BN(128) + conv(3, 128, 256, False) + BN(256) + conv(4, 256, 256, False)
+          + BN(256) + conv(3, 256, 512, False) + BN(512) + conv(4, 512, 512, False) + BN(512)
+          + conv(3, 512, 512, False) + BN(512) + conv(4, 512, 512, False) + BN(512)
+          + 512 * 4 * 4 * 100 + 100 + 101)
+    assert count(srgan.SRGANDiscriminator(**srgan.CONFIGS["esrgan_x4"].discriminator_config)) == es == 14_499_401
+
+
+def test_discriminator_crop_sizes():
+    pooled = tiny_d()
+    for size in (24, 40):
+        x = np.random.default_rng(size).uniform(-1, 1, (2, size, size, 3)).astype("float32")
+        assert tuple(pooled(x).shape) == (2, 1)
+    fixed = tiny_d(hr_size=32)
+    assert tuple(fixed(np.zeros((2, 32, 32, 3), "float32")).shape) == (2, 1)
+    with pytest.raises(Exception):
+        fixed(np.zeros((2, 48, 48, 3), "float32"))
+    with pytest.raises(ValueError, match="hr_size"):
+        srgan.SRGANDiscriminator(hr_size=0)
+
+
+def test_config_round_trip_and_keras_file(tmp_path):
+    lr = np.random.default_rng(1).uniform(-1, 1, (1, 6, 5, 3)).astype("float32")
+    for net in (tiny_g(), srgan.RRDBNet(scale=2, blocks=1, filters=8, growth=4), tiny_d()):
+        x = lr if not isinstance(net, srgan.SRGANDiscriminator) else np.repeat(np.repeat(lr, 4, 1), 4, 2)
+        np.testing.assert_allclose(numpy_of(net.clone()(x)), numpy_of(net(x)), rtol=1e-5, atol=1e-6)
+        path = tmp_path / f"{net.name}.keras"
+        net.save(path)
+        back = keras.saving.load_model(path, safe_mode=True)
+        assert type(back) is type(net)
+        np.testing.assert_allclose(numpy_of(back(x)), numpy_of(net(x)), rtol=1e-5, atol=1e-6)
+
+
+def test_presets():
+    assert set(srgan.CONFIGS) == {"srresnet_x4", "srgan_x4", "rrdb_psnr_x4", "esrgan_x4"}
+    assert srgan.CONFIGS["srresnet_x4"].discriminator is None
+    assert srgan.CONFIGS["srgan_x4"].trainer is srgan.SRGAN
+    assert srgan.CONFIGS["esrgan_x4"].trainer is srgan.ESRGAN
+    assert srgan.CONFIGS["esrgan_x4"].content == dict(layer="block5_conv4", before_activation=True)
+
+
+# -- losses --------------------------------------------------------------------------------------------------
+def test_ragan_losses_match_numpy():
+    rng = np.random.default_rng(0)
+    r, f = rng.normal(size=(5, 1)).astype("float32"), rng.normal(size=(5, 1)).astype("float32")
+    sig = lambda v: 1 / (1 + np.exp(-v))
+    dr, df = r - f.mean(), f - r.mean()
+    d = 0.5 * (-np.log(sig(dr)) - np.log(1 - sig(df)))
+    g = 0.5 * (-np.log(1 - sig(dr)) - np.log(sig(df)))
+    np.testing.assert_allclose(numpy_of(srgan.ragan_d(r, f)), d[:, 0], rtol=1e-5)
+    np.testing.assert_allclose(numpy_of(srgan.ragan_g(r, f)), g[:, 0], rtol=1e-5)
+    assert srgan.ragan_g.relativistic and srgan.RAGAN == (srgan.ragan_d, srgan.ragan_g)
+    from zoo import losses
+
+    assert losses.get(srgan.RAGAN) == srgan.RAGAN  # usable as compile(loss=(d_fn, g_fn))
+
+
+def test_pixel_loss():
+    a = np.zeros((2, 2, 2, 1), "float32")
+    b = np.array([1, -1, 1, -1, 2, 2, 2, 2], "float32").reshape(2, 2, 2, 1)
+    np.testing.assert_allclose(numpy_of(srgan.pixel_loss(a, b, "mse")), [1, 4])
+    np.testing.assert_allclose(numpy_of(srgan.pixel_loss(a, b, "l1")), [1, 2])
+    with pytest.raises(ValueError, match="mse"):
+        srgan.pixel_loss(a, b, "l2")
+
+
+def test_vgg_preprocess_is_caffe_preprocessing():
+    from keras.applications import vgg19
+
+    x = np.random.default_rng(0).uniform(-1, 1, (2, 4, 5, 3)).astype("float32")
+    expected = vgg19.preprocess_input((x + 1.0) * 127.5)
+    np.testing.assert_allclose(numpy_of(srgan.VGGPreprocess()(x)), expected, rtol=1e-5, atol=1e-3)
+    grey = x[..., :1]
+    np.testing.assert_allclose(numpy_of(srgan.VGGPreprocess()(grey)),
+                               vgg19.preprocess_input(np.repeat((grey + 1.0) * 127.5, 3, -1)), atol=1e-3)
+
+
+def test_vgg_content_loss(vgg):
+    assert vgg.output_shape == (None, None, None, 512) and not vgg.trainable_weights
+    rng = np.random.default_rng(0)
+    a = rng.uniform(-1, 1, (2, 32, 32, 3)).astype("float32")
+    b = np.clip(a + rng.normal(0, 0.3, a.shape), -1, 1).astype("float32")
+    np.testing.assert_array_equal(numpy_of(srgan.vgg_content_loss(a, a, vgg)), [0.0, 0.0])
+    for criterion in ("mse", "l1"):
+        loss = numpy_of(srgan.vgg_content_loss(a, b, vgg, criterion))
+        assert loss.shape == (2,) and np.all(loss > 0)
+    # the feature rescaling multiplies an MSE by scale**2
+    np.testing.assert_allclose(numpy_of(srgan.vgg_content_loss(a, b, vgg, scale=1.0)) / 12.75**2,
+                               numpy_of(srgan.vgg_content_loss(a, b, vgg)), rtol=1e-4)
+
+
+def test_vgg_features_before_activation(vgg):
+    pre = srgan.VGGFeatures(before_activation=True, weights=None)
+    pre.set_weights(vgg.get_weights())
+    x = np.random.default_rng(0).uniform(-1, 1, (1, 16, 16, 3)).astype("float32")
+    p, q = numpy_of(pre(x)), numpy_of(vgg(x))
+    assert (p < 0).any()
+    np.testing.assert_allclose(np.maximum(p, 0), q, rtol=1e-4, atol=1e-6 * np.abs(q).max())
+    with pytest.raises(ValueError, match="no layer"):
+        srgan.VGGFeatures(layer="block9_conv1", weights=None)
+
+
+def test_vgg_imagenet_weights_offline_is_a_clear_error(monkeypatch):
+    from keras.src.utils import file_utils
+
+    def offline(fname, origin=None, **kwargs):
+        raise Exception(f"URL fetch failure on {origin}: None -- [Errno -3] Temporary failure in name resolution")
+
+    monkeypatch.setattr(file_utils, "get_file", offline)
+    with pytest.raises(RuntimeError, match=r"ImageNet weights.*~/.keras/models.*weights=None"):
+        srgan.VGGFeatures()
+    with pytest.warns(RuntimeWarning, match="random weights"):
+        assert srgan.load_vgg19(allow_random=True) is not None
+
+
+# -- the trainers --------------------------------------------------------------------------------------------
+def step(gan, which, lr, hr):
+    real, cond = ops.convert_to_tensor(hr), ops.convert_to_tensor(lr)
+    if which == "d":
+        return gan._update(gan.discriminator, gan.d_optimizer, gan.discriminator_loss, real, cond, gan.generator)
+    return gan._update(gan.generator, gan.g_optimizer, gan.generator_loss, real, cond, gan.discriminator)
+
+
+@pytest.mark.parametrize("trainer", [srgan.SRGAN, srgan.ESRGAN])
+def test_discriminator_step_changes_only_d(trainer):
+    lr, hr = smooth_pairs(4)
+    gan = trainer(tiny_g(), tiny_d(), seed=0)
+    gan.compile()
+    g0, d0 = snapshot(gan.generator), snapshot(gan.discriminator)
+    loss, logs = step(gan, "d", lr, hr)
+    assert np.isfinite(float(numpy_of(loss))) and "d_acc" in logs
+    assert not any(changed(g0, gan.generator)), "G's weights (incl. batch-norm statistics) moved in a D step"
+    # A relativistic loss depends on logit differences only: the logit's bias gets no gradient.
+    skip = {"logit/bias"} if trainer is srgan.ESRGAN else set()
+    assert all(c for c, w in zip(changed(d0, gan.discriminator), gan.discriminator.weights)
+               if w.trainable and w.path not in skip)
+
+
+@pytest.mark.parametrize("trainer", [srgan.SRGAN, srgan.ESRGAN])
+def test_generator_step_changes_only_g(trainer, vgg):
+    lr, hr = smooth_pairs(4)
+    gan = trainer(tiny_g(), tiny_d(), content=vgg)
+    gan.compile(pixel_weight=1.0)
+    g0, d0, v0 = snapshot(gan.generator), snapshot(gan.discriminator), snapshot(vgg)
+    loss, logs = step(gan, "g", lr, hr)
+    assert np.isfinite(float(numpy_of(loss)))
+    assert set(logs) == {"pixel", "content", "adversarial"}
+    assert not any(changed(d0, gan.discriminator)), "D's weights (incl. batch-norm statistics) moved in a G step"
+    assert not any(changed(v0, vgg)), "the VGG feature network moved"
+    assert all(c for c, w in zip(changed(g0, gan.generator), gan.generator.weights) if w.trainable)
+
+
+def test_pretrain_phase_trains_g_alone():
+    """The PSNR-oriented phase is zoo.GAN without a discriminator: one G update per step, pixel loss only."""
+    lr, hr = smooth_pairs(8)
+    gan = srgan.SRGAN(tiny_g())
+    gan.compile()
+    assert not gan.adversarial and gan.d_optimizer is None
+    assert gan.pixel_criterion == "mse" and gan.pixel_weight == 1.0 and gan.learning_rate == 1e-4
+    g0 = snapshot(gan.generator)
+    logs = gan.fit(lr, hr, batch_size=4, epochs=1, verbose=0).history
+    assert set(logs) == {"g_loss", "pixel"} and np.isfinite(logs["g_loss"][-1])
+    assert int(numpy_of(gan.g_optimizer.iterations)) == 2
+    assert all(c for c, w in zip(changed(g0, gan.generator), gan.generator.weights) if w.trainable)
+    with pytest.raises(ValueError, match="content_weight needs a feature network"):
+        gan.compile(content_weight=1.0)
+
+
+def test_pretraining_lowers_the_pixel_loss():
+    lr, hr = smooth_pairs(16, seed=1)
+    gan = srgan.SRGAN(srgan.SRResNet(scale=2, blocks=2, filters=16), seed=0)
+    gan.compile(learning_rate=2e-3)
+    before = gan.evaluate(lr, hr, batch_size=16, verbose=0, return_dict=True)
+    h = gan.fit(lr, hr, batch_size=8, epochs=12, verbose=0, shuffle=False).history
+    assert h["pixel"][-1] < 0.5 * h["pixel"][0], h["pixel"]
+    after = gan.evaluate(lr, hr, batch_size=16, verbose=0, return_dict=True)
+    assert after["pixel"] < before["pixel"] and after["psnr_rgb"] > before["psnr_rgb"]
+
+
+def test_adversarial_weight_scales_only_the_adversarial_term():
+    rng = np.random.default_rng(0)
+    real = rng.uniform(-1, 1, (3, 8, 8, 3)).astype("float32")
+    fake = rng.uniform(-1, 1, (3, 8, 8, 3)).astype("float32")
+    logits = rng.normal(size=(3, 1)).astype("float32")
+    gan = srgan.SRGAN(tiny_g(), tiny_d())
+    gan.compile(pixel_weight=0.5, adversarial_weight=0.01)
+    loss, logs = gan.generator_objective(ops.convert_to_tensor(logits), real, fake, None)
+    mse = ((real - fake) ** 2).mean(axis=(1, 2, 3))
+    adv = np.log1p(np.exp(-logits[:, 0]))  # -log sigmoid
+    np.testing.assert_allclose(numpy_of(loss), 0.5 * mse + 0.01 * adv, rtol=1e-5)
+    np.testing.assert_allclose(float(numpy_of(logs["adversarial"])), 0.01 * adv.mean(), rtol=1e-5)
+    # ESRGAN: relativistic G loss on D's logits for the real images too
+    es = srgan.ESRGAN(tiny_g(), tiny_d(hr_size=8))
+    es.compile()
+    assert (es.pixel_criterion, es.pixel_weight, es.adversarial_weight) == ("l1", 1e-2, 5e-3)
+    loss, _ = es.generator_objective(ops.convert_to_tensor(logits), real, fake, None)
+    real_logits = numpy_of(es.discriminator(real, training=True))
+    expected = 1e-2 * np.abs(real - fake).mean(axis=(1, 2, 3)) + 5e-3 * numpy_of(srgan.ragan_g(real_logits, logits))
+    np.testing.assert_allclose(numpy_of(loss), expected, rtol=1e-4)
+
+
+def test_compile_defaults_and_errors(vgg):
+    gan = srgan.SRGAN(tiny_g(), tiny_d(), content=vgg)
+    gan.compile()  # SRGAN-VGG54: content only + 1e-3 adversarial
+    assert (gan.pixel_weight, gan.content_weight, gan.adversarial_weight) == (0.0, 1.0, 1e-3)
+    assert gan.content_scale == pytest.approx(1 / 12.75) and gan.loss_name == "non_saturating"
+    # the VGG network is not part of the trainer's weights (checkpoints)
+    assert len(gan.weights) == len(gan.generator.weights) + len(gan.discriminator.weights)
+    mse_gan = srgan.SRGAN(tiny_g(), tiny_d())
+    mse_gan.compile()  # no VGG: "SRGAN-MSE"
+    assert (mse_gan.pixel_weight, mse_gan.content_weight) == (1.0, 0.0)
+    with pytest.raises(ValueError, match="feature network"):
+        mse_gan.compile(content_weight=1.0)
+    es = srgan.ESRGAN(srgan.RRDBNet(scale=2, blocks=1, filters=8, growth=4))
+    es.compile()
+    assert (es.pixel_criterion, es.pixel_weight, es.learning_rate, es.loss_name) == ("l1", 1.0, 2e-4, "ragan")
+    with pytest.raises(ValueError, match="pixel or content"):
+        srgan.SRGAN(tiny_g()).compile(pixel_weight=0.0)
+    with pytest.raises(ValueError, match="lr, hr"):
+        gan.unpack(np.zeros((2, 8, 8, 3), "float32"))
+
+
+def test_esrgan_fit_with_content_and_ragan(vgg):
+    lr, hr = smooth_pairs(8)
+    pre = srgan.VGGFeatures(before_activation=True, weights=None)
+    gan = srgan.ESRGAN(srgan.RRDBNet(scale=2, blocks=1, filters=8, growth=4), tiny_d(hr_size=16), content=pre)
+    gan.compile()
+    h = gan.fit(lr, hr, batch_size=4, epochs=1, verbose=0).history
+    for key in ("d_loss", "g_loss", "pixel", "content", "adversarial"):
+        assert np.isfinite(h[key][-1]), key
+    out = gan.predict(lr[:2], verbose=0)
+    assert out.shape == (2, 16, 16, 3)
+
+
+def test_import_needs_no_tensorflow_on_torch():
+    pytest.importorskip("torch")
+    code = r"""
+import importlib.abc, importlib.machinery, sys
+class NoTF(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    def find_spec(self, name, path=None, target=None):
+        if name == "tensorflow" or name.startswith("tensorflow."):
+            return importlib.machinery.ModuleSpec(name, self)
+    def create_module(self, spec):
+        raise ImportError("tensorflow is blocked in this test")
+    def exec_module(self, module):
+        pass
+sys.meta_path.insert(0, NoTF())
+import numpy as np
+from zoo.apps import srgan
+g = srgan.SRResNet(scale=2, blocks=1, filters=8)
+assert tuple(g(np.zeros((1, 5, 5, 3), "float32")).shape) == (1, 10, 10, 3)
+srgan.VGGFeatures(weights=None)
+assert "tensorflow" not in sys.modules
+print("ok")
+"""
+    env = dict(os.environ, KERAS_BACKEND="torch")
+    r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0 and r.stdout.strip().endswith("ok"), r.stderr[-3000:]
