@@ -187,3 +187,60 @@ def test_gan_call_returns_fakes(small_digits):
     gan = tiny_gan(conditional=True)
     out = ops.convert_to_numpy(gan((x[:5], y[:5])))
     assert out.shape == (5, 8, 8, 1) and np.abs(out).max() <= 1.0
+
+
+class Reconstruct(GAN):
+    """G maps a noisy digit back to the digit: an extra L1 term, usable with or without D."""
+
+    def unpack(self, data):
+        x = ops.convert_to_tensor(data)
+        return x, x + 0.1
+
+    def generator_inputs(self, condition, n):
+        return condition
+
+    def discriminator_inputs(self, images, condition):
+        return images
+
+    def generator_extra_losses(self, real, fake, condition):
+        return {"l1": ops.mean(ops.abs(real - fake), axis=(1, 2, 3))}
+
+
+def image_net():
+    x = keras.Input((8, 8, 1))
+    return keras.Model(x, keras.layers.Conv2D(1, 3, padding="same")(x))
+
+
+def test_generator_only_training(small_digits):
+    x, _ = small_digits
+    gan = Reconstruct(image_net(), None)
+    gan.compile(g_optimizer=keras.optimizers.Adam(1e-2))
+    assert not gan.adversarial and gan.d_optimizer is None
+    h = gan.fit(x[:64], batch_size=32, epochs=5, verbose=0).history
+    assert set(h) == {"g_loss", "l1"}
+    assert h["l1"][-1] < h["l1"][0]
+
+
+def test_adversarial_weight_scales_only_the_adversarial_term(small_digits):
+    x, _ = small_digits
+    data = ops.convert_to_tensor(x[:16])
+    out = {}
+    for w in (1.0, 0.0):
+        keras.utils.set_random_seed(0)
+        gan = Reconstruct(image_net(), DCGANDiscriminator(image_size=8, channels=1, filters=4))
+        gan.compile(adversarial_weight=w)
+        loss, logs = gan.generator_loss(*gan.unpack(data))
+        out[w] = (float(ops.convert_to_numpy(ops.mean(loss))), float(ops.convert_to_numpy(logs["l1"])))
+    assert out[0.0][0] == pytest.approx(out[0.0][1], rel=1e-6)  # weight 0: only the L1 term is left
+    assert out[1.0][0] > out[1.0][1]
+
+
+def test_evaluate_changes_nothing(small_digits):
+    x, _ = small_digits
+    gan = tiny_gan()
+    gan.compile()
+    gan.fit(x[:32], batch_size=32, epochs=1, verbose=0)
+    before = snapshot(gan)
+    logs = gan.evaluate(x[:64], batch_size=32, verbose=0, return_dict=True)
+    assert {"d_loss", "g_loss", "d_acc"} <= set(logs)
+    assert not any(changed(before, gan)), "evaluate() must run both networks in inference mode"
