@@ -378,3 +378,54 @@ print("ok")
     env = dict(os.environ, KERAS_BACKEND="torch")
     r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0 and r.stdout.strip().endswith("ok"), r.stderr[-3000:]
+
+
+# -- the user-facing verbs ---------------------------------------------------------------------------------
+def test_receptive_radius_by_hand():
+    # 9x9 head (4) + 16 blocks x two 3x3 (32) + trunk 3x3 (1) + upsampling conv at x1 (1) and at x2 (1/2)
+    # + 9x9 tail at x4 (4/4): 39.5 LR pixels
+    assert srgan.SRResNet().receptive_radius() == 40
+
+
+def test_upscale_tiled_equals_untiled_and_keeps_kinds():
+    keras.utils.set_random_seed(0)
+    g = srgan.SRResNet(scale=2, blocks=2, filters=8)
+    assert g.receptive_radius() == 12  # 4 + 4 + 1 + 1 + 4/2
+    x = np.random.default_rng(0).uniform(0, 1, (30, 41, 3)).astype("float32")
+    whole = g.upscale(x)
+    assert whole.shape == (60, 82, 3) and whole.dtype == np.float32
+    np.testing.assert_allclose(g.upscale(x, tile=28), whole, atol=1e-5)
+    rgba = (np.random.default_rng(1).uniform(0, 255, (9, 11, 4))).astype("uint8")
+    out = g.upscale(rgba)
+    assert out.dtype == np.uint8 and out.shape == (18, 22, 4)
+    assert g.upscale(np.stack([rgba, rgba]), scale=2).shape == (2, 18, 22, 4)
+
+
+def test_upscale_errors(tmp_path):
+    g = srgan.SRResNet(scale=2, blocks=1, filters=4)
+    with pytest.raises(ValueError, match="x2; scale=4 is not supported"):
+        g.upscale(np.zeros((8, 8, 3), np.uint8), scale=4)
+    with pytest.raises(ValueError):
+        g.upscale(np.zeros((1, 1, 8, 8, 3), np.uint8))
+    with pytest.raises(ValueError):
+        g.upscale(np.zeros((0, 8, 3), np.uint8))
+    (tmp_path / "x.png").write_bytes(b"not a png")
+    with pytest.raises(ValueError, match="x.png"):
+        g.upscale(str(tmp_path / "x.png"))
+    with pytest.raises(ValueError, match="tile"):
+        g.upscale(np.zeros((40, 40, 3), np.uint8), tile=8)
+
+
+def test_cli_upscale_with_weights_file(tmp_path):
+    from PIL import Image
+
+    from zoo.cli import main
+
+    g = srgan.SRResNet()
+    g.save_weights(tmp_path / "g.weights.h5")
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (10, 12, 3), dtype=np.uint8)).save(tmp_path / "in.png")
+    out = tmp_path / "out.png"
+    assert main(["srgan", "upscale", str(tmp_path / "in.png"), "-o", str(out), "--weights",
+                 str(tmp_path / "g.weights.h5"), "--arch", "srresnet_x4"]) == 0
+    assert Image.open(out).size == (48, 40)
+    assert main(["srgan", "upscale", str(tmp_path / "in.png"), "-o", str(out)]) == 2  # no preset shipped yet

@@ -103,6 +103,40 @@ class _SRGenerator(models.Generator):
     def channels(self):
         return self._zoo_config["channels"]
 
+    #: Largest tile context (LR pixels) ``upscale`` uses by default.
+    MAX_OVERLAP = 48
+
+    def receptive_radius(self):
+        """LR pixels of context one output pixel depends on (3x3 convs add 1, 9x9 add 4; convs after an x2
+        upsampling add half as much): with at least this ``overlap``, tiled output equals untiled output."""
+        radius, factor = 0.0, 1
+        for layer in self._flatten_layers(include_self=False, recursive=True):
+            if isinstance(layer, layers.Conv2D):
+                radius += (max(layer.kernel_size) // 2) / factor
+            if isinstance(layer, (PixelShuffle, layers.UpSampling2D)):
+                factor *= 2
+        return int(math.ceil(radius))
+
+    def upscale(self, x, scale=None, tile=None, overlap=None, progress=None):
+        """Super-resolve images as people have them: a path, PIL image, uint8/float array, single or batch,
+        grey/RGB/RGBA, any size; returns the same kind at ``scale`` times the size (``Generator.map_images``).
+
+        ``tile``: process in ``tile`` x ``tile`` LR windows so memory stays bounded for large images. The default
+        ``overlap`` is the network's receptive radius (``receptive_radius()``) up to ``MAX_OVERLAP``: for SRResNet
+        (radius 40) tiled output then equals untiled output; for RRDBNet (radius ~350) the context is capped and
+        the cut between windows is feathered over half the overlap so no seam shows. ``scale`` is only checked:
+        asking for a factor the model does not do is an error.
+        """
+        if scale is not None and scale != self.scale:
+            raise ValueError(f"this model upscales by x{self.scale}; scale={scale} is not supported "
+                             f"(use a x{scale} model)")
+        radius = self.receptive_radius()
+        if overlap is None:
+            overlap = min(radius, self.MAX_OVERLAP)
+        feather = overlap // 2 if (tile is not None and overlap < radius) else 0
+        return self.map_images(x, scale=self.scale, tile=tile, overlap=overlap, feather=feather,
+                               progress=progress)
+
 
 # ---------------------------------------------------------------------------------------------------------
 # SRResNet / SRGAN (Ledig et al. 2017)
@@ -568,3 +602,72 @@ CONFIGS = {
 # -- the common verbs --------------------------------------------------------------------------------------
 Generator = SRResNet
 Discriminator = SRGANDiscriminator
+
+
+
+def pretrained(name=None):
+    """A shipped super-resolution generator, hash-verified, with ``upscale``:
+    ``srgan.pretrained().upscale("photo.png")``."""
+    from zoo import weights
+
+    return weights.pretrained("srgan", name)
+
+
+def build(name="srgan_x4", hr_crop=None, content_weights="imagenet", allow_random_vgg=False, **kwargs):
+    """The trainer of preset architecture ``name`` with fresh networks (``CONFIGS``): for the GAN phase, its
+    discriminator (sized for ``hr_crop``; None = the paper's crop) and VGG content network. Fine-tune a shipped
+    generator by loading it: ``gan = build("srgan_x4"); gan.generator.set_weights(pretrained().get_weights())``."""
+    cfg = CONFIGS[name]
+    d = None
+    if cfg.discriminator is not None:
+        d_cfg = dict(cfg.discriminator_config, **({} if hr_crop is None else {"hr_size": hr_crop}))
+        d = cfg.discriminator(**d_cfg)
+    content = None
+    if cfg.content is not None:
+        content = VGGFeatures(**cfg.content, weights=content_weights, allow_random=allow_random_vgg)
+    return cfg.trainer(cfg.generator(**cfg.generator_config), d, content=content, **kwargs)
+
+
+def dataset(source, scale=4, hr_crop=96, batch_size=16, **kwargs):
+    """``(lr, hr)`` training pairs in [-1, 1] from an image folder or a TFDS name (``"div2k/bicubic_x4"``):
+    random HR crops, flips and 90-degree rotations, LR by MATLAB-style bicubic downscaling
+    (``zoo.data.sr_pairs``, which lists the options)."""
+    from zoo import data
+
+    return data.sr_pairs(source, scale=scale, hr_crop=hr_crop, batch_size=batch_size, **kwargs)
+
+
+# -- command line ----------------------------------------------------------------------------------------------
+def add_commands(subparsers):
+    p = subparsers.add_parser("srgan", help="super-resolution (SRResNet / SRGAN / ESRGAN)")
+    verbs = p.add_subparsers(dest="verb", required=True)
+    u = verbs.add_parser("upscale", help="upscale an image file")
+    u.add_argument("input")
+    u.add_argument("-o", "--output", required=True, help="output image file (PNG)")
+    u.add_argument("--preset", default=None, help="a shipped preset (default: the app's default)")
+    u.add_argument("--weights", default=None, help="a .weights.h5 file of --arch instead of a preset")
+    u.add_argument("--arch", default="srresnet_x4", choices=sorted(CONFIGS), help="architecture of --weights")
+    u.add_argument("--tile", type=int, default=None, help="tile size in LR pixels (bounded memory)")
+    u.set_defaults(func=_upscale_command)
+
+
+def _upscale_command(args):
+    import numpy as np
+
+    from zoo import images, weights
+    from zoo.cli import Progress
+
+    if args.weights:
+        cfg = CONFIGS[args.arch]
+        gen = weights.load_into(cfg.generator(**cfg.generator_config), args.weights)
+    else:
+        gen = pretrained(args.preset)
+    bar = {}
+
+    def progress(done, total):
+        bar.setdefault("bar", Progress(total))
+        bar["bar"].step()
+
+    out = gen.upscale(args.input, tile=args.tile, progress=progress)
+    images.save_png(args.output, np.asarray(out))
+    print(args.output)
