@@ -1,7 +1,6 @@
 import os
 import pathlib
 
-import numpy as np
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -25,3 +24,35 @@ def small_digits():
 
     d = load_digits()
     return (d.images[..., None] / 8.0 - 1.0).astype("float32"), d.target.astype("int32")
+
+
+_BLOCK_TF = r"""
+import importlib.abc, importlib.machinery, sys
+class NoTF(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    def find_spec(self, name, path=None, target=None):
+        if name == "tensorflow" or name.startswith("tensorflow."):
+            return importlib.machinery.ModuleSpec(name, self)
+    def create_module(self, spec):
+        raise ImportError("tensorflow is blocked in this test")
+    def exec_module(self, module):
+        pass
+sys.meta_path.insert(0, NoTF())
+"""
+
+
+@pytest.fixture
+def run_without_tensorflow():
+    """Run Python code on the torch backend with TensorFlow made unimportable (the GPU machine has none);
+    the code must print "ok" last."""
+    import subprocess
+    import sys
+
+    pytest.importorskip("torch")
+
+    def run(code):
+        env = dict(os.environ, KERAS_BACKEND="torch")
+        r = subprocess.run([sys.executable, "-c", _BLOCK_TF + code + '\nassert "tensorflow" not in sys.modules\n'
+                            'print("ok")\n'], env=env, capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0 and r.stdout.strip().endswith("ok"), r.stderr[-3000:]
+
+    return run

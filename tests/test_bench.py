@@ -226,3 +226,28 @@ def test_no_tensorflow_on_the_torch_backend(tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert {r["backend"] for r in rows} == {"torch"} and all(r["status"] == "ok" for r in rows)
+
+
+def test_srgan_benchmark_tiny_end_to_end(tmp_path):
+    """benchmarks/srgan.py: a training iteration on (lr, hr) pairs, square inference and upscale(tile=...) rows."""
+    out = tmp_path / "rows.jsonl"
+    env = dict(os.environ, KERAS_BACKEND="tensorflow", TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="")
+    proc = subprocess.run([sys.executable, os.path.join(ROOT, "benchmarks", "srgan.py"), "--tiny",
+                           "--repeats", "2", "--json", str(out)],
+                          env=env, capture_output=True, text=True, timeout=240)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "random weights" in proc.stdout and "MP/s" in proc.stdout
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [(r["task"], r["batch_size"]) for r in rows] == [("train", 4), ("infer", 1), ("infer", 4), ("tiled", 1)]
+    for r in rows:
+        assert EXPECTED_KEYS <= set(r), EXPECTED_KEYS - set(r)
+        assert r["status"] == "ok" and r["backend"] == "tensorflow" and r["app"] == "srgan"
+        assert r["time_p10_s"] <= r["time_median_s"] <= r["time_p90_s"] and r["images_per_s"] > 0
+        assert r["flops_per_image"] > 0 and r["vgg_weights"] == "random"
+    train, infer, tiled = rows[0], rows[1], rows[3]
+    assert train["resolution"] == 8 and train["hr_size"] == [32, 32] and infer["resolution"] == 16
+    # SRGAN: 4 G + 8 D + 3 VGG, G at the LR crop, D and VGG at the HR crop
+    assert train["flops_per_image"] == 4 * train["flops_g"] + 8 * train["flops_d"] + 3 * train["flops_vgg"]
+    assert infer["flops_per_image"] == infer["flops_g_per_lr_pixel"] * 16 * 16 == 4 * train["flops_g"]
+    assert tiled["resolution"] == "40x120" and tiled["windows_per_image"] >= 2 and tiled["tile_overhead"] > 1
+    assert tiled["megapixels_per_s"] == pytest.approx(160 * 480 / 1e6 * tiled["images_per_s"])

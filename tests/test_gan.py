@@ -1,7 +1,4 @@
 """The adversarial trainer: freezing rules, losses, k-step schedule, precision, compilation, resume."""
-import os
-import subprocess
-import sys
 
 import keras
 import numpy as np

@@ -6,8 +6,7 @@ import keras
 from keras import ops
 
 from zoo.layers import (EqualizedConv2D, EqualizedDense, MinibatchDiscrimination, MinibatchStdDev, PixelNorm,
-                        PixelShuffle, ReflectionPadding2D, ResidualBlock, UNetDown, UNetUp, batch_norm,
-                        instance_norm, spectral_norm)
+                        PixelShuffle, ReflectionPadding2D, ResidualBlock, UNetDown, UNetUp, instance_norm, spectral_norm)
 
 RNG = np.random.default_rng(0)
 
@@ -226,7 +225,9 @@ def test_instance_norm_normalises_each_sample_and_channel():
 
 
 def test_spectral_norm_divides_by_the_top_singular_value():
-    layer = spectral_norm(keras.layers.Dense(5, use_bias=False), power_iterations=30)
+    # Seeded: power iteration converges as (s2/s1)^(2k), slowly for kernels whose top two singular values are close.
+    keras.utils.set_random_seed(0)
+    layer = spectral_norm(keras.layers.Dense(5, use_bias=False), power_iterations=100)
     x = randn(2, 8)
     layer(x, training=True)  # power iterations update the normalized kernel
     k = np_(layer.layer.kernel)

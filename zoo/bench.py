@@ -693,10 +693,10 @@ def run(args, build, app):
                       "flops_not_counted": flops["uncounted"], **w.info}
             tasks = []
             if not args.skip_train:
-                tasks.append(("train", args.batch_sizes, lambda: _compile_train(w, jit, train_ok, train_why),
+                tasks.append(("train", args.batch_sizes, lambda w=w: _compile_train(w, jit, train_ok, train_why),
                               w.train_batch))
             if not args.skip_infer:
-                tasks.append(("infer", args.infer_batch_sizes, lambda: _predictor(w.network, jit), w.infer_batch))
+                tasks.append(("infer", args.infer_batch_sizes, lambda w=w: _predictor(w.network, jit), w.infer_batch))
             for task, batches, prepare, make_batch in tasks:
                 fn = compiled = None
                 for batch in batches:
@@ -711,7 +711,7 @@ def run(args, build, app):
                         x = to_device(make_batch(batch))
                         free_memory()
                         reset_peak_memory()
-                        t = time_calls(lambda: fn(x), args.warmup, args.repeats, synchronize)
+                        t = time_calls(lambda x=x: fn(x), args.warmup, args.repeats, synchronize)
                         _fill(row, t, batch, flops[task], peak, peak_memory())
                         del x
                     except NotImplementedError as e:

@@ -5,7 +5,6 @@ Prints "start epoch N" and writes RUN_DIR/final.npz with every variable of the G
 """
 import argparse
 import os
-import sys
 import time
 
 ap = argparse.ArgumentParser()

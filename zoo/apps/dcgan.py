@@ -15,7 +15,7 @@ on digits by ``apps/dcgan/train.py``; ``generate()`` returns uint8 images.
 """
 import keras
 import numpy as np
-from keras import layers, ops
+from keras import layers
 
 from zoo.layers import MinibatchDiscrimination
 from zoo.models import Discriminator, Generator
