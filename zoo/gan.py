@@ -46,7 +46,7 @@ class GAN(keras.Model):
             restore it.
     """
 
-    def __init__(self, generator, discriminator, d_steps=1, ema_decay=None, seed=None, **kwargs):
+    def __init__(self, generator, discriminator=None, d_steps=1, ema_decay=None, seed=None, **kwargs):
         super().__init__(**kwargs)
         if d_steps < 1:
             raise ValueError(f"d_steps must be >= 1, got {d_steps}")
