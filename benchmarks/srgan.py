@@ -39,16 +39,11 @@ the generator sees (train: the LR crop; infer: ``--resolution``; tiled: "HxW"); 
 
 ``--skip-infer`` skips the ``infer`` rows only (``--skip-tiled`` the tiled ones). ``-h`` lists every flag.
 """
-import copy
-import datetime
-import json
 import os
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # run from a checkout
 
-import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 from zoo import bench  # noqa: E402
@@ -117,13 +112,6 @@ def make_generator(args):
     return cfg.generator(**g_cfg)
 
 
-def _fixed(generator, size):
-    """The generator behind a fixed ``size`` x ``size`` input: the same layers and weights (and compute), with
-    the static input shape ``count_flops`` needs (the fully convolutional generator's is ``(None, None, 3)``)."""
-    x = keras.Input((size, size, generator.channels), name="lr")
-    return keras.Model(x, generator(x), name=f"{generator.name}_at_{size}")
-
-
 def _vgg(args):
     from zoo.apps import srgan
 
@@ -161,39 +149,44 @@ def _pairs(n, lr_size, seed=0):
     return (bench.synthetic_images(n, lr_size, 3, seed=seed), bench.synthetic_images(n, 4 * lr_size, 3, seed=seed + 1))
 
 
+def _sizes(lr):
+    """``lr_size`` / ``hr_size`` fields of an LR side (int) or (H, W)."""
+    lr = list(lr) if isinstance(lr, (list, tuple)) else [lr, lr]
+    return {"lr_size": lr, "hr_size": [4 * s for s in lr]}
+
+
 def build(args):
-    """The workload of one run (``args.phase``: "train" or "infer"), under the dtype policy the harness has set."""
+    """The workload, under the dtype policy the harness has set: train on (lr, hr) pairs, infer at
+    ``--resolution``, and the tiled rows as an extra task."""
     cfg, g_cfg, d_cfg = _config(args)
     generator = cfg.generator(**g_cfg)
     discriminator = cfg.discriminator(**d_cfg)
-    vgg = _vgg(args) if args.phase == "train" else None
+    vgg = _vgg(args) if not args.skip_train else None
     flops = flop_counts(args, generator, discriminator, vgg)
-    size = args.lr_crop if args.phase == "train" else args.resolution
-    network = _fixed(generator, size)
-    gan = cfg.trainer(network, discriminator, content=vgg, seed=0)
-    if args.phase == "train":
-        # The harness calls train_on_batch(batch); the SR trainers take train_on_batch(lr, hr).
-        object.__setattr__(gan, "train_on_batch", lambda pair: type(gan).train_on_batch(gan, *pair))
+    gan = cfg.trainer(generator, discriminator, content=vgg, seed=0)
     compile_kwargs = {} if args.pixel_weight is None else {"pixel_weight": args.pixel_weight}
+    h, w = args.tiled_size
     return bench.Workload(
         gan=gan,
-        network=network,
-        train_batch=lambda n: _pairs(n, args.lr_crop),
+        network=generator,
+        train_batch=lambda n: _pairs(n, args.lr_crop),  # a tuple: the harness calls train_on_batch(lr, hr)
         infer_batch=lambda n: bench.synthetic_images(n, args.resolution, 3, seed=2),
         compile_kwargs=compile_kwargs,
         train_flops=flops["train"],
-        infer_flops=round(flops["g_per_lr_pixel"] * size * size),
-        info=_info(args, generator, discriminator, vgg, flops, size),
+        infer_flops=round(flops["g_per_lr_pixel"] * args.resolution * args.resolution),
+        info=_info(args, generator, discriminator, vgg, flops),
+        task_fields={"train": {"resolution": args.lr_crop, **_sizes(args.lr_crop)},
+                     "infer": _sizes(args.resolution),
+                     "tiled": {"resolution": f"{h}x{w}", **_sizes((h, w))}},
+        tasks=[] if args.skip_tiled else [tiled_task(args, flops)],
     )
 
 
-def _info(args, generator, discriminator, vgg, flops, size):
+def _info(args, generator, discriminator, vgg, flops):
     cfg, g_cfg, d_cfg = _config(args)
     info = {
         "arch": args.arch, "trainer": cfg.trainer.__name__,
         "architecture": dict(generator=dict(g_cfg), discriminator=dict(d_cfg), content=dict(cfg.content)),
-        "lr_size": size if isinstance(size, (list, tuple)) else [size, size],
-        "hr_size": [4 * s for s in (size if isinstance(size, (list, tuple)) else (size, size))],
         "train_lr_crop": args.lr_crop, "train_hr_crop": 4 * args.lr_crop,
         "generator_params": generator.count_params(),
         "vgg_weights": args.vgg_weights,
@@ -210,114 +203,62 @@ def _info(args, generator, discriminator, vgg, flops, size):
 
 
 # --------------------------------------------------------------------------------------------------------
-# Tiled rows (the harness times square batches through a predict function; these time upscale(tile=...))
+# Tiled rows: an extra task of the workload, timing the user's call generator.upscale(x, tile=...)
 # --------------------------------------------------------------------------------------------------------
-_EXEC = {"tensorflow": ("XLA", "tf.function"), "torch": ("torch.compile", "eager"), "jax": ("jax.jit", "eager")}
-
-
-def _jit_settings(jit):
-    return {"auto": ["auto"], "on": [True], "off": [False], "both": [False, True]}[jit]
-
-
-def _emit(row, args, header):
-    if header:
-        print(bench.format_header())
-    print(bench.format_row(row), flush=True)
-    if row.get("status") == "ok":
-        print(f"#   {row['lr_size'][0]}x{row['lr_size'][1]} -> {row['hr_size'][0]}x{row['hr_size'][1]}: "
-              f"{row['latency_ms'] / 1e3:.3f} s per call of {row['batch_size']}, "
-              f"{row['megapixels_per_s']:.3f} output MP/s; {row['windows_per_image']} windows/image "
-              f"(tile {row['tile']}, overlap {row['overlap']}), {row['tile_overhead']:.2f}x the untiled FLOPs",
-              flush=True)
-    if args.json:
-        os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
-        with open(args.json, "a") as f:
-            f.write(json.dumps(row, default=lambda o: o.item() if isinstance(o, np.generic) else str(o)) + "\n")
-
-
-def run_tiled(args):
-    """Time ``generator.upscale(x, tile=args.tile)`` on ``args.tiled_size`` LR images for each precision x jit."""
-    env = bench.environment()
+def tiled_task(args, flops):
+    """A :class:`zoo.bench.Task` timing ``generator.upscale(x, tile=args.tile)`` on ``args.tiled_size`` LR
+    images (a fresh generator per row, under the harness's dtype policy and jit setting). The first call (the
+    harness's first warm-up call) records the windows upscale() runs, for the FLOPs and window fields."""
     h, w = args.tiled_size
     tile = args.tile or None
-    print(f"# tiled: generator.upscale(x, tile={tile}) of {h}x{w} LR -> {4 * h}x{4 * w} images (float "
-          f"input in [0, 1], NumPy output; host-side tiling and stitching included in the time)")
-    rows, header = [], True
-    for precision in args.precision:
-        for jit in _jit_settings(args.jit):
-            keras.backend.clear_session()
-            bench.free_memory(reset_compiler=True)
-            keras.config.set_dtype_policy(precision)
-            basis = bench.peak_basis(precision, env)
-            peak = bench.peak_tflops(env["device"] if env["accelerator"] != "cpu" else None, basis,
-                                     args.device_peak_tflops)
-            for n in args.tiled_batch_sizes:
-                row = {
-                    "schema": bench.SCHEMA, "app": APP, "task": "tiled", "batch_size": n, "resolution": f"{h}x{w}",
-                    "precision": precision, "jit": jit if jit == "auto" else ("on" if jit else "off"),
-                    "backend": env["backend"], "device": env["device"], "accelerator": env["accelerator"],
-                    "host_cpu": env["host_cpu"], "cpu_count": env["cpu_count"], "versions": env["versions"],
-                    "warmup": args.warmup, "repeats": args.repeats,
-                    "timestamp": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-                    "peak_tflops": peak, "peak_basis": basis, "flops_counted": bench.COUNTED_SHORT,
-                }
-                try:
-                    g = make_generator(args)
-                    flops = flop_counts(args, g=g)
-                    if jit != "auto":
-                        g.jit_compile = jit
-                    compiled = bool(g.jit_compile)
-                    row.update(jit_compile=compiled, exec_mode=_EXEC.get(env["backend"], ("jit", "no jit"))[
-                        0 if compiled else 1])
-                    overlap = args.overlap if args.overlap is not None else min(g.receptive_radius(), g.MAX_OVERLAP)
-                    row.update(_info(args, g, None, None, flops, (h, w)))
-                    row.update(tile=tile, overlap=overlap, receptive_radius=g.receptive_radius())
-                    if jit is True and not compiled:
-                        raise NotImplementedError("jit_compile=True is not supported for this model on this backend")
-                    g.make_predict_function(force=True)
-                    x = np.random.default_rng(3).uniform(0.0, 1.0, (n, h, w, 3)).astype("float32")
-                    bench.free_memory()
-                    bench.reset_peak_memory()
-                    # First call, untimed (it holds the compilation): record the windows upscale() runs.
-                    windows, predict = [], g.predict_on_batch
-                    object.__setattr__(g, "predict_on_batch",
-                                       lambda b, w=windows, f=predict: (w.append(b.shape), f(b))[1])
-                    t0 = time.perf_counter()
-                    try:
-                        g.upscale(x, tile=tile, overlap=args.overlap)
-                    finally:
-                        object.__delattr__(g, "predict_on_batch")
-                    first = time.perf_counter() - t0
-                    t = bench.time_calls(lambda g=g, x=x: g.upscale(x, tile=tile, overlap=args.overlap),
-                                         max(args.warmup - 1, 0), args.repeats, bench.synchronize)
-                    computed_px = sum(s[0] * s[1] * s[2] for s in windows) / n
-                    per_image = round(flops["g_per_lr_pixel"] * computed_px)
-                    untiled = flops["g_per_lr_pixel"] * h * w
-                    med = t.median
-                    mem = bench.peak_memory()
-                    row.update({
-                        "status": "ok", "time_median_s": med, "time_p10_s": t.p10, "time_p90_s": t.p90,
-                        "times_s": t.times, "first_call_s": first, "images_per_s": n / med, "latency_ms": med * 1e3,
-                        "megapixels_per_s": n * 16 * h * w / 1e6 / med, "output_megapixels": 16 * h * w / 1e6,
-                        "windows_per_image": len(windows) // n if tile else 1,
-                        "window_shapes": sorted({tuple(s[1:3]) for s in windows}),
-                        "flops_per_image": per_image, "untiled_flops_per_image": round(untiled),
-                        "tile_overhead": per_image / untiled, "infer_flops_per_image": per_image,
-                        "train_flops_per_image": flops["train"], "flops_not_counted": flops["uncounted"],
-                        "achieved_tflops": per_image * n / med / 1e12,
-                        "peak_memory_bytes": mem[0], "memory_kind": mem[1],
-                    })
-                    row["peak_share"] = row["achieved_tflops"] / peak if peak else None
-                except NotImplementedError as e:
-                    row.update(status="unsupported", error=str(e))
-                except Exception as e:
-                    row.update(status="error", error=f"{type(e).__name__}: {e}")
-                rows.append(row)
-                _emit(row, args, header)
-                header = False
-    keras.backend.clear_session()
-    keras.config.set_dtype_policy("float32")
-    return rows
+    state = {}
+
+    def make_fn(n, jit):
+        g = make_generator(args)
+        if jit != "auto":
+            g.jit_compile = jit
+        compiled = bool(g.jit_compile)
+        overlap = args.overlap if args.overlap is not None else min(g.receptive_radius(), g.MAX_OVERLAP)
+        state.clear()
+        state.update(n=n, windows=None, overlap=overlap, radius=g.receptive_radius())
+        g.make_predict_function(force=True)
+        x = np.random.default_rng(3).uniform(0.0, 1.0, (n, h, w, 3)).astype("float32")
+
+        def call():
+            if state["windows"] is not None:
+                return g.upscale(x, tile=tile, overlap=args.overlap)
+            windows, predict = [], g.predict_on_batch
+            object.__setattr__(g, "predict_on_batch", lambda b: (windows.append(b.shape), predict(b))[1])
+            try:
+                return g.upscale(x, tile=tile, overlap=args.overlap)
+            finally:
+                object.__delattr__(g, "predict_on_batch")
+                state["windows"] = windows
+
+        return call, compiled
+
+    def per_image():
+        return round(flops["g_per_lr_pixel"] * sum(s[0] * s[1] * s[2] for s in state["windows"]) / state["n"])
+
+    def fields(row):
+        n, windows = state["n"], state["windows"]
+        untiled = flops["g_per_lr_pixel"] * h * w
+        return {
+            "tile": tile, "overlap": state["overlap"], "receptive_radius": state["radius"],
+            "megapixels_per_s": n * 16 * h * w / 1e6 / row["time_median_s"], "output_megapixels": 16 * h * w / 1e6,
+            "windows_per_image": len(windows) // n if tile else 1,
+            "window_shapes": sorted({tuple(s[1:3]) for s in windows}),
+            "untiled_flops_per_image": round(untiled), "tile_overhead": row["flops_per_image"] / untiled,
+            "infer_flops_per_image": row["flops_per_image"],
+        }
+
+    def note(row):
+        return (f"{row['lr_size'][0]}x{row['lr_size'][1]} -> {row['hr_size'][0]}x{row['hr_size'][1]}: "
+                f"{row['latency_ms'] / 1e3:.3f} s per call of {row['batch_size']}, "
+                f"{row['megapixels_per_s']:.3f} output MP/s; {row['windows_per_image']} windows/image "
+                f"(tile {row['tile']}, overlap {row['overlap']}), {row['tile_overhead']:.2f}x the untiled FLOPs")
+
+    return bench.Task("tiled", args.tiled_batch_sizes, make_fn, per_image, fields, note)
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -332,21 +273,18 @@ def main(argv=None):
     weights = "random weights (timing only: the same compute as ImageNet's)" if args.vgg_weights == "random" \
         else f"weights {args.vgg_weights}"
     print(f"# srgan --arch {args.arch}: content network VGG19 to block5_conv4 with {weights}")
-    rows = []
+    bench.set_threads(args.threads)
     if not args.skip_train:
-        a = copy.copy(args)
-        a.phase, a.skip_infer, a.resolution = "train", True, args.lr_crop
-        print(f"# train: {a.lr_crop}x{a.lr_crop} LR -> {4 * a.lr_crop}x{4 * a.lr_crop} HR crops; training "
-              f"FLOPs/image = {FORMULAS[args.arch]} (G on LR, D and VGG V on HR)")
-        rows += bench.run(a, build, APP)
+        print(f"# train: {args.lr_crop}x{args.lr_crop} LR -> {4 * args.lr_crop}x{4 * args.lr_crop} HR crops; "
+              f"training FLOPs/image = {FORMULAS[args.arch]} (G on LR, D and VGG V on HR)")
     if not args.skip_infer:
-        a = copy.copy(args)
-        a.phase, a.skip_train = "infer", True
-        print(f"# infer: {a.resolution}x{a.resolution} LR -> {4 * a.resolution}x{4 * a.resolution} through the "
-              "generator's predict function")
-        rows += bench.run(a, build, APP)
+        print(f"# infer: {args.resolution}x{args.resolution} LR -> {4 * args.resolution}x{4 * args.resolution} "
+              "through the generator's predict function")
     if not args.skip_tiled:
-        rows += run_tiled(args)
+        h, w = args.tiled_size
+        print(f"# tiled: generator.upscale(x, tile={args.tile or None}) of {h}x{w} LR -> {4 * h}x{4 * w} images "
+              "(float input in [0, 1], NumPy output; host-side tiling and stitching included in the time)")
+    rows = bench.run(args, build, APP)
     return 1 if any(r.get("status") == "error" for r in rows) else 0
 
 

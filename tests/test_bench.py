@@ -113,6 +113,19 @@ def test_count_flops_of_dcgan_networks_matches_their_symbolic_shapes():
         assert "BatchNormalization" in fc.uncounted
 
 
+def fully_convolutional():
+    x = keras.Input((None, None, 3))
+    return keras.Model(x, layers.Conv2D(4, 3, padding="same", name="conv")(x))  # per pixel: 3*3*3*4 = 108 MACs
+
+
+def test_count_flops_of_a_fully_convolutional_model_on_concrete_shapes():
+    model = fully_convolutional()
+    with pytest.raises(ValueError, match="unknown dimensions"):
+        bench.count_flops(model)
+    assert bench.count_flops(model, input_shape=(1, 8, 8, 3)).total == 2 * 108 * 64
+    assert bench.count_flops(model, input_shape=(2, 5, 7, 3)).total == 2 * 108 * 35  # per example
+
+
 def test_gan_train_flops():
     assert bench.gan_train_flops(10, 1) == 4 * 10 + 8 * 1
     # k = 2: two D steps (G + 6 D each) and one G step (3 G + 2 D) over 2 minibatches of real images.
@@ -163,6 +176,14 @@ def test_peak_table():
     assert bench.peak_tflops(None, "fp32", override=2.5) == 2.5
 
 
+def test_threads_flag():
+    p = bench.make_parser("t")
+    assert bench.parse_args(p, ["--threads", "2"]).threads == 2
+    assert bench.parse_args(p, []).threads is None
+    with pytest.raises(SystemExit):
+        bench.parse_args(p, ["--threads", "0"])
+
+
 def test_flags_tiny_defaults_and_overrides():
     p = bench.make_parser("t")
     p.add_argument("--filters", type=int)
@@ -178,6 +199,66 @@ def test_flags_tiny_defaults_and_overrides():
         bench.parse_args(p, ["--precision", "float64"])
 
 
+# -- the run loop, in process: tuple batches, FLOPs of fully convolutional models, extra tasks ----------
+class FakeGAN:
+    """What the harness needs of a zoo.GAN: compile, jit_compile, train_on_batch, generator, discriminator."""
+
+    def __init__(self, generator, discriminator):
+        self.generator, self.discriminator, self.calls = generator, discriminator, []
+        self.jit_compile = None
+
+    def compile(self, jit_compile=False, **kwargs):
+        self.jit_compile = bool(jit_compile) if jit_compile != "auto" else False
+        self.kwargs = kwargs
+
+    def train_on_batch(self, *batch):
+        self.calls.append(tuple(tuple(b.shape) for b in batch))
+        return {}
+
+
+def test_run_spreads_tuple_batches_counts_fully_convolutional_models_and_times_extra_tasks(capsys):
+    g = fully_convolutional()                          # (None, None, 3): counted on the batches' shapes
+    x = keras.Input((None, None, 4))
+    d = keras.Model(x, layers.Conv2D(1, 1, name="d")(x))  # per pixel: 4 MACs, on the tuple's last element
+    gan = FakeGAN(g, d)
+    made = []
+
+    def make_extra(batch, jit):
+        made.append((batch, jit))
+        return (lambda: np.zeros(batch)), None
+
+    w = bench.Workload(
+        gan=gan, network=g,
+        train_batch=lambda n: (np.zeros((n, 6, 6, 3), "float32"), np.zeros((n, 12, 12, 4), "float32")),
+        infer_batch=lambda n: np.zeros((n, 5, 5, 3), "float32"),
+        info={"everywhere": 1},
+        task_fields={"train": {"resolution": 6}},
+        tasks=[("extra", [2, 3], make_extra, 1000, {"resolution": "7x9", "mine": True}),
+               bench.Task("late", [1], lambda b, j: (lambda: None), lambda: 5, lambda row: {"seen": row["batch_size"]},
+                          note=lambda row: f"note of {row['task']}")],
+    )
+    args = bench.parse_args(bench.make_parser("t"), ["--tiny", "--warmup", "1", "--repeats", "2",
+                                                     "--batch-sizes", "2"])
+    rows = bench.run(args, lambda a: w, "fake")
+    out = capsys.readouterr().out
+    assert [(r["task"], r["batch_size"], r["status"]) for r in rows] == [
+        ("train", 2, "ok"), ("infer", 1, "ok"), ("infer", 2, "ok"), ("extra", 2, "ok"), ("extra", 3, "ok"),
+        ("late", 1, "ok")]
+    assert gan.calls == [((2, 6, 6, 3), (2, 12, 12, 4))] * 3      # train_on_batch(lr, hr): 1 warm-up + 2
+    g_px, d_px = 2 * 108, 2 * 4
+    assert rows[1]["flops_per_image"] == g_px * 25                   # the network on infer_batch(1)
+    assert rows[0]["flops_per_image"] == bench.gan_train_flops(g_px * 25, d_px * 144)
+    assert [r["resolution"] for r in rows] == [6, 16, 16, "7x9", "7x9", 16]
+    assert made == [(2, "auto"), (3, "auto")]
+    extra, late = rows[3], rows[5]
+    for r in rows:
+        assert r["everywhere"] == 1 and r["threads"] is None and r["time_median_s"] > 0
+    assert extra["mine"] is True and extra["flops_per_image"] == 1000 and extra["jit_compile"] is None
+    assert extra["achieved_tflops"] == pytest.approx(1000 * 2 / extra["time_median_s"] / 1e12)
+    assert late["flops_per_image"] == 5 and late["seen"] == 1
+    assert "#   note of late" in out and out.count("#   note") == 1 and "extra" in out
+
+
 # -- end to end ------------------------------------------------------------------------------------------
 EXPECTED_KEYS = {
     "app", "task", "batch_size", "resolution", "precision", "jit", "jit_compile", "exec_mode", "backend",
@@ -191,7 +272,7 @@ def test_dcgan_benchmark_tiny_end_to_end(tmp_path):
     out = tmp_path / "rows.jsonl"
     env = dict(os.environ, KERAS_BACKEND="tensorflow", TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="")
     proc = subprocess.run([sys.executable, os.path.join(ROOT, "benchmarks", "dcgan.py"), "--tiny",
-                           "--repeats", "2", "--json", str(out)],
+                           "--repeats", "2", "--threads", "1", "--json", str(out)],
                           env=env, capture_output=True, text=True, timeout=240)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "img/s" in proc.stdout and "infer" in proc.stdout
@@ -201,7 +282,8 @@ def test_dcgan_benchmark_tiny_end_to_end(tmp_path):
         assert EXPECTED_KEYS <= set(r), EXPECTED_KEYS - set(r)
         assert r["status"] == "ok" and r["backend"] == "tensorflow" and r["resolution"] == 16
         assert r["time_p10_s"] <= r["time_median_s"] <= r["time_p90_s"] and r["images_per_s"] > 0
-        assert r["flops_per_image"] > 0 and r["memory_kind"].startswith("cpu")
+        assert r["flops_per_image"] > 0 and r["memory_kind"].startswith("cpu") and r["threads"] == 1
+    assert "not applied" not in proc.stderr  # TensorFlow's pools were set before any op
     assert rows[0]["flops_per_image"] > rows[1]["flops_per_image"]  # training costs more than sampling
 
 
@@ -222,10 +304,11 @@ def test_no_tensorflow_on_the_torch_backend(tmp_path):
     env = dict(os.environ, KERAS_BACKEND="torch")
     proc = subprocess.run([sys.executable, "-c", code, os.path.join(ROOT, "benchmarks", "dcgan.py"), "--tiny",
                            "--resolution", "8", "--filters", "4", "--warmup", "0", "--repeats", "1",
-                           "--json", str(out)], env=env, capture_output=True, text=True, timeout=240)
+                           "--threads", "1", "--json", str(out)], env=env, capture_output=True, text=True, timeout=240)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert {r["backend"] for r in rows} == {"torch"} and all(r["status"] == "ok" for r in rows)
+    assert {r["threads"] for r in rows} == {1}
 
 
 def test_srgan_benchmark_tiny_end_to_end(tmp_path):

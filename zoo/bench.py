@@ -37,7 +37,7 @@ import platform
 import resource
 import sys
 import time
-from typing import Callable, Optional
+from typing import Callable, Optional, Sequence
 
 import keras
 import numpy as np
@@ -146,14 +146,22 @@ def _counts(layer):
     return callable(getattr(layer, "flops", None)) or isinstance(layer, _counted_types())
 
 
-def count_flops(model, inputs=None):
+def count_flops(model, inputs=None, input_shape=None):
     """Forward-pass FLOPs per example of ``model``, counted layer by layer (see :data:`COUNTED_LAYERS`).
 
     The model is run once (inference mode) on ``inputs`` (default: zeros of batch 1 shaped like
-    ``model.inputs``; pass arrays when an input has unknown dimensions) while every counted layer records
+    ``model.inputs``; pass arrays, or ``input_shape`` -- the concrete shape of a batch, e.g. ``(1, 96, 96, 3)``,
+    or a list of them for several inputs -- when an input has unknown dimensions, as a fully convolutional
+    model's ``(None, None, C)`` does) while every counted layer records
     the shapes it was called with, so layers nested in other layers or models are counted as they run and a
     layer called twice counts twice. Returns a :class:`FlopCount` (``int()`` of it is the total).
     """
+    if inputs is None and input_shape is not None:
+        shapes = input_shape if isinstance(input_shape[0], (list, tuple)) else [input_shape]
+        dtypes = [getattr(t, "dtype", None) or "float32" for t in (getattr(model, "inputs", None) or [])]
+        dtypes += ["float32"] * (len(shapes) - len(dtypes))
+        inputs = [np.zeros(tuple(int(d) for d in sh), dtype=dt) for sh, dt in zip(shapes, dtypes)]
+        inputs = inputs[0] if len(inputs) == 1 else inputs
     if inputs is None:
         specs = model.inputs
         inputs = []
@@ -509,6 +517,9 @@ def make_parser(description):
                    help="peak TFLOP/s of the device (overrides the known-GPU table; needed for a %%peak on CPU)")
     p.add_argument("--skip-train", action="store_true", help="time inference only")
     p.add_argument("--skip-infer", action="store_true", help="time training only")
+    p.add_argument("--threads", type=int, metavar="N",
+                   help="CPU threads of the backend's ops (torch.set_num_threads; TensorFlow intra/inter-op "
+                        "pools); default: the backend's own")
     return p
 
 
@@ -538,6 +549,8 @@ def parse_args(parser, argv=None, defaults=None, tiny=None):
         args.infer_batch_sizes = sorted({1, *args.batch_sizes})
     if min(args.batch_sizes + args.infer_batch_sizes) < 1 or args.repeats < 1 or args.warmup < 0:
         parser.error("batch sizes and --repeats must be >= 1, --warmup >= 0")
+    if getattr(args, "threads", None) is not None and args.threads < 1:
+        parser.error("--threads must be >= 1")
     return args
 
 
@@ -545,17 +558,49 @@ def parse_args(parser, argv=None, defaults=None, tiny=None):
 # Running a benchmark
 # --------------------------------------------------------------------------------------------------------
 @dataclasses.dataclass
+class Task:
+    """An extra timed task of a :class:`Workload`: rows with ``task=name``, one per batch size, timed, filled,
+    printed and written by the harness like the train and infer rows.
+
+    make_fn(batch, jit): called once per row (under the dtype policy, with the jit setting of the sweep:
+        "auto", True or False); returns ``fn`` -- the zero-argument call to time, warm-up included -- or
+        ``(fn, jit_compile)`` (whether XLA / jit / torch.compile is on; ``None``: not applicable).
+        NotImplementedError makes the row "unsupported".
+    flops_per_item: FLOPs per image (int), or a zero-argument callable read after timing (for counts the
+        timed calls find out, such as the windows a tiled call runs).
+    fields: extra JSON fields of the rows (override the common ones, ``resolution`` included): a dict, set
+        before timing, or ``fields(row) -> dict``, called on the filled row after timing (it sees the
+        ``time_median_s`` etc., e.g. for a megapixels/s field).
+    note(row): an optional line printed (after ``#   ``) under each ok row.
+    """
+
+    name: str
+    batch_sizes: Sequence
+    make_fn: Callable
+    flops_per_item: object = None
+    fields: object = dataclasses.field(default_factory=dict)
+    note: Optional[Callable] = None
+
+
+@dataclasses.dataclass
 class Workload:
     """What a benchmark script builds (under the dtype policy the harness has set).
 
     gan: an uncompiled ``zoo.GAN`` (the harness compiles it with the jit setting and ``compile_kwargs``).
     network: the model timed for inference (usually ``gan.generator``).
     train_batch(n): one ``train_on_batch`` input of n real examples, synthetic (NumPy; moved to the device
-        once, before timing).
+        once, before timing). A tuple is spread: ``gan.train_on_batch(*batch)`` (e.g. SR ``(lr, hr)`` pairs).
     infer_batch(n): the network's input for n examples.
     train_flops / infer_flops: FLOPs per image; default from :func:`count_flops` of the generator and
-        discriminator and :func:`gan_train_flops`.
+        discriminator and :func:`gan_train_flops`. Models with unknown input dimensions (fully
+        convolutional, ``(None, None, C)``) are counted on the shapes of ``infer_batch(1)`` (the network;
+        the generator when it is the network) and ``train_batch(1)`` (the discriminator on the real images:
+        the batch, or a tuple's last element; a generator that is not the network on a tuple's first).
     info: extra fields for every JSON row (architecture settings, parameter counts).
+    task_fields: {task name: fields} for the rows of one task only ("train", "infer" or an extra task's),
+        e.g. a per-task ``resolution``.
+    tasks: extra timed tasks: :class:`Task` objects or tuples of its fields
+        ``(name, batch_sizes, make_fn, flops_per_item, fields[, note])``.
     """
 
     gan: object
@@ -566,6 +611,8 @@ class Workload:
     train_flops: Optional[int] = None
     infer_flops: Optional[int] = None
     info: dict = dataclasses.field(default_factory=dict)
+    task_fields: dict = dataclasses.field(default_factory=dict)
+    tasks: list = dataclasses.field(default_factory=list)
 
 
 def synthetic_images(n, size, channels=3, seed=0):
@@ -578,18 +625,53 @@ def to_device(x):
     return keras.tree.map_structure(lambda a: keras.ops.convert_to_tensor(a), x)
 
 
-def _jit_settings(jit):
+def jit_settings(jit):
+    """The jit values a ``--jit`` choice sweeps ("auto", True, False)."""
     return {"auto": ["auto"], "on": [True], "off": [False], "both": [False, True]}[jit]
+
+
+_jit_settings = jit_settings
 
 
 def _jit_label(value):
     return value if value == "auto" else ("on" if value else "off")
 
 
-def _exec_mode(resolved):
+def exec_mode(resolved):
+    """What runs for a resolved jit flag on this backend: XLA / tf.function, torch.compile / eager, ..."""
     name = keras.backend.backend()
     return {"tensorflow": ("XLA", "tf.function"), "torch": ("torch.compile", "eager"),
             "jax": ("jax.jit", "eager")}.get(name, ("jit", "no jit"))[0 if resolved else 1]
+
+
+_exec_mode = exec_mode
+
+
+def set_threads(n):
+    """Limit the CPU threads of the backend's ops to ``n`` (None: leave the defaults): ``torch.set_num_threads``
+    on PyTorch; TensorFlow's intra- and inter-op pools (which must be set before TensorFlow runs any op; a
+    later call that would change them warns). JAX has no runtime setting (use XLA_FLAGS before starting)."""
+    if not n:
+        return
+    n = int(n)
+    name = keras.backend.backend()
+    if name == "torch":
+        import torch
+
+        torch.set_num_threads(n)
+    elif name == "tensorflow":
+        import tensorflow as tf
+
+        t = tf.config.threading
+        if (t.get_intra_op_parallelism_threads(), t.get_inter_op_parallelism_threads()) == (n, n):
+            return
+        try:
+            t.set_intra_op_parallelism_threads(n)
+            t.set_inter_op_parallelism_threads(n)
+        except RuntimeError as e:
+            print(f"# --threads {n} not applied: TensorFlow is already initialized ({e})", file=sys.stderr)
+    elif name == "jax":
+        print(f"# --threads {n} not applied: JAX has no runtime thread setting", file=sys.stderr)
 
 
 def _training_supported():
@@ -636,17 +718,23 @@ def _predictor(model, jit):
     return (lambda x: model.predict_function([(x,)])), resolved
 
 
-def _row_base(app, env, args, precision, jit, task, batch):
+def row_base(app, env, args, precision, jit, task, batch):
+    """The fields every row starts with (what ran, where, with which settings)."""
     return {
         "schema": SCHEMA, "app": app, "task": task, "batch_size": batch, "resolution": args.resolution,
         "precision": precision, "jit": _jit_label(jit), "backend": env["backend"], "device": env["device"],
         "accelerator": env["accelerator"], "host_cpu": env["host_cpu"], "cpu_count": env["cpu_count"],
         "versions": env["versions"], "warmup": args.warmup, "repeats": args.repeats,
+        "threads": getattr(args, "threads", None),
         "timestamp": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }
 
 
-def _fill(row, timing, batch, flops, peak, memory):
+_row_base = row_base
+
+
+def fill_row(row, timing, batch, flops, peak, memory):
+    """Add a :class:`Timing`'s numbers, throughput, achieved TFLOP/s and peak memory to ``row`` (status ok)."""
     med = timing.median
     row.update({
         "status": "ok", "time_median_s": med, "time_p10_s": timing.p10, "time_p90_s": timing.p90,
@@ -659,19 +747,91 @@ def _fill(row, timing, batch, flops, peak, memory):
     return row
 
 
+_fill = fill_row
+
+
+def _spread(step, x):
+    """A call of ``step`` on a batch: ``step(*x)`` for a tuple (``(x, y)`` pairs), else ``step(x)``."""
+    return (lambda: step(*x)) if isinstance(x, tuple) else (lambda: step(x))
+
+
+def _to_device_batch(batch):
+    if isinstance(batch, tuple):
+        return tuple(to_device(b) for b in batch)
+    return to_device(batch)
+
+
+def _harness_tasks(w, jit, args, flops, train_ok, train_why):
+    """The train and infer tasks as :class:`Task` objects (each compiles once, on its first row)."""
+    tasks = []
+    if not args.skip_train:
+        cache = {}
+
+        def make_train(batch, _jit):
+            if "step" not in cache:
+                cache["step"] = _compile_train(w, jit, train_ok, train_why)
+            step, compiled = cache["step"]
+            return _spread(step, _to_device_batch(w.train_batch(batch))), compiled
+
+        tasks.append(Task("train", args.batch_sizes, make_train, flops["train"]))
+    if not args.skip_infer:
+        cache_i = {}
+
+        def make_infer(batch, _jit):
+            if "predict" not in cache_i:
+                cache_i["predict"] = _predictor(w.network, jit)
+            predict, compiled = cache_i["predict"]
+            x = to_device(w.infer_batch(batch))
+            return (lambda: predict(x)), compiled
+
+        tasks.append(Task("infer", args.infer_batch_sizes, make_infer, flops["infer"]))
+    return tasks
+
+
+def _resolve(value):
+    return value() if callable(value) else value
+
+
+def _run_row(row, task, batch, jit, args, peak):
+    """Time one row of ``task``; fills ``row`` (ok, unsupported or error)."""
+    try:
+        made = task.make_fn(batch, jit)
+        fn, compiled = made if isinstance(made, tuple) else (made, None)
+        row.update(jit_compile=compiled, exec_mode=exec_mode(compiled) if compiled is not None else "-")
+        if jit is True and compiled is False:
+            raise NotImplementedError("jit_compile=True is not supported for this model on "
+                                      "this backend (Keras fell back to False)")
+        free_memory()
+        reset_peak_memory()
+        t = time_calls(fn, args.warmup, args.repeats, synchronize)
+        memory = peak_memory()
+        if not callable(task.fields):
+            row.update(task.fields or {})
+        fill_row(row, t, batch, _resolve(task.flops_per_item), peak, memory)
+        if callable(task.fields):
+            row.update(task.fields(row) or {})
+    except NotImplementedError as e:
+        row.update(status="unsupported", error=str(e))
+    except Exception as e:
+        row.update(status="error", error=f"{type(e).__name__}: {e}")
+    return row
+
+
 def run(args, build, app):
     """Sweep precision x jit x batch size; print a table; append JSON lines; return the rows."""
+    set_threads(getattr(args, "threads", None))
     env = environment()
     print(f"# {app}: Keras {keras.__version__} on {env['backend']}, device: {env['device']}")
     print("# versions: " + ", ".join(f"{k} {v}" for k, v in env["versions"].items()))
+    threads = f", {args.threads} CPU threads" if getattr(args, "threads", None) else ""
     print(f"# resolution {args.resolution}, warm-up {args.warmup} + repeats {args.repeats} calls per row, "
-          "median and p10-p90 of the timed calls")
+          f"median and p10-p90 of the timed calls{threads}")
     print(f"# FLOPs counted: {COUNTED_SHORT}; training FLOPs/image: gan_train_flops (4 G + 8 D at k=1) "
           "unless the app gives its own")
     train_ok, train_why = _training_supported()
     rows, flops, printed_header = [], {}, False
     for precision in args.precision:
-        for jit in _jit_settings(args.jit):
+        for jit in jit_settings(args.jit):
             keras.backend.clear_session()
             free_memory(reset_compiler=True)
             keras.config.set_dtype_policy(precision)
@@ -683,43 +843,22 @@ def run(args, build, app):
                 if not flops:
                     flops.update(_workload_flops(w))
             except Exception as e:  # a precision this backend/device cannot build
-                row = _row_base(app, env, args, precision, jit, "build", None)
+                row = row_base(app, env, args, precision, jit, "build", None)
                 row.update(status="error", error=f"{type(e).__name__}: {e}")
                 rows.append(row)
-                printed_header = _emit(row, args, printed_header)
+                printed_header = emit(row, args, printed_header)
                 continue
             common = {"peak_tflops": peak, "peak_basis": basis, "train_flops_per_image": flops["train"],
                       "infer_flops_per_image": flops["infer"], "flops_counted": COUNTED_SHORT,
                       "flops_not_counted": flops["uncounted"], **w.info}
-            tasks = []
-            if not args.skip_train:
-                tasks.append(("train", args.batch_sizes, lambda w=w: _compile_train(w, jit, train_ok, train_why),
-                              w.train_batch))
-            if not args.skip_infer:
-                tasks.append(("infer", args.infer_batch_sizes, lambda w=w: _predictor(w.network, jit), w.infer_batch))
-            for task, batches, prepare, make_batch in tasks:
-                fn = compiled = None
-                for batch in batches:
-                    row = {**_row_base(app, env, args, precision, jit, task, batch), **common}
-                    try:
-                        if fn is None:
-                            fn, compiled = prepare()
-                        row.update(jit_compile=compiled, exec_mode=_exec_mode(compiled))
-                        if jit is True and not compiled:
-                            raise NotImplementedError("jit_compile=True is not supported for this model on "
-                                                      "this backend (Keras fell back to False)")
-                        x = to_device(make_batch(batch))
-                        free_memory()
-                        reset_peak_memory()
-                        t = time_calls(lambda x=x: fn(x), args.warmup, args.repeats, synchronize)
-                        _fill(row, t, batch, flops[task], peak, peak_memory())
-                        del x
-                    except NotImplementedError as e:
-                        row.update(status="unsupported", error=str(e))
-                    except Exception as e:
-                        row.update(status="error", error=f"{type(e).__name__}: {e}")
-                    rows.append(row)
-                    printed_header = _emit(row, args, printed_header)
+            tasks = _harness_tasks(w, jit, args, flops, train_ok, train_why)
+            tasks += [t if isinstance(t, Task) else Task(*t) for t in w.tasks]
+            for task in tasks:
+                for batch in task.batch_sizes:
+                    row = {**row_base(app, env, args, precision, jit, task.name, batch), **common,
+                           **w.task_fields.get(task.name, {})}
+                    rows.append(_run_row(row, task, batch, jit, args, peak))
+                    printed_header = emit(row, args, printed_header, task.note)
             del w
     keras.backend.clear_session()
     keras.config.set_dtype_policy("float32")
@@ -736,16 +875,42 @@ def run(args, build, app):
     return rows
 
 
+def _static(model):
+    """Whether every input of ``model`` has known dimensions (beyond the batch)."""
+    specs = getattr(model, "inputs", None)
+    return bool(specs) and all(d is not None for t in specs for d in tuple(t.shape[1:]))
+
+
+def _batch_shape(batch, pick=None):
+    if isinstance(batch, tuple) and pick is not None:
+        batch = batch[pick]
+    if isinstance(batch, (list, tuple)):
+        return [tuple(np.shape(b)) for b in batch]
+    return tuple(np.shape(batch))
+
+
 def _workload_flops(w):
     g = w.gan.generator
     d = w.gan.discriminator
-    counts = {id(m): count_flops(m) for m in (w.network, g, d)}
-    uncounted = sorted({c for fc in counts.values() for c in fc.uncounted})
-    infer = w.infer_flops if w.infer_flops is not None else counts[id(w.network)].total
+    memo = {}
+
+    def count(model, make_batch, pick=None):
+        if id(model) not in memo:
+            shape = None if _static(model) else _batch_shape(make_batch(1), pick)
+            memo[id(model)] = count_flops(model, input_shape=shape)
+        return memo[id(model)]
+
+    counts = [count(w.network, w.infer_batch)]
+    if d is not None:
+        counts.append(count(d, w.train_batch, -1))
+    if g is not None:
+        counts.append(count(g, w.infer_batch) if g is w.network else count(g, w.train_batch, 0))
+    uncounted = sorted({c for fc in counts for c in fc.uncounted})
+    infer = w.infer_flops if w.infer_flops is not None else memo[id(w.network)].total
     if w.train_flops is not None:
         train = w.train_flops
     else:
-        train = gan_train_flops(counts[id(g)].total, counts[id(d)].total, getattr(w.gan, "d_steps", 1))
+        train = gan_train_flops(memo[id(g)].total, memo[id(d)].total, getattr(w.gan, "d_steps", 1))
     return {"train": int(train), "infer": int(infer), "uncounted": uncounted}
 
 
@@ -788,16 +953,25 @@ def format_row(r):
     return "  ".join(f"{v:>{w}}" if i > 3 else f"{v:<{w}}" for i, (v, (_, w)) in enumerate(zip(values, COLUMNS)))
 
 
-def _emit(row, args, printed_header):
+def emit(row, args, printed_header=False, note=None):
+    """Print ``row`` (the header first unless ``printed_header``; ``note(row)`` as a ``#`` line under an ok
+    row) and append it to ``args.json``; returns True (the header is printed)."""
     if not printed_header:
         print(format_header())
     print(format_row(row), flush=True)
+    if note is not None and row.get("status") == "ok":
+        text = note(row)
+        if text:
+            print(f"#   {text}", flush=True)
     if args.json:
         folder = os.path.dirname(os.path.abspath(args.json))
         os.makedirs(folder, exist_ok=True)
         with open(args.json, "a") as f:
             f.write(json.dumps(row, default=_json_default) + "\n")
     return True
+
+
+_emit = emit
 
 
 def _json_default(o):
@@ -813,5 +987,6 @@ def main(build, app, description, argv=None, defaults=None, tiny=None, add_argum
     if add_arguments:
         add_arguments(parser)
     args = parse_args(parser, argv, defaults, tiny)
+    set_threads(args.threads)
     rows = run(args, build, app)
     return 1 if any(r.get("status") == "error" for r in rows) else 0
