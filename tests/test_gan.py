@@ -20,8 +20,7 @@ def tiny_gan(conditional=False, **kw):
 
 
 def snapshot(model):
-    return [np.array(v.numpy() if hasattr(v, "numpy") else v) for v in
-            (ops.convert_to_numpy(w.value) for w in model.weights)]
+    return [np.array(ops.convert_to_numpy(w.value)) for w in model.weights]
 
 
 def changed(before, model):

@@ -630,7 +630,6 @@ def jit_settings(jit):
     return {"auto": ["auto"], "on": [True], "off": [False], "both": [False, True]}[jit]
 
 
-_jit_settings = jit_settings
 
 
 def _jit_label(value):
@@ -644,7 +643,6 @@ def exec_mode(resolved):
             "jax": ("jax.jit", "eager")}.get(name, ("jit", "no jit"))[0 if resolved else 1]
 
 
-_exec_mode = exec_mode
 
 
 def set_threads(n):
@@ -730,7 +728,6 @@ def row_base(app, env, args, precision, jit, task, batch):
     }
 
 
-_row_base = row_base
 
 
 def fill_row(row, timing, batch, flops, peak, memory):
@@ -747,7 +744,6 @@ def fill_row(row, timing, batch, flops, peak, memory):
     return row
 
 
-_fill = fill_row
 
 
 def _spread(step, x):
@@ -971,7 +967,6 @@ def emit(row, args, printed_header=False, note=None):
     return True
 
 
-_emit = emit
 
 
 def _json_default(o):

@@ -4,7 +4,7 @@
     zoo presets                       list shipped presets with their measured metrics
     zoo <app> <verb> ...              per-app commands, e.g. ``zoo dcgan generate -o digits.png --labels 7``
 
-Apps join the command by defining ``add_commands(subparsers)`` and ``demo(outdir, progress)`` in their module.
+Apps join the command by defining ``add_commands(subparsers)`` and ``demo(outdir)`` in their module.
 """
 import argparse
 import html
@@ -28,18 +28,20 @@ def app_modules():
 
 
 class Progress:
-    """A progress bar on stderr (Keras's Progbar) for long work; silent when ``quiet``."""
+    """A progress bar on stderr (Keras's Progbar) for long work, called as ``progress(done, total)`` (the
+    callback ``zoo.images.apply_tiled`` and ``upscale`` take); silent when ``quiet``."""
 
-    def __init__(self, total, quiet=False):
-        import keras
+    def __init__(self, quiet=False):
+        self.quiet, self.bar = quiet, None
 
-        self.bar = None if quiet else keras.utils.Progbar(total, stateful_metrics=["item"])
-        self.done = 0
+    def __call__(self, done, total):
+        if self.quiet:
+            return
+        if self.bar is None:
+            import keras
 
-    def step(self, item=""):
-        self.done += 1
-        if self.bar is not None:
-            self.bar.update(self.done)
+            self.bar = keras.utils.Progbar(total)
+        self.bar.update(done)
 
 
 def demo(args):
@@ -51,12 +53,12 @@ def demo(args):
     if not mods:
         raise SystemExit("no app has shipped weights: nothing to demonstrate")
     sections = []
-    progress = Progress(len(mods), quiet=args.quiet)
-    for mod in mods:
+    progress = Progress(quiet=args.quiet)
+    for done, mod in enumerate(mods, 1):
         app = mod.__name__.rsplit(".", 1)[1]
         items = mod.demo(os.path.join(args.output, app))
         sections.append((app, (mod.__doc__ or "").strip().splitlines()[0], items))
-        progress.step(app)
+        progress(done, len(mods))
     page = ["<!doctype html><meta charset=utf-8><title>zoo demo</title>",
             "<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto}img{image-rendering:pixelated;"
             "max-width:100%;border:1px solid #ccc}figure{display:inline-block;margin:1em}</style>",

@@ -484,18 +484,11 @@ class ResidualBlock(layers.Layer):
                 "kernel_initializer": keras.initializers.serialize(self.kernel_initializer)}
 
 
-@keras.saving.register_keras_serializable("zoo")
-class UNetDown(layers.Layer):
-    """pix2pix U-Net encoder block (Isola et al. 2017, "C_k"): Conv2D 4x4 stride 2 ("same": halves H and
-    W) -> norm -> LeakyReLU(0.2). Also the PatchGAN discriminator's block.
+class _UNetBlock(layers.Layer):
+    """What UNetDown and UNetUp share: a 4x4 stride-2 convolution ``conv`` (made by the subclass) followed by an
+    optional norm, the bias rule (``use_bias=None``: bias only without a norm) and the config."""
 
-    ``apply_norm=False`` for the first encoder layer (the paper: no batch norm there). ``use_bias=None`` =
-    bias only without a norm; the PyTorch reference has no conv bias anywhere when it uses batch norm, so pass
-    ``use_bias=False`` to match its parameter count exactly. Conv init N(0, 0.02) as in the paper.
-    """
-
-    def __init__(self, filters, norm="batch", apply_norm=True, norm_affine=True, use_bias=None,
-                 kernel_initializer=GAN_INIT, **kwargs):
+    def __init__(self, filters, norm, apply_norm, norm_affine, use_bias, kernel_initializer, **kwargs):
         super().__init__(**kwargs)
         if norm not in NORMS:
             raise ValueError(f"norm must be one of {NORMS}, got {norm!r}")
@@ -506,25 +499,16 @@ class UNetDown(layers.Layer):
         normed = self.apply_norm and norm is not None
         self.use_bias = (not normed) if use_bias is None else bool(use_bias)
         self.kernel_initializer = _initializer(kernel_initializer)
-        dt = self.dtype_policy
-        self.conv = layers.Conv2D(self.filters, 4, strides=2, padding="same", use_bias=self.use_bias,
-                                  kernel_initializer=_initializer(kernel_initializer), name="conv", dtype=dt)
-        self.norm_layer = make_norm(norm, self.norm_affine, name="norm", dtype=dt) if normed else None
-        self.act = layers.LeakyReLU(negative_slope=0.2, name="act", dtype=dt)
+        self.norm_layer = make_norm(norm, self.norm_affine, name="norm", dtype=self.dtype_policy) if normed else None
 
-    def build(self, input_shape):
+    def build(self, input_shape, *other_shapes):
         self.conv.build(tuple(input_shape))
         if self.norm_layer is not None:
             self.norm_layer.build(self.conv.compute_output_shape(tuple(input_shape)))
 
-    def call(self, x, training=None):
+    def _conv_norm(self, x, training):
         y = self.conv(x)
-        if self.norm_layer is not None:
-            y = self.norm_layer(y, training=training)
-        return self.act(y)
-
-    def compute_output_shape(self, input_shape):
-        return self.conv.compute_output_shape(tuple(input_shape))
+        return y if self.norm_layer is None else self.norm_layer(y, training=training)
 
     def get_config(self):
         return {**super().get_config(), "filters": self.filters, "norm": self.norm,
@@ -533,7 +517,32 @@ class UNetDown(layers.Layer):
 
 
 @keras.saving.register_keras_serializable("zoo")
-class UNetUp(layers.Layer):
+class UNetDown(_UNetBlock):
+    """pix2pix U-Net encoder block (Isola et al. 2017, "C_k"): Conv2D 4x4 stride 2 ("same": halves H and
+    W) -> norm -> LeakyReLU(0.2). Also the PatchGAN discriminator's block.
+
+    ``apply_norm=False`` for the first encoder layer (the paper: no batch norm there). ``use_bias=None`` =
+    bias only without a norm; the PyTorch reference has no conv bias anywhere when it uses batch norm, so pass
+    ``use_bias=False`` to match its parameter count exactly. Conv init N(0, 0.02) as in the paper.
+    """
+
+    def __init__(self, filters, norm="batch", apply_norm=True, norm_affine=True, use_bias=None,
+                 kernel_initializer=GAN_INIT, **kwargs):
+        super().__init__(filters, norm, apply_norm, norm_affine, use_bias, kernel_initializer, **kwargs)
+        dt = self.dtype_policy
+        self.conv = layers.Conv2D(self.filters, 4, strides=2, padding="same", use_bias=self.use_bias,
+                                  kernel_initializer=_initializer(kernel_initializer), name="conv", dtype=dt)
+        self.act = layers.LeakyReLU(negative_slope=0.2, name="act", dtype=dt)
+
+    def call(self, x, training=None):
+        return self.act(self._conv_norm(x, training))
+
+    def compute_output_shape(self, input_shape):
+        return self.conv.compute_output_shape(tuple(input_shape))
+
+
+@keras.saving.register_keras_serializable("zoo")
+class UNetUp(_UNetBlock):
     """pix2pix U-Net decoder block (Isola et al. 2017, "CD_k"/"C_k"): ReLU -> Conv2DTranspose 4x4 stride 2
     (doubles H and W) -> norm -> dropout (the paper: 0.5 in the first three decoder blocks).
 
@@ -545,34 +554,17 @@ class UNetUp(layers.Layer):
 
     def __init__(self, filters, norm="batch", dropout=0.0, apply_norm=True, norm_affine=True, use_bias=None,
                  kernel_initializer=GAN_INIT, **kwargs):
-        super().__init__(**kwargs)
-        if norm not in NORMS:
-            raise ValueError(f"norm must be one of {NORMS}, got {norm!r}")
-        self.filters = int(filters)
-        self.norm = norm
+        super().__init__(filters, norm, apply_norm, norm_affine, use_bias, kernel_initializer, **kwargs)
         self.dropout = float(dropout)
-        self.apply_norm = bool(apply_norm)
-        self.norm_affine = bool(norm_affine)
-        normed = self.apply_norm and norm is not None
-        self.use_bias = (not normed) if use_bias is None else bool(use_bias)
-        self.kernel_initializer = _initializer(kernel_initializer)
         dt = self.dtype_policy
         self.act = layers.ReLU(name="act", dtype=dt)
         self.conv = layers.Conv2DTranspose(self.filters, 4, strides=2, padding="same", use_bias=self.use_bias,
                                            kernel_initializer=_initializer(kernel_initializer), name="conv",
                                            dtype=dt)
-        self.norm_layer = make_norm(norm, self.norm_affine, name="norm", dtype=dt) if normed else None
         self.drop = layers.Dropout(self.dropout, name="dropout", dtype=dt) if self.dropout else None
 
-    def build(self, x_shape, skip_shape=None):
-        self.conv.build(tuple(x_shape))
-        if self.norm_layer is not None:
-            self.norm_layer.build(self.conv.compute_output_shape(tuple(x_shape)))
-
     def call(self, x, skip=None, training=None):
-        y = self.conv(self.act(x))
-        if self.norm_layer is not None:
-            y = self.norm_layer(y, training=training)
+        y = self._conv_norm(self.act(x), training)
         if self.drop is not None:
             y = self.drop(y, training=training)
         if skip is not None:
@@ -586,9 +578,7 @@ class UNetUp(layers.Layer):
         return shape
 
     def get_config(self):
-        return {**super().get_config(), "filters": self.filters, "norm": self.norm, "dropout": self.dropout,
-                "apply_norm": self.apply_norm, "norm_affine": self.norm_affine, "use_bias": self.use_bias,
-                "kernel_initializer": keras.initializers.serialize(self.kernel_initializer)}
+        return {**super().get_config(), "dropout": self.dropout}
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -18,8 +18,8 @@ name               discriminator                                           gener
 from keras import ops
 
 
-def _flat(x):
-    """Per-example mean of logits of any shape (PatchGAN maps give one value per patch)."""
+def per_example_mean(x):
+    """Per-example mean of a batch of any shape, in float32 (PatchGAN maps give one value per patch)."""
     x = ops.cast(x, "float32")
     if len(x.shape) > 1:
         x = ops.mean(ops.reshape(x, (ops.shape(x)[0], -1)), axis=1)
@@ -28,7 +28,7 @@ def _flat(x):
 
 def _patchwise(fn):
     def wrapped(*logits):
-        return _flat(fn(*[ops.cast(l, "float32") for l in logits]))
+        return per_example_mean(fn(*[ops.cast(l, "float32") for l in logits]))
 
     wrapped.__name__ = fn.__name__
     wrapped.__doc__ = fn.__doc__
@@ -90,7 +90,7 @@ def ragan_d(real, fake):
     minibatch. The paper sums the two terms; the official code (and this) averages them.
     """
     r, f = _relativistic(real, fake)
-    return _flat(0.5 * (ops.softplus(-r) + ops.softplus(f)))
+    return per_example_mean(0.5 * (ops.softplus(-r) + ops.softplus(f)))
 
 
 def ragan_g(real, fake):
@@ -98,7 +98,7 @@ def ragan_g(real, fake):
     swapped, ``0.5 * (-log(1 - sigmoid(C(x_r) - mean C(x_f))) - log sigmoid(C(x_f) - mean C(x_r)))``. Unlike the
     other adversarial generator losses it needs D's logits for *real* images too (``relativistic = True``)."""
     r, f = _relativistic(real, fake)
-    return _flat(0.5 * (ops.softplus(r) + ops.softplus(-f)))
+    return per_example_mean(0.5 * (ops.softplus(r) + ops.softplus(-f)))
 
 
 ragan_g.relativistic = True

@@ -293,18 +293,13 @@ class RRDBNet(_SRGenerator):
 # ---------------------------------------------------------------------------------------------------------
 # Losses
 # ---------------------------------------------------------------------------------------------------------
-def _per_example_mean(x):
-    x = ops.cast(x, "float32")
-    return ops.mean(ops.reshape(x, (ops.shape(x)[0], -1)), axis=1)
-
-
 def pixel_loss(real, fake, criterion="mse"):
     """Per-example pixel loss between HR and SR images: ``"mse"`` (mean squared error) or ``"l1"``."""
     d = ops.cast(fake, "float32") - ops.cast(real, "float32")
     if criterion == "mse":
-        return _per_example_mean(ops.square(d))
+        return losses.per_example_mean(ops.square(d))
     if criterion == "l1":
-        return _per_example_mean(ops.abs(d))
+        return losses.per_example_mean(ops.abs(d))
     raise ValueError(f"criterion must be 'mse' or 'l1', got {criterion!r}")
 
 
@@ -662,12 +657,6 @@ def _upscale_command(args):
         gen = weights.load_into(cfg.generator(**cfg.generator_config), args.weights)
     else:
         gen = pretrained(args.preset)
-    bar = {}
-
-    def progress(done, total):
-        bar.setdefault("bar", Progress(total))
-        bar["bar"].step()
-
-    out = gen.upscale(args.input, tile=args.tile, progress=progress)
+    out = gen.upscale(args.input, tile=args.tile, progress=Progress())
     images.save_png(args.output, np.asarray(out))
     print(args.output)
