@@ -372,6 +372,22 @@ def test_upscale_tiled_equals_untiled_and_keeps_kinds():
     assert g.upscale(np.stack([rgba, rgba]), scale=2).shape == (2, 18, 22, 4)
 
 
+def test_upscale_auto_tiles_large_images_only():
+    keras.utils.set_random_seed(0)
+    g = srgan.SRResNet(scale=2, blocks=2, filters=8)
+    g.AUTO_TILE_PIXELS, g.AUTO_TILE = 30 * 40, 28  # instance attributes: small thresholds for the test
+    calls = []
+    big = np.random.default_rng(0).uniform(0, 1, (30, 41, 3)).astype("float32")  # 1230 px > 1200: tiled
+    out = g.upscale(big, progress=lambda done, total: calls.append(total))
+    assert calls and calls[-1] > 1  # several windows
+    np.testing.assert_allclose(out, g.upscale(big, tile=None), atol=1e-5)
+    calls.clear()
+    g.upscale(big[:, :40], progress=lambda done, total: calls.append(total))  # 1200 px: whole
+    assert calls in ([], [1])
+    with pytest.raises(ValueError, match="tile"):
+        g.upscale(big, tile="big")
+
+
 def test_upscale_errors(tmp_path):
     g = srgan.SRResNet(scale=2, blocks=1, filters=4)
     with pytest.raises(ValueError, match="x2; scale=4 is not supported"):
@@ -399,4 +415,4 @@ def test_cli_upscale_with_weights_file(tmp_path):
     assert main(["srgan", "upscale", str(tmp_path / "in.png"), "-o", str(out), "--weights",
                  str(tmp_path / "g.weights.h5"), "--arch", "srresnet_x4"]) == 0
     assert Image.open(out).size == (48, 40)
-    assert main(["srgan", "upscale", str(tmp_path / "in.png"), "-o", str(out)]) == 2  # no preset shipped yet
+    assert main(["srgan", "upscale", str(tmp_path / "in.png"), "-o", str(out), "--preset", "nope"]) == 2

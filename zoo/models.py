@@ -111,7 +111,8 @@ class Generator(Network):
         kept). ``scale``: the output/input size ratio. ``multiple``: sizes the network needs divisible by
         (padded by reflection, cropped back). ``tile``: process in overlapping ``tile`` x ``tile`` windows of
         which the outer ``overlap`` pixels are context only, so memory is bounded whatever the image size;
-        equals the untiled result when the receptive-field radius is <= ``overlap`` (``zoo.images.apply_tiled``).
+        equals the untiled result when the receptive-field radius is <= ``overlap`` (``zoo.images.apply_tiled``);
+        a callable ``tile(h, w)`` picks the window size (or None) from the loaded images' size.
         ``progress(done, total)`` is called after each window.
         """
         import numpy as np
@@ -121,6 +122,8 @@ class Generator(Network):
         if isinstance(self.inputs, (list, tuple)) and len(self.inputs) != 1:
             raise TypeError(f"{type(self).__name__} takes {len(self.inputs)} inputs; map_images needs one image")
         batch, spec = images.as_batch(x, channels=int(self.inputs[0].shape[-1]))
+        if callable(tile):
+            tile = tile(*batch.shape[1:3])
         out = images.apply_tiled(self.predict_on_batch, batch, tile=tile, overlap=overlap, scale=scale,
                                  multiple=multiple, feather=feather, progress=progress)
         return images.restore(np.clip(out, -1.0, 1.0), spec)

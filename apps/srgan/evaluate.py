@@ -22,6 +22,9 @@ zoo.apps.srgan is imported only when a model is asked for (--bicubic-only works 
   --preset NAME         zoo.apps.srgan.pretrained(NAME), then model.upscale(lr_uint8) per image
   --weights F --arch A  the generator of preset A's architecture (zoo.weights manifest entry "srgan/A", or
                         zoo.apps.srgan.CONFIGS[A] while A is not registered yet) with file F loaded
+  --register NAME       with --weights: publish F as preset srgan/NAME in weights/ (zoo.weights.register) with
+                        the measured PSNR/SSIM as its metrics and a stored reference output (--default: make
+                        it the app's default; --recipe: the training command, kept in the manifest)
 ``upscale`` must return a uint8 array of the HR's size (what zoo's inference verbs return for uint8 input).
 
 Prints a table (data set, method, PSNR, SSIM, images) and writes JSON (--out) with per-image values.
@@ -114,7 +117,12 @@ def main(argv=None):
     p.add_argument("--arch", help="architecture of --weights: an srgan preset name such as srresnet_x4")
     p.add_argument("--bicubic-only", action="store_true", help="measure the bicubic baseline only")
     p.add_argument("--out", default=os.path.join(HERE, "results.json"), help="JSON file to write")
+    p.add_argument("--register", metavar="NAME", help="register --weights as preset srgan/NAME")
+    p.add_argument("--default", action="store_true", help="with --register: the app's default preset")
+    p.add_argument("--recipe", default="", help="with --register: how the weights were trained")
     a = p.parse_args(argv)
+    if a.register and not a.weights:
+        p.error("--register needs --weights (the file to publish)")
     if a.weights and not a.arch:
         p.error("--weights needs --arch (the architecture to build, e.g. srresnet_x4)")
     if a.bicubic_only and (a.preset or a.weights):
@@ -152,7 +160,26 @@ def main(argv=None):
             json.dump(result, f, indent=1)
             f.write("\n")
         print(f"wrote {a.out}", file=sys.stderr)
+    if a.register:
+        register(a, model, [r for r in rows if r["method"] != "bicubic"])
     return rows
+
+
+def register(a, model, rows):
+    """Publish ``--weights`` as preset srgan/NAME with this run's numbers and a reference output."""
+    from zoo import weights
+
+    metrics_ = {}
+    for r in rows:
+        metrics_[f"{r['dataset'].lower()}_psnr_y"] = r["psnr"]
+        metrics_[f"{r['dataset'].lower()}_ssim_y"] = r["ssim"]
+    reference = np.random.default_rng(0).uniform(-1, 1, (2, 20, 20, model.channels)).astype("float32")
+    preset = weights.register(
+        "srgan", a.register, model, file_path=a.weights, default=a.default, metrics=metrics_,
+        trained_on="shared/data/sr/train: BSD200 + T91 (291 images), 96x96 HR crops, LR by MATLAB bicubic",
+        recipe=f"{a.recipe}; measured by apps/srgan/evaluate.py (Y channel, {a.scale}-px shave, given LR)",
+        reference_input=reference)
+    print(f"registered srgan/{preset.name}", file=sys.stderr)
 
 
 if __name__ == "__main__":

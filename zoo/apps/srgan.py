@@ -105,6 +105,9 @@ class _SRGenerator(models.Generator):
 
     #: Largest tile context (LR pixels) ``upscale`` uses by default.
     MAX_OVERLAP = 48
+    #: ``tile="auto"``: images of more LR pixels than this (about 550 x 550) go in ``AUTO_TILE`` windows.
+    AUTO_TILE_PIXELS = 300_000
+    AUTO_TILE = 384
 
     def receptive_radius(self):
         """LR pixels of context one output pixel depends on (3x3 convs add 1, 9x9 add 4; convs after an x2
@@ -117,25 +120,35 @@ class _SRGenerator(models.Generator):
                 factor *= 2
         return int(math.ceil(radius))
 
-    def upscale(self, x, scale=None, tile=None, overlap=None, progress=None):
+    def upscale(self, x, scale=None, tile="auto", overlap=None, progress=None):
         """Super-resolve images as people have them: a path, PIL image, uint8/float array, single or batch,
         grey/RGB/RGBA, any size; returns the same kind at ``scale`` times the size (``Generator.map_images``).
 
-        ``tile``: process in ``tile`` x ``tile`` LR windows so memory stays bounded for large images. The default
-        ``overlap`` is the network's receptive radius (``receptive_radius()``) up to ``MAX_OVERLAP``: for SRResNet
-        (radius 40) tiled output then equals untiled output; for RRDBNet (radius ~350) the context is capped and
-        the cut between windows is feathered over half the overlap so no seam shows. ``scale`` is only checked:
-        asking for a factor the model does not do is an error.
+        ``tile``: process in ``tile`` x ``tile`` LR windows so memory stays bounded for large images. ``"auto"``
+        (default): whole images up to ``AUTO_TILE_PIXELS`` LR pixels, ``AUTO_TILE`` windows above that (a
+        1080p output, 270 x 480 LR, runs whole; 4K output in 384 x 384 windows); ``None``: never tile. The
+        default ``overlap`` is the network's receptive radius (``receptive_radius()``) up to ``MAX_OVERLAP``:
+        for SRResNet (radius 40) tiled output then equals untiled output; for RRDBNet (radius ~350) the context
+        is capped and the cut between windows is feathered over half the overlap so no seam shows. ``scale`` is
+        only checked: asking for a factor the model does not do is an error.
         """
         if scale is not None and scale != self.scale:
             raise ValueError(f"this model upscales by x{self.scale}; scale={scale} is not supported "
                              f"(use a x{scale} model)")
+        if isinstance(tile, str):
+            if tile != "auto":
+                raise ValueError(f'tile must be "auto", None or a positive int, got {tile!r}')
+            tile = self._auto_tile
         radius = self.receptive_radius()
         if overlap is None:
             overlap = min(radius, self.MAX_OVERLAP)
         feather = overlap // 2 if (tile is not None and overlap < radius) else 0
         return self.map_images(x, scale=self.scale, tile=tile, overlap=overlap, feather=feather,
                                progress=progress)
+
+    def _auto_tile(self, h, w):
+        """``tile="auto"``: ``AUTO_TILE`` for images of more than ``AUTO_TILE_PIXELS`` LR pixels, else None."""
+        return self.AUTO_TILE if h * w > self.AUTO_TILE_PIXELS else None
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -608,19 +621,52 @@ def pretrained(name=None):
     return weights.pretrained("srgan", name)
 
 
-def build(name="srgan_x4", hr_crop=None, content_weights="imagenet", allow_random_vgg=False, **kwargs):
-    """The trainer of preset architecture ``name`` with fresh networks (``CONFIGS``): for the GAN phase, its
-    discriminator (sized for ``hr_crop``; None = the paper's crop) and VGG content network. Fine-tune a shipped
-    generator by loading it: ``gan = build("srgan_x4"); gan.generator.set_weights(pretrained().get_weights())``."""
+def build(name="srgan_x4", hr_crop=None, content=True, content_weights="imagenet", allow_random_vgg=False,
+          generator=None, **kwargs):
+    """The trainer of preset architecture ``name`` (``CONFIGS``) with fresh networks: for the GAN phase, its
+    discriminator (sized for ``hr_crop``; None = the paper's crop) and VGG content network.
+
+    ``content=False`` leaves the VGG network out: the pixel loss is then the content loss (the paper's
+    "SRGAN-MSE"; no ImageNet weights needed). ``generator``: start from this generator (e.g. ``pretrained()``)
+    instead of a fresh one; ``finetune`` does this in one call. Other keyword arguments go to the trainer.
+    """
     cfg = CONFIGS[name]
     d = None
     if cfg.discriminator is not None:
         d_cfg = dict(cfg.discriminator_config, **({} if hr_crop is None else {"hr_size": hr_crop}))
         d = cfg.discriminator(**d_cfg)
-    content = None
-    if cfg.content is not None:
-        content = VGGFeatures(**cfg.content, weights=content_weights, allow_random=allow_random_vgg)
-    return cfg.trainer(cfg.generator(**cfg.generator_config), d, content=content, **kwargs)
+    features = None
+    if cfg.content is not None and content:
+        features = VGGFeatures(**cfg.content, weights=content_weights, allow_random=allow_random_vgg)
+    if generator is None:
+        generator = cfg.generator(**cfg.generator_config)
+    return cfg.trainer(generator, d, content=features, **kwargs)
+
+
+def finetune(source, preset=None, steps=1000, adversarial=False, content=True, learning_rate=None, hr_crop=96,
+             batch_size=16, callbacks=None, verbose="auto", **data_kwargs):
+    """Fine-tune a shipped preset on your own images (a folder or a TFDS name) and return the generator::
+
+        model = srgan.finetune("my/photos", steps=2000)
+        model.upscale("photo.png")
+
+    ``adversarial=False`` continues the PSNR-oriented phase (pixel loss only); ``True`` runs the GAN phase with
+    a fresh discriminator for ``hr_crop`` crops and the VGG54 content loss (``content=False`` for SRGAN-MSE: no
+    ImageNet weights needed). The trainer's compile defaults apply (``learning_rate``
+    overrides). ``data_kwargs`` go to ``dataset`` (``zoo.data.sr_pairs``); ``callbacks`` and ``verbose`` to fit.
+    """
+    g = pretrained(preset)
+    g.preset = None  # no longer the shipped weights
+    arch = next((k for k, c in CONFIGS.items() if c.generator is type(g) and (c.discriminator is not None) ==
+                 adversarial and all(g.get_config().get(a) == v for a, v in c.generator_config.items())), None)
+    if arch is None:
+        raise ValueError(f"no {'GAN' if adversarial else 'PSNR-oriented'} recipe in CONFIGS for this generator")
+    gan = build(arch, hr_crop=hr_crop, content=content, generator=g)
+    gan.compile(learning_rate=learning_rate)
+    data = dataset(source, scale=g.scale, hr_crop=hr_crop, batch_size=batch_size, channels=g.channels,
+                   repeat=True, **data_kwargs)
+    gan.fit(data, epochs=1, steps_per_epoch=int(steps), callbacks=callbacks, verbose=verbose)
+    return gan.generator
 
 
 def dataset(source, scale=4, hr_crop=96, batch_size=16, **kwargs):
@@ -630,6 +676,28 @@ def dataset(source, scale=4, hr_crop=96, batch_size=16, **kwargs):
     from zoo import data
 
     return data.sr_pairs(source, scale=scale, hr_crop=hr_crop, batch_size=batch_size, **kwargs)
+
+
+def demo(outdir):
+    """The default preset on a shipped LR image (64x64 crop of a BSD training photo, MATLAB-bicubic x4
+    downscaled): nearest / bicubic / the model side by side at 256x256."""
+    import os
+
+    import numpy as np
+    from PIL import Image
+
+    from zoo import images
+
+    lr = np.asarray(Image.open(os.path.join(os.path.dirname(os.path.dirname(__file__)), "assets",
+                                            "starfish_lr.png")).convert("RGB"))
+    model = pretrained()
+    size = (lr.shape[1] * model.scale, lr.shape[0] * model.scale)
+    panels = [np.asarray(Image.fromarray(lr).resize(size, m)) for m in (Image.NEAREST, Image.BICUBIC)]
+    panels.append(model.upscale(lr))
+    os.makedirs(outdir, exist_ok=True)
+    path = os.path.join(outdir, "upscale.png")
+    images.save_png(path, images.grid(np.stack(panels), ncols=3))
+    return [(f"x{model.scale} super-resolution of a 64x64 image: nearest, bicubic, {model.preset.name}", path)]
 
 
 # -- command line ----------------------------------------------------------------------------------------------
@@ -642,7 +710,8 @@ def add_commands(subparsers):
     u.add_argument("--preset", default=None, help="a shipped preset (default: the app's default)")
     u.add_argument("--weights", default=None, help="a .weights.h5 file of --arch instead of a preset")
     u.add_argument("--arch", default="srresnet_x4", choices=sorted(CONFIGS), help="architecture of --weights")
-    u.add_argument("--tile", type=int, default=None, help="tile size in LR pixels (bounded memory)")
+    u.add_argument("--tile", type=int, default=None, help="tile size in LR pixels (bounded memory; default: "
+                   f"whole images up to {_SRGenerator.AUTO_TILE_PIXELS} LR pixels, {_SRGenerator.AUTO_TILE} above)")
     u.set_defaults(func=_upscale_command)
 
 
@@ -657,6 +726,6 @@ def _upscale_command(args):
         gen = weights.load_into(cfg.generator(**cfg.generator_config), args.weights)
     else:
         gen = pretrained(args.preset)
-    out = gen.upscale(args.input, tile=args.tile, progress=Progress())
+    out = gen.upscale(args.input, tile=args.tile or "auto", progress=Progress())
     images.save_png(args.output, np.asarray(out))
     print(args.output)
