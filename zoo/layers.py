@@ -519,7 +519,7 @@ class _UNetBlock(layers.Layer):
 @keras.saving.register_keras_serializable("zoo")
 class UNetDown(_UNetBlock):
     """pix2pix U-Net encoder block (Isola et al. 2017, "C_k"): Conv2D 4x4 stride 2 ("same": halves H and
-    W) -> norm -> LeakyReLU(0.2). Also the PatchGAN discriminator's block.
+    W) -> norm -> LeakyReLU(0.2).
 
     ``apply_norm=False`` for the first encoder layer (the paper: no batch norm there). ``use_bias=None`` =
     bias only without a norm; the PyTorch reference has no conv bias anywhere when it uses batch norm, so pass
