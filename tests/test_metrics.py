@@ -427,3 +427,20 @@ def test_metrics_module_imports_only_core_dependencies():
         elif isinstance(node, ast.ImportFrom):
             top.add((node.module or "").split(".")[0])
     assert not top & {"tensorflow", "scipy", "skimage", "torch", "jax"}, top
+
+
+def test_laplacian_variance_matches_scipy_and_falls_with_blur(photos):
+    from scipy import ndimage
+
+    img = photos[0][0]  # astronaut crop, uint8 (H, W, 3)
+    y = metrics.rgb_to_y(img)[..., 0]
+    expected = ndimage.laplace(y)[1:-1, 1:-1].var()
+    assert metrics.laplacian_variance(img) == pytest.approx(expected, rel=1e-9)
+    blurred = ndimage.gaussian_filter(img.astype("float64"), sigma=(1.5, 1.5, 0)).round().astype("uint8")
+    batch = metrics.laplacian_variance(np.stack([img, blurred]))
+    assert batch.shape == (2,) and batch[1] < 0.5 * batch[0]
+    grey = img[..., :1]
+    assert metrics.laplacian_variance(grey.astype("float32") / 255) == pytest.approx(
+        metrics.laplacian_variance(grey), rel=1e-5)
+    with pytest.raises(ValueError, match="3x3"):
+        metrics.laplacian_variance(np.zeros((2, 2, 3), "uint8"))

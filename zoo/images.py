@@ -409,6 +409,14 @@ def _to_uint8(images):
     return np.round((np.clip(a, -1.0, 1.0) + 1.0) * 127.5).astype(np.uint8)
 
 
+def asset(name):
+    """Path of an image shipped with the package in ``zoo/assets/`` (demo inputs); FileNotFoundError if absent."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "assets", name)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"no asset {name!r} in {os.path.dirname(path)}")
+    return path
+
+
 def grid(images, ncols=None, pad=2, pad_value=0):
     """Tile a batch into one uint8 image: float images in [-1, 1] (model outputs) or uint8.
 

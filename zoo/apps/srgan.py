@@ -688,8 +688,7 @@ def demo(outdir):
 
     from zoo import images
 
-    lr = np.asarray(Image.open(os.path.join(os.path.dirname(os.path.dirname(__file__)), "assets",
-                                            "starfish_lr.png")).convert("RGB"))
+    lr = np.asarray(Image.open(images.asset("starfish_lr.png")).convert("RGB"))
     model = pretrained()
     size = (lr.shape[1] * model.scale, lr.shape[0] * model.scale)
     panels = [np.asarray(Image.fromarray(lr).resize(size, m)) for m in (Image.NEAREST, Image.BICUBIC)]
