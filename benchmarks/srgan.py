@@ -12,8 +12,9 @@ Three kinds of rows (``zoo.apps.srgan``; Ledig et al. 2017, Wang et al. 2018), a
 * ``infer``: the generator's own predict function at ``--resolution`` x ``--resolution`` LR (128 -> 512x512
   output), batch 1 and 16 (``--infer-batch-sizes``).
 * ``tiled``: the user's call ``generator.upscale(x, tile=T)`` on a 1080p output (``--tiled-size 270x480`` LR ->
-  1080x1920), batch 1: overlapping ``T`` x ``T`` LR windows (default 192, context ``overlap`` = the generator's
-  default, its receptive radius capped at 48), run one at a time, stitched on the host. The row times the whole
+  1080x1920), batch 1: overlapping ``T`` x ``T`` LR windows (default 384, the window ``upscale(tile="auto")``
+  uses for large images; context ``overlap`` = the generator's default, its receptive radius capped at 48), run
+  one at a time, stitched on the host. The row times the whole
   call (host-side stitching and NumPy conversion included); besides images/s it reports latency and output
   megapixels/s, the number of windows, and FLOPs of all windows (context included; ``tile_overhead`` = that /
   the untiled FLOPs). ``--tile 0`` runs the whole image at once through the same call.
@@ -86,7 +87,7 @@ def add_arguments(parser):
 
 
 DEFAULTS = dict(arch="srresnet_x4", batch_sizes=[16], resolution=128, blocks=None, filters=64, growth=32,
-                vgg_weights="random", tiled_size=(270, 480), tile=192, tiled_batch_sizes=[1])
+                vgg_weights="random", tiled_size=(270, 480), tile=384, tiled_batch_sizes=[1])
 TINY = dict(batch_sizes=[4], resolution=16, lr_crop=8, blocks=2, filters=16, growth=8, tiled_size=(40, 120),
             tile=80)
 

@@ -10,8 +10,11 @@ CODE = r"""
 import numpy as np, zoo
 from zoo import weights
 from zoo.apps import dcgan
+for key in weights.presets():  # every shipped preset, whatever its app
+    app, name = key.split("/")
+    m = weights.pretrained(app, name)
+    assert weights.check_reference(m, m.preset) < 1e-4, key
 g = dcgan.pretrained()
-assert weights.check_reference(g, g.preset) < 1e-4
 assert g.generate(2, labels=3, seed=0).shape == (2, 28, 28, 1)
 gan = zoo.GAN(dcgan.DCGANGenerator(latent_dim=8, image_size=8, channels=1, filters=4),
               dcgan.DCGANDiscriminator(image_size=8, channels=1, filters=4))
