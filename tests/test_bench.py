@@ -334,3 +334,26 @@ def test_srgan_benchmark_tiny_end_to_end(tmp_path):
     assert infer["flops_per_image"] == infer["flops_g_per_lr_pixel"] * 16 * 16 == 4 * train["flops_g"]
     assert tiled["resolution"] == "40x120" and tiled["windows_per_image"] >= 2 and tiled["tile_overhead"] > 1
     assert tiled["megapixels_per_s"] == pytest.approx(160 * 480 / 1e6 * tiled["images_per_s"])
+
+
+def test_pix2pix_benchmark_tiny_end_to_end(tmp_path):
+    """benchmarks/pix2pix.py: a Pix2Pix iteration on (input, target) pairs and generator inference; D's FLOPs
+    are counted on what the trainer feeds it, the 6-channel input/output pair."""
+    out = tmp_path / "rows.jsonl"
+    env = dict(os.environ, KERAS_BACKEND="tensorflow", TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="")
+    proc = subprocess.run([sys.executable, os.path.join(ROOT, "benchmarks", "pix2pix.py"), "--tiny",
+                           "--repeats", "2", "--json", str(out)],
+                          env=env, capture_output=True, text=True, timeout=240)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "70x70 PatchGAN" in proc.stdout and "4 G + 8 D" in proc.stdout
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [(r["task"], r["batch_size"]) for r in rows] == [("train", 1), ("train", 2), ("infer", 1), ("infer", 4)]
+    for r in rows:
+        assert EXPECTED_KEYS <= set(r), EXPECTED_KEYS - set(r)
+        assert r["status"] == "ok" and r["backend"] == "tensorflow" and r["app"] == "pix2pix"
+        assert r["time_p10_s"] <= r["time_median_s"] <= r["time_p90_s"] and r["images_per_s"] > 0
+        assert r["resolution"] == 32 and r["architecture"]["discriminator"]["channels"] == 6
+    train, infer = rows[0], rows[2]
+    # G on 32x32x3, D on 32x32x6: the D step is G + 6 D, the G step 3 G + 2 D
+    assert train["flops_per_image"] == 4 * train["flops_g"] + 8 * train["flops_d"]
+    assert infer["flops_per_image"] == train["flops_g"] and train["receptive_field"] == 70

@@ -594,8 +594,10 @@ class Workload:
     train_flops / infer_flops: FLOPs per image; default from :func:`count_flops` of the generator and
         discriminator and :func:`gan_train_flops`. Models with unknown input dimensions (fully
         convolutional, ``(None, None, C)``) are counted on the shapes of ``infer_batch(1)`` (the network;
-        the generator when it is the network) and ``train_batch(1)`` (the discriminator on the real images:
-        the batch, or a tuple's last element; a generator that is not the network on a tuple's first).
+        the generator when it is the network) and ``train_batch(1)`` (the discriminator on what the trainer
+        feeds it, ``gan.discriminator_inputs(*gan.unpack(batch))``, e.g. pix2pix's input and image
+        concatenated; for a GAN without those hooks the batch, or a tuple's last element; a generator that
+        is not the network on a tuple's first).
     info: extra fields for every JSON row (architecture settings, parameter counts).
     task_fields: {task name: fields} for the rows of one task only ("train", "infer" or an extra task's),
         e.g. a per-task ``resolution``.
@@ -885,22 +887,35 @@ def _batch_shape(batch, pick=None):
     return tuple(np.shape(batch))
 
 
+def _discriminator_shape(w):
+    """Shape(s) of D's input for one real example: what the trainer feeds D, ``gan.discriminator_inputs`` of
+    ``gan.unpack(train_batch(1))`` (a conditional D's concatenated or listed inputs), where the GAN has those
+    hooks; else the batch, or a tuple's last element."""
+    batch = w.train_batch(1)
+    gan = w.gan
+    if not (hasattr(gan, "unpack") and hasattr(gan, "discriminator_inputs")):
+        return _batch_shape(batch, -1)
+    x = gan.discriminator_inputs(*gan.unpack(batch))
+    shape = lambda t: tuple(int(d) for d in keras.ops.shape(t))  # noqa: E731
+    return [shape(t) for t in x] if isinstance(x, (list, tuple)) else shape(x)
+
+
 def _workload_flops(w):
     g = w.gan.generator
     d = w.gan.discriminator
     memo = {}
 
-    def count(model, make_batch, pick=None):
+    def count(model, batch_shape):
         if id(model) not in memo:
-            shape = None if _static(model) else _batch_shape(make_batch(1), pick)
-            memo[id(model)] = count_flops(model, input_shape=shape)
+            memo[id(model)] = count_flops(model, input_shape=None if _static(model) else batch_shape())
         return memo[id(model)]
 
-    counts = [count(w.network, w.infer_batch)]
+    counts = [count(w.network, lambda: _batch_shape(w.infer_batch(1)))]
     if d is not None:
-        counts.append(count(d, w.train_batch, -1))
+        counts.append(count(d, lambda: _discriminator_shape(w)))
     if g is not None:
-        counts.append(count(g, w.infer_batch) if g is w.network else count(g, w.train_batch, 0))
+        counts.append(count(g, lambda: _batch_shape(w.infer_batch(1))) if g is w.network
+                      else count(g, lambda: _batch_shape(w.train_batch(1), 0)))
     uncounted = sorted({c for fc in counts for c in fc.uncounted})
     infer = w.infer_flops if w.infer_flops is not None else memo[id(w.network)].total
     if w.train_flops is not None:
