@@ -5,6 +5,8 @@
         --steps 15000 --ema 0.999
     # phase 2 (the paper's SRGAN-VGG54: VGG54 content + 1e-3 adversarial, Adam 1e-4):
     python apps/srgan/train.py --preset srgan_x4 --init runs/srresnet_x4/generator.weights.h5
+    # phase 2 without VGG19's ImageNet weights (the paper's SRGAN-MSE: MSE content + 1e-3 adversarial):
+    python apps/srgan/train.py --preset srgan_x4 --no-content --init runs/srresnet_x4/generator.weights.h5
 
 The paper trains phase 1 on MSE at 1e-4 for 10^6 steps; the shipped preset had a CPU budget of 15k steps, where
 L1 and a larger, decayed learning rate reach a higher PSNR sooner (EDSR, Lim et al. 2017, found L1 converges
@@ -77,6 +79,8 @@ def main(argv=None):
     p.add_argument("--lr", type=float, help="initial Adam learning rate (default: the trainer's)")
     p.add_argument("--halve-at", type=int, nargs="*", default=[],
                    help="generator steps at which the learning rate halves (both networks)")
+    p.add_argument("--no-content", action="store_true", help="GAN phase without the VGG network: the pixel loss "
+                   "is the content loss (the paper's SRGAN-MSE; no ImageNet weights needed)")
     p.add_argument("--ema", type=float, default=None, help="keep an EMA of G's weights with this decay; the EMA "
                    "is what generator.weights.h5 holds")
     a = p.parse_args(argv)
@@ -84,7 +88,7 @@ def main(argv=None):
     os.makedirs(run, exist_ok=True)
     keras.utils.set_random_seed(a.seed)
     scale = srgan.CONFIGS[a.preset].generator_config["scale"]
-    gan = srgan.build(a.preset, hr_crop=a.hr_crop, seed=a.seed, ema_decay=a.ema)
+    gan = srgan.build(a.preset, hr_crop=a.hr_crop, content=not a.no_content, seed=a.seed, ema_decay=a.ema)
     if a.init:
         gan.generator.load_weights(a.init)
         if gan.ema_generator is not None:
