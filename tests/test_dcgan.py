@@ -7,15 +7,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from helpers import count
 from zoo import weights
 from zoo.apps import dcgan
 from zoo.cli import main as cli
 
 pytestmark = pytest.mark.core
-
-
-def count(model):
-    return sum(int(np.prod(w.shape)) for w in model.trainable_weights)
 
 
 def test_reference_parameter_counts():

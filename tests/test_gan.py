@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from keras import ops
 
+from helpers import changed, snapshot
 from zoo import GAN, losses
 from zoo.apps.dcgan import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator
 
@@ -17,14 +18,6 @@ def tiny_gan(conditional=False, **kw):
     g = DCGANGenerator(latent_dim=8, image_size=8, channels=1, filters=8, num_classes=nc)
     d = DCGANDiscriminator(image_size=8, channels=1, filters=8, num_classes=nc)
     return GAN(g, d, seed=1, **kw)
-
-
-def snapshot(model):
-    return [np.array(ops.convert_to_numpy(w.value)) for w in model.weights]
-
-
-def changed(before, model):
-    return [not np.array_equal(b, a) for b, a in zip(before, snapshot(model))]
 
 
 def run_update(gan, net_name, data):

@@ -6,33 +6,13 @@ import numpy as np
 import pytest
 from keras import ops
 
+from helpers import bn as BN, changed, conv, count, numpy_of, snapshot
 from zoo.apps import srgan
 
 pytestmark = pytest.mark.core
 
 
-def count(model):
-    return sum(int(np.prod(w.shape)) for w in model.trainable_weights)
-
-
-def conv(k, cin, cout, bias=True):
-    return k * k * cin * cout + (cout if bias else 0)
-
-
-BN = lambda c: 2 * c  # trainable gamma, beta
 PRELU = lambda c: c  # one slope per channel
-
-
-def numpy_of(x):
-    return np.asarray(ops.convert_to_numpy(x))
-
-
-def snapshot(model):
-    return [numpy_of(w.value).copy() for w in model.weights]
-
-
-def changed(before, model):
-    return [not np.array_equal(b, a) for b, a in zip(before, snapshot(model))]
 
 
 def smooth_pairs(n=16, hr=16, scale=2, seed=0):

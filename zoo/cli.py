@@ -44,6 +44,34 @@ class Progress:
         self.bar.update(done)
 
 
+def add_image_verb(verbs, app, verb, help, configs, default_arch, run):
+    """``zoo <app> <verb> input -o output [--preset NAME | --weights FILE --arch NAME]``: load the model (a shipped
+    preset, or the generator of ``configs[arch]`` with a weights file, all-or-nothing), call
+    ``run(model, args)`` for the output image and save it as PNG. Returns the verb's parser for extra flags."""
+    v = verbs.add_parser(verb, help=help)
+    v.add_argument("input", help="image file")
+    v.add_argument("-o", "--output", required=True, help="output image file (PNG)")
+    v.add_argument("--preset", default=None, help="a shipped preset (default: the app's default)")
+    v.add_argument("--weights", default=None, help="a generator .weights.h5 file of --arch instead of a preset")
+    v.add_argument("--arch", default=default_arch, choices=sorted(configs), help="architecture of --weights")
+    v.set_defaults(func=lambda args: _image_verb(args, app, configs, run))
+    return v
+
+
+def _image_verb(args, app, configs, run):
+    import numpy as np
+
+    from zoo import images, weights
+
+    if args.weights:
+        cfg = configs[args.arch]
+        model = weights.load_into(cfg.generator(**cfg.generator_config), args.weights)
+    else:
+        model = weights.pretrained(app, args.preset)
+    images.save_png(args.output, np.asarray(run(model, args)))
+    print(args.output)
+
+
 def demo(args):
     from zoo import weights
 

@@ -427,28 +427,11 @@ def demo(outdir):
 
 # -- command line ----------------------------------------------------------------------------------------------
 def add_commands(subparsers):
-    p = subparsers.add_parser("pix2pix", help="paired image-to-image translation (e.g. edges -> photo)")
-    verbs = p.add_subparsers(dest="verb", required=True)
-    t = verbs.add_parser("translate", help="translate an image file")
-    t.add_argument("input")
-    t.add_argument("-o", "--output", required=True, help="output image file (PNG)")
-    t.add_argument("--preset", default=None, help="a shipped preset (default: the app's default)")
-    t.add_argument("--weights", default=None, help="a generator .weights.h5 file of --arch instead of a preset")
-    t.add_argument("--arch", default="edges2shoes_handbags", choices=sorted(CONFIGS),
-                   help="architecture of --weights")
+    from zoo.cli import add_image_verb
+
+    verbs = subparsers.add_parser("pix2pix", help="paired image-to-image translation (e.g. edges -> photo)"
+                                  ).add_subparsers(dest="verb", required=True)
+    t = add_image_verb(verbs, "pix2pix", "translate", "translate an image file", CONFIGS, "edges2shoes_handbags",
+                       lambda model, args: model.translate(args.input, fit=args.fit))
     t.add_argument("--fit", default="pad", choices=("pad", "resize"),
                    help="sizes the U-Net cannot take: reflect-pad (default) or resize to the training size")
-    t.set_defaults(func=_translate_command)
-
-
-def _translate_command(args):
-    from zoo import images, weights
-
-    if args.weights:
-        cfg = CONFIGS[args.arch]
-        gen = weights.load_into(cfg.generator(**cfg.generator_config), args.weights)
-    else:
-        gen = pretrained(args.preset)
-    out = gen.translate(args.input, fit=args.fit)
-    images.save_png(args.output, np.asarray(out))
-    print(args.output)

@@ -701,30 +701,11 @@ def demo(outdir):
 
 # -- command line ----------------------------------------------------------------------------------------------
 def add_commands(subparsers):
-    p = subparsers.add_parser("srgan", help="super-resolution (SRResNet / SRGAN / ESRGAN)")
-    verbs = p.add_subparsers(dest="verb", required=True)
-    u = verbs.add_parser("upscale", help="upscale an image file")
-    u.add_argument("input")
-    u.add_argument("-o", "--output", required=True, help="output image file (PNG)")
-    u.add_argument("--preset", default=None, help="a shipped preset (default: the app's default)")
-    u.add_argument("--weights", default=None, help="a .weights.h5 file of --arch instead of a preset")
-    u.add_argument("--arch", default="srresnet_x4", choices=sorted(CONFIGS), help="architecture of --weights")
+    from zoo.cli import Progress, add_image_verb
+
+    verbs = subparsers.add_parser("srgan", help="super-resolution (SRResNet / SRGAN / ESRGAN)").add_subparsers(
+        dest="verb", required=True)
+    u = add_image_verb(verbs, "srgan", "upscale", "upscale an image file", CONFIGS, "srresnet_x4",
+                       lambda model, args: model.upscale(args.input, tile=args.tile or "auto", progress=Progress()))
     u.add_argument("--tile", type=int, default=None, help="tile size in LR pixels (bounded memory; default: "
                    f"whole images up to {_SRGenerator.AUTO_TILE_PIXELS} LR pixels, {_SRGenerator.AUTO_TILE} above)")
-    u.set_defaults(func=_upscale_command)
-
-
-def _upscale_command(args):
-    import numpy as np
-
-    from zoo import images, weights
-    from zoo.cli import Progress
-
-    if args.weights:
-        cfg = CONFIGS[args.arch]
-        gen = weights.load_into(cfg.generator(**cfg.generator_config), args.weights)
-    else:
-        gen = pretrained(args.preset)
-    out = gen.upscale(args.input, tile=args.tile or "auto", progress=Progress())
-    images.save_png(args.output, np.asarray(out))
-    print(args.output)
