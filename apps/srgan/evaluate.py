@@ -97,7 +97,7 @@ def load_model(preset=None, weights_file=None, arch=None):
             raise ValueError(f"unknown --arch {arch!r}: neither a registered srgan preset nor in "
                              f"zoo.apps.srgan.CONFIGS ({sorted(configs)})") from None
         cfg = configs[arch]
-        model = srgan.Generator(**(cfg[0] if isinstance(cfg, (tuple, list)) else cfg))
+        model = cfg.generator(**cfg.generator_config)
     return weights.load_into(model, weights_file)
 
 
