@@ -53,8 +53,10 @@ def test_unet_256_parameter_count_is_the_reference_54_413_955():
           + conv(4, 1024, 256, False) + BN(256) + conv(4, 512, 128, False) + BN(128) + conv(4, 256, 64, False)
           + BN(64) + conv(4, 128, 3))  # outermost: bias, tanh
     assert down + up == 54_413_955 == reference_unet_count(8, 64, 3, 3, "batch")
-    g = pix2pix.UNetGenerator(**pix2pix.CONFIGS["edges2shoes_handbags"].generator_config)
+    g = pix2pix.UNetGenerator()
     assert count(g) == 54_413_955
+    preset = pix2pix.UNetGenerator(**pix2pix.CONFIGS["edges2shoes_handbags"].generator_config)
+    assert count(preset) == reference_unet_count(8, 32, 3, 3, "batch") == 13_608_259
     assert g.count_params() - count(g) == 2 * (128 + 256 + 512 * 4 + 512 * 4 + 256 + 128 + 64)  # BN moving stats
     assert g.multiple == 256 and g.latent_dim is None
 

@@ -24,7 +24,14 @@ checked up front. Resizing (``image_size``) happens in Pillow (bicubic, antialia
 ``image_size`` and cutting the centre. Without ``image_size`` or ``crop``, every file must have the same size
 for batching. Random crops and flips come from ``tf.random.stateless_*`` ops fed by a seeded
 ``tf.data.Dataset.random`` stream: with ``seed`` set a pipeline is reproducible, and each epoch draws anew.
+
+Without TensorFlow (a PyTorch- or JAX-only machine), or with the environment variable ``ZOO_PIPELINE=numpy``,
+``image_folder``, ``paired_folders``, ``side_by_side`` and folder ``sr_pairs`` return a ``keras.utils.PyDataset``
+(``NumpyBatches``) instead: the same files, crops, flips, LR and value ranges, made by NumPy / Pillow in worker
+threads, with its own seeded random stream; ``model.fit`` takes either. ``unpaired`` and the TFDS adapters
+need TensorFlow. ``ZOO_PIPELINE=tf`` insists on ``tf.data``.
 """
+import functools
 import gzip
 import os
 
@@ -199,10 +206,18 @@ def _pipeline(columns, load, n_out, channels, crop, flip, scales, batch_size, sh
     ``columns``: tuple of equal-length lists of paths; ``load(*paths) -> n_out uint8 arrays``; ``extra``: an
     optional array (labels) carried along. Yields a tuple of ``n_out`` images (plus ``extra``), or one image.
     """
-    import tensorflow as tf
     n = len(columns[0])
     if finish:
         _check_batch(n, batch_size, drop_remainder, repeat)
+    if finish and not use_tf():
+        def example(i, rng):
+            arrays = load(*[c[i] for c in columns])
+            arrays = list(arrays) if isinstance(arrays, (list, tuple)) else [arrays]
+            arrays = _np_crop_flip(arrays, crop, flip, scales, rng)
+            out = [a.astype(np.float32) / 127.5 - 1.0 for a in arrays]
+            return tuple(out) + ((extra[i],) if extra is not None else ())
+        return NumpyBatches(n, example, batch_size, shuffle, seed, repeat, drop_remainder)
+    import tensorflow as tf
     tensors = tuple(tf.constant(c) for c in columns) + ((tf.constant(extra),) if extra is not None else ())
     ds = tf.data.Dataset.from_tensor_slices(tensors)
     if shuffle:
@@ -231,6 +246,106 @@ def _pipeline(columns, load, n_out, channels, crop, flip, scales, batch_size, sh
 
     ds = ds.map(element, num_parallel_calls=tf.data.AUTOTUNE)
     return _finish(ds, batch_size, drop_remainder) if finish else ds
+
+
+def use_tf():
+    """Whether the pipelines build ``tf.data`` (True) or ``NumpyBatches`` (False): ``ZOO_PIPELINE`` = "tf" /
+    "numpy" decides; unset or "auto", ``tf.data`` whenever TensorFlow can be imported."""
+    mode = os.environ.get("ZOO_PIPELINE", "auto").strip().lower() or "auto"
+    if mode not in ("auto", "tf", "numpy"):
+        raise ValueError(f'ZOO_PIPELINE must be "auto", "tf" or "numpy", got {mode!r}')
+    if mode != "auto":
+        return mode == "tf"
+    try:
+        import tensorflow  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _np_crop_flip(arrays, crop, flip, scales, rng):
+    """NumPy twin of ``random_crop_flip`` for a list of aligned uint8 ``(H, W, C)`` arrays."""
+    scales = scales or (1,) * len(arrays)
+    if crop is not None:
+        (ch, cw), s0 = crop, scales[0]
+        h, w = arrays[0].shape[0] // s0, arrays[0].shape[1] // s0
+        if h < ch or w < cw:
+            raise ValueError(f"image {h}x{w} is smaller than the crop {ch}x{cw}")
+        oy, ox = int(rng.integers(0, h - ch + 1)), int(rng.integers(0, w - cw + 1))
+        arrays = [a[oy * s:(oy + ch) * s, ox * s:(ox + cw) * s] for a, s in zip(arrays, scales)]
+    if flip and rng.random() < 0.5:
+        arrays = [a[:, ::-1] for a in arrays]
+    return arrays
+
+
+@functools.lru_cache(maxsize=None)
+def _numpy_batches_class():
+    import keras
+
+    class NumpyBatches(keras.utils.PyDataset):
+        """Batches of examples made by NumPy in worker threads: the ``tf.data``-free pipeline.
+
+        ``example(i, rng) -> tuple of arrays`` makes example ``i`` with the ``numpy.random.Generator`` ``rng``.
+        Batch ``b`` draws its examples from a per-epoch permutation (``shuffle``) and its randomness from
+        ``default_rng([seed, b])``, so with ``seed`` set the stream is reproducible whatever the number of
+        workers. ``repeat=True`` makes it endless (``num_batches`` None: pass ``steps_per_epoch`` to ``fit``);
+        otherwise an epoch is ``n // batch_size`` batches (``ceil`` without ``drop_remainder``). Yields one
+        array, or a tuple, per batch.
+        """
+
+        def __init__(self, n, example, batch_size, shuffle=True, seed=None, repeat=False, drop_remainder=True,
+                     workers=None):
+            workers = workers or min(8, os.cpu_count() or 1)
+            super().__init__(workers=workers, use_multiprocessing=False, max_queue_size=4 * workers)
+            self.n, self.example, self.batch_size = int(n), example, int(batch_size or 1)
+            self.shuffle, self.repeat, self.drop_remainder = shuffle, repeat, drop_remainder
+            self.seed = int(np.random.SeedSequence().entropy % 2**63) if seed is None else int(seed)
+            self.epoch = 0
+            self.unbatched = batch_size is None
+
+        @property
+        def num_batches(self):
+            if self.repeat:
+                return None
+            full, rest = divmod(self.n, self.batch_size)
+            return full + (1 if rest and not self.drop_remainder else 0)
+
+        def __len__(self):
+            return self.num_batches or 0
+
+        def on_epoch_end(self):
+            self.epoch += 1
+
+        def _order(self, epoch):
+            if not self.shuffle:
+                return np.arange(self.n)
+            return np.random.default_rng([self.seed, 1, epoch]).permutation(self.n)
+
+        def __getitem__(self, b):
+            if self.repeat:  # position p of the endless stream: example p % n of pass p // n
+                start, epoch = b * self.batch_size, 0
+            else:
+                if b >= len(self):
+                    raise IndexError(f"batch {b} of {len(self)}")
+                start, epoch = b * self.batch_size, self.epoch
+            stop = start + self.batch_size if self.repeat else min(start + self.batch_size, self.n)
+            orders = {e: self._order(e) for e in {epoch + p // self.n for p in range(start, stop)}}
+            idx = [orders[epoch + p // self.n][p % self.n] for p in range(start, stop)]
+            rng = np.random.default_rng([self.seed, 0, self.epoch, b])
+            items = [self.example(int(i), rng) for i in idx]
+            if self.unbatched:
+                return items[0][0] if len(items[0]) == 1 else items[0]
+            cols = tuple(np.stack(c) for c in zip(*items))
+            return cols[0] if len(cols) == 1 else cols
+
+    return NumpyBatches
+
+
+def NumpyBatches(*args, **kwargs):  # noqa: N802  (the class is made on first use: zoo.data imports no Keras)
+    return _numpy_batches_class()(*args, **kwargs)
+
+
+NumpyBatches.__doc__ = "A ``keras.utils.PyDataset`` of NumPy-made batches; see ``_numpy_batches_class``."
 
 
 def _check_batch(n, batch_size, drop_remainder, repeat):
@@ -630,6 +745,35 @@ def _tf_cover(img, crop):
     return tf.cond(small, up, lambda: img)
 
 
+def _np_sr_pairs(files, scale, hr_crop, channels, augment, small, cache, batch_size, shuffle, seed, repeat,
+                 drop_remainder):
+    """``sr_pairs`` of a folder without TensorFlow: the same crops, dihedral augmentation and MATLAB-bicubic LR
+    (``bicubic_downscale`` on uint8, rounding as MATLAB does), from a ``NumpyBatches``."""
+    decoded = {}
+
+    def read(i):
+        if i in decoded:
+            return decoded[i]
+        img = read_image(files[i], channels)
+        if small == "upscale" and min(img.shape[:2]) < hr_crop:
+            f = hr_crop / min(img.shape[:2])
+            img = _resize(img, (max(hr_crop, int(np.ceil(img.shape[0] * f))),
+                                max(hr_crop, int(np.ceil(img.shape[1] * f)))), "stretch")
+        if cache:
+            decoded[i] = img
+        return img
+
+    def example(i, rng):
+        hr, = _np_crop_flip([read(i)], (hr_crop, hr_crop), False, None, rng)
+        if augment:
+            hr = np.rot90(hr, int(rng.integers(0, 4)))
+            hr = hr[:, ::-1] if rng.random() < 0.5 else hr
+        lr = bicubic_downscale(np.ascontiguousarray(hr), scale)
+        return lr.astype(np.float32) / 127.5 - 1.0, hr.astype(np.float32) / 127.5 - 1.0
+
+    return NumpyBatches(len(files), example, batch_size, shuffle, seed, repeat, drop_remainder)
+
+
 def sr_pairs(source, scale=4, hr_crop=96, batch_size=16, channels=3, shuffle=True, seed=None, augment=True,
              repeat=False, data_dir=None, split="train", small="skip", drop_remainder=True, cache=False,
              hr_key=None, lr_key="lr", download=True, shuffle_buffer=256):
@@ -662,7 +806,6 @@ def sr_pairs(source, scale=4, hr_crop=96, batch_size=16, channels=3, shuffle=Tru
     about 100 MB): each epoch then only crops. With ``seed`` set the pipeline is reproducible; each epoch draws
     new crops. An epoch is one crop per image; ``repeat=True`` repeats forever (pass ``steps_per_epoch``).
     """
-    import tensorflow as tf
     scale = _check_scale(scale)
     _check_channels(channels)
     if isinstance(hr_crop, bool) or not isinstance(hr_crop, (int, np.integer)) or hr_crop < 1:
@@ -676,7 +819,6 @@ def sr_pairs(source, scale=4, hr_crop=96, batch_size=16, channels=3, shuffle=Tru
         raise ValueError(f'small must be "skip" or "upscale", got {small!r}')
     lr_crop = hr_crop // scale
     mh = _downscale_matrix(hr_crop, scale)
-    seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
 
     def finish(lr, hr):
         return lr * 2.0 - 1.0, hr * 2.0 - 1.0
@@ -711,6 +853,12 @@ def sr_pairs(source, scale=4, hr_crop=96, batch_size=16, channels=3, shuffle=Tru
                 files = [f for f in files if f not in dropped]
         n = len(files)
         _check_batch(n, batch_size, drop_remainder, repeat)
+        if not use_tf():
+            return _np_sr_pairs(files, scale, hr_crop, channels, augment, small, cache, batch_size, shuffle, seed,
+                                repeat, drop_remainder)
+    import tensorflow as tf
+    seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
+    if is_folder:
         ds = tf.data.Dataset.from_tensor_slices(tf.constant(files))
 
         def decode(path):

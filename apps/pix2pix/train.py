@@ -46,16 +46,29 @@ class Validate(keras.callbacks.Callback):
               file=sys.stderr)
 
 
+class Snapshots(keras.callbacks.Callback):
+    """The generator after every epoch as <run>/generator.step<N>.weights.h5 (to compare runs at equal steps)."""
+
+    def __init__(self, run):
+        super().__init__()
+        self.run = run
+
+    def on_epoch_end(self, epoch, logs=None):
+        step = int(keras.ops.convert_to_numpy(self.model.g_optimizer.iterations))
+        self.model.sampling_generator().save_weights(os.path.join(self.run, f"generator.step{step:06d}.weights.h5"))
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--preset", choices=sorted(pix2pix.CONFIGS), required=True)
     p.add_argument("--steps", type=int, default=6000, help="generator updates in all")
     p.add_argument("--steps-per-epoch", type=int, default=250, help="checkpoint and validation interval")
     p.add_argument("--batch-size", type=int, default=4)
-    p.add_argument("--val-images", type=int, default=50, help="val pairs measured after every epoch")
+    p.add_argument("--val-images", type=int, default=50, help="val pairs measured after every epoch (0: none)")
     p.add_argument("--data", default=os.path.join(DATA, "train"))
     p.add_argument("--run", help="run folder (default runs/<preset>)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--snapshots", action="store_true", help="also keep the generator of every epoch")
     a = p.parse_args(argv)
     run = a.run or os.path.join("runs", a.preset)
     os.makedirs(run, exist_ok=True)
@@ -67,10 +80,13 @@ def main(argv=None):
     epochs = a.steps // a.steps_per_epoch
     print(f"{a.preset}: epochs {start} -> {epochs} of {a.steps_per_epoch} steps, run folder {run}", file=sys.stderr)
     data = pix2pix.dataset(a.data, direction="BtoA", batch_size=a.batch_size, repeat=True, seed=a.seed + start)
-    inputs, targets = load_val(n=a.val_images)
+    callbacks = [ckpt, keras.callbacks.CSVLogger(os.path.join(run, "log.csv"), append=True)]
+    if a.snapshots:
+        callbacks.append(Snapshots(run))
+    if a.val_images:
+        callbacks.insert(1, Validate(os.path.join(run, "val.csv"), *load_val(n=a.val_images)))
     gan.fit(data, epochs=epochs, initial_epoch=start, steps_per_epoch=a.steps_per_epoch, verbose=2,
-            callbacks=[ckpt, Validate(os.path.join(run, "val.csv"), inputs, targets),
-                       keras.callbacks.CSVLogger(os.path.join(run, "log.csv"), append=True)])
+            callbacks=callbacks)
     gan.sampling_generator().save_weights(os.path.join(run, "generator.weights.h5"))
 
 
