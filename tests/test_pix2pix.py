@@ -145,8 +145,8 @@ def test_config_round_trip_and_keras_file(tmp_path):
 def test_presets_and_build():
     assert set(pix2pix.CONFIGS) == {"edges2shoes_handbags", "edges2shoes_handbags_l1"}
     cfg = pix2pix.CONFIGS["edges2shoes_handbags"]
-    assert cfg.generator_config == {"depth": 8, "filters": 64, "norm": "batch", "dropout": 0.5, "in_channels": 3,
-                                    "out_channels": 3}
+    assert cfg.generator_config == {"depth": 8, "filters": 32, "norm": "batch", "dropout": 0.5, "in_channels": 3,
+                                    "out_channels": 3, "test_stats": "image"}
     assert cfg.discriminator_config == {"n_layers": 3, "filters": 64, "norm": "batch", "channels": 6}
     assert pix2pix.CONFIGS["edges2shoes_handbags_l1"].discriminator is None
     with pytest.raises(KeyError, match="unknown"):
@@ -352,6 +352,28 @@ def test_translate_train_mode_is_the_papers_protocol_without_side_effects(g):
     assert not np.array_equal(paper, still.translate(x))  # inference mode: moving statistics
 
 
+def test_translate_image_statistics_mode(g):
+    """stats="image": each image on its own batch-norm statistics, dropout off: deterministic, independent of
+    the batch, no side effects, and not the moving-average output."""
+    x = np.random.default_rng(3).integers(0, 256, (3, 16, 16, 3), dtype=np.uint8)
+    before = snapshot(g)
+    own = g.translate(x, stats="image")
+    assert not any(changed(before, g)), "weights or moving statistics changed"
+    np.testing.assert_array_equal(own, g.translate(x, stats="image"))
+    np.testing.assert_array_equal(own[2], g.translate(x[2], stats="image"))
+    assert not np.array_equal(own, g.translate(x, stats="moving"))
+    still = tiny_g(dropout=0.0)  # without dropout the paper's protocol is the same computation
+    np.testing.assert_array_equal(still.translate(x, stats="image"), still.translate(x, train_mode=True))
+    by_config = tiny_g(test_stats="image")
+    by_config.set_weights(g.get_weights())
+    np.testing.assert_array_equal(by_config.translate(x), own)  # test_stats is the default
+    assert by_config.get_config()["test_stats"] == "image"
+    with pytest.raises(ValueError, match="stats"):
+        g.translate(x, stats="batch")
+    with pytest.raises(ValueError, match="stats"):
+        tiny_g(test_stats="running")
+
+
 def test_translate_bad_inputs(g, tmp_path):
     with pytest.raises(ValueError, match="empty"):
         g.translate(np.zeros((0, 8, 3), np.uint8))
@@ -380,4 +402,33 @@ def test_cli_translate_with_weights_file(tmp_path, monkeypatch):
     assert Image.open(out).size == (12, 10) and Image.open(out).mode == "RGB"
     assert main(["pix2pix", "translate", str(tmp_path / "in.png"), "-o", str(out), "--weights",
                  str(tmp_path / "g.weights.h5"), "--arch", "tiny", "--fit", "resize"]) == 0
-    assert main(["pix2pix", "translate", str(tmp_path / "in.png"), "-o", str(out)]) == 2  # no preset shipped yet
+    out.unlink()
+    assert main(["pix2pix", "translate", str(tmp_path / "in.png"), "-o", str(out)]) == 0  # the shipped preset
+    assert Image.open(out).size == (12, 10) and Image.open(out).mode == "RGB"
+
+
+# -- the shipped preset ---------------------------------------------------------------------------------------
+def test_shipped_preset_reproduces_reference_and_card():
+    import json
+    import os
+
+    from zoo import weights
+
+    preset = weights.get("pix2pix")
+    assert preset.name == "edges2shoes_handbags"
+    assert weights.sha256(weights.find_file(preset.file)) == preset.sha256
+    g = pix2pix.pretrained()
+    assert weights.check_reference(g, preset) < 1e-4
+    assert g.test_stats == "image" and count(g) == 13_608_259
+    card = os.path.join(os.path.dirname(__file__), "..", "apps", "pix2pix", "results.json")
+    with open(card) as f:
+        measured = json.load(f)["presets"]
+    assert preset.metrics == measured["edges2shoes_handbags"]
+    gan, l1 = measured["edges2shoes_handbags"], measured["edges2shoes_handbags_l1"]
+    assert gan["sharpness"] > l1["sharpness"] and gan["l1"] <= 1.25 * l1["l1"]  # the issue's ablation bar
+
+
+def test_demo_translates_the_shipped_drawings(tmp_path):
+    (title, path), = pix2pix.demo(str(tmp_path))
+    img = np.asarray(Image.open(path))
+    assert img.shape[0] > 3 * 256 and img.shape[1] > 2 * 256

@@ -45,10 +45,14 @@ mode normalises each image by its own statistics, i.e. instance normalisation wi
 and offset, and it *tests* the same way: statistics of the test image and dropout on (the reference
 ``test.py`` does not call ``model.eval()``). Here training does what the paper does: the trainer runs both
 networks in training mode (batch statistics; batches larger than 1 use batch statistics as usual) and keeps the
-frozen network's moving statistics unchanged in the other's step. Inference (``translate``, ``generator(x)``,
-``predict``) uses Keras's inference mode by default: the moving averages of the statistics (momentum 0.9,
-PyTorch's 0.1) and no dropout, so outputs are deterministic and do not depend on the other images of a batch.
-``translate(x, train_mode=True)`` runs the paper's test protocol instead. ``norm="instance"`` makes the two modes
+frozen network's moving statistics unchanged in the other's step. ``generator(x)`` and
+``predict`` use Keras's inference mode: the moving averages of the statistics (momentum 0.9, PyTorch's 0.1) and
+no dropout. ``translate`` uses the generator's ``test_stats``: ``"image"`` for the shipped presets, i.e. each
+image normalised by its own statistics as in the paper's tests, without dropout, so outputs are deterministic
+and do not depend on the other images of a batch. Measured on the val pairs, the adversarially trained preset
+needs it: with the moving averages its outputs lose their white backgrounds (val L1 0.35 instead of 0.14, see
+apps/pix2pix/MODEL_CARD.md); per-image statistics are what it was trained with. ``translate(x,
+train_mode=True)`` is the paper's protocol exactly (dropout on as well). ``norm="instance"`` makes all modes
 agree but for dropout.
 
 ``CONFIGS`` lists the presets' architectures: ``edges2shoes_handbags`` (unet_256 with 32 base filters, 70x70
@@ -89,12 +93,17 @@ class UNetGenerator(models.Generator):
         norm: ``"batch"`` (the paper) or ``"instance"`` (non-affine, convolutions with biases).
         dropout: rate in the first three decoder blocks (0.5; 0 turns it off).
         in_channels, out_channels: image channels of the input and the output.
+        test_stats: the batch-norm statistics ``translate`` uses by default: ``"moving"`` (Keras inference
+            mode) or ``"image"`` (each image normalised by its own statistics, the paper's test-time
+            normalisation, without dropout). The shipped presets use ``"image"``; see the module docstring.
 
     unet_256 3 -> 3 with batch norm: 54,413,955 trainable parameters (the PyTorch reference's count).
     """
 
-    def __init__(self, depth=8, filters=64, norm="batch", dropout=0.5, in_channels=3, out_channels=3, **kwargs):
+    def __init__(self, depth=8, filters=64, norm="batch", dropout=0.5, in_channels=3, out_channels=3,
+                 test_stats="moving", **kwargs):
         _check_norm(norm)
+        _check_stats(test_stats)
         if int(depth) != depth or depth < 2:
             raise ValueError(f"depth must be an integer >= 2 (8: unet_256, 7: unet_128), got {depth!r}")
         depth = int(depth)
@@ -112,7 +121,8 @@ class UNetGenerator(models.Generator):
         x = UNetUp(out_channels, apply_norm=False, use_bias=True, name=f"up{depth - 1}")(x)
         out = layers.Activation("tanh", dtype="float32", name="tanh")(x)
         super().__init__(image, out, config={"depth": depth, "filters": filters, "norm": norm, "dropout": dropout,
-                                             "in_channels": in_channels, "out_channels": out_channels}, **kwargs)
+                                             "in_channels": in_channels, "out_channels": out_channels,
+                                             "test_stats": test_stats}, **kwargs)
 
     @property
     def depth(self):
@@ -131,7 +141,11 @@ class UNetGenerator(models.Generator):
         """What the input's height and width must be divisible by: ``2**depth`` (256 for unet_256)."""
         return 2**self.depth
 
-    def translate(self, x, fit="pad", train_mode=False):
+    @property
+    def test_stats(self):
+        return self._zoo_config["test_stats"]
+
+    def translate(self, x, fit="pad", stats=None, train_mode=False):
         """Translate images as people have them: a path, PIL image, uint8/uint16/float array, single or batch,
         grey/RGB/RGBA, any size, or a list of same-size images (``zoo.images.as_batch``). Returns the same kind
         (PIL for paths and PIL, same dtype and layout for arrays) at the same size.
@@ -147,10 +161,11 @@ class UNetGenerator(models.Generator):
         ``multiple`` (the training size: 256 for unet_256) and the output back to the input's size (right for
         small or oddly scaled drawings, at the cost of resampling).
 
-        ``train_mode=True``: the paper's test protocol: each image alone through the generator in training mode
-        (batch norm on the image's own statistics; dropout on, so outputs vary a little from call to call),
-        leaving the moving statistics as they were. The default is Keras's inference mode (deterministic; see
-        the module docstring).
+        ``stats``: batch-norm statistics: ``"image"`` normalises each image by its own statistics (one image per
+        call, dropout off: deterministic), ``"moving"`` uses the moving averages (Keras inference mode);
+        default: the generator's ``test_stats``. ``train_mode=True``: the paper's test protocol exactly, each
+        image alone in training mode (its own statistics and dropout on, so outputs vary a little from call to
+        call). The moving statistics are left as they were in every mode.
         """
         from zoo import images
 
@@ -160,20 +175,37 @@ class UNetGenerator(models.Generator):
         size = batch.shape[1:3]
         if fit == "resize":
             batch = _resize(batch, (self.multiple, self.multiple))
-        fn = self._train_mode_call if train_mode else self.predict_on_batch
-        out = images.apply_tiled(fn, batch, multiple=self.multiple, batch_size=1 if train_mode else None)
+        stats = _check_stats(self.test_stats if stats is None else stats)
+        per_image = train_mode or stats == "image"
+        fn = (lambda b: self._image_stats_call(b, dropout=train_mode)) if per_image else self.predict_on_batch
+        out = images.apply_tiled(fn, batch, multiple=self.multiple, batch_size=1 if per_image else None)
         if fit == "resize":
             out = _resize(out, size)
         return images.restore(np.clip(out, -1.0, 1.0), _output_spec(spec, self.out_channels))
 
-    def _train_mode_call(self, batch):
+    def _image_stats_call(self, batch, dropout):
+        """The generator in training mode (batch statistics) with the moving statistics restored afterwards and,
+        unless ``dropout``, the dropout layers' rates at 0 for the call."""
         state = [v for layer in self._flatten_layers() if isinstance(layer, layers.BatchNormalization)
                  for v in (layer.moving_mean, layer.moving_variance)]
-        saved = [ops.copy(v.value) for v in state]
-        out = ops.convert_to_numpy(self(batch, training=True))
-        for v, value in zip(state, saved):
-            v.assign(value)
-        return out
+        drops = [] if dropout else [d for d in self._flatten_layers() if isinstance(d, layers.Dropout)]
+        saved, rates = [ops.copy(v.value) for v in state], [d.rate for d in drops]
+        try:
+            for d in drops:
+                d.rate = 0.0
+            return ops.convert_to_numpy(self(batch, training=True))
+        finally:
+            for d, rate in zip(drops, rates):
+                d.rate = rate
+            for v, value in zip(state, saved):
+                v.assign(value)
+
+
+def _check_stats(stats):
+    if stats not in ("moving", "image"):
+        raise ValueError(f'stats must be "moving" (moving averages) or "image" (each image\'s own statistics), '
+                         f'got {stats!r}')
+    return stats
 
 
 def _resize(batch, size):
@@ -343,7 +375,8 @@ class Config(NamedTuple):
     discriminator_config: dict | None = None
 
 
-_UNET_256 = {"depth": 8, "filters": 32, "norm": "batch", "dropout": 0.5, "in_channels": 3, "out_channels": 3}
+_UNET_256 = {"depth": 8, "filters": 32, "norm": "batch", "dropout": 0.5, "in_channels": 3, "out_channels": 3,
+             "test_stats": "image"}
 _PATCH_70 = {"n_layers": 3, "filters": 64, "norm": "batch", "channels": 6}
 
 CONFIGS = {
