@@ -357,3 +357,18 @@ def test_pix2pix_benchmark_tiny_end_to_end(tmp_path):
     # G on 32x32x3, D on 32x32x6: the D step is G + 6 D, the G step 3 G + 2 D
     assert train["flops_per_image"] == 4 * train["flops_g"] + 8 * train["flops_d"]
     assert infer["flops_per_image"] == train["flops_g"] and train["receptive_field"] == 70
+
+
+def test_markdown_table_of_benchmark_rows(tmp_path):
+    """benchmarks/table.py renders the JSON lines of --json: one line per row, failures with their reason."""
+    ok = {"device": "GPU X", "backend": "torch", "task": "train", "precision": "float32", "jit": "off",
+          "exec_mode": "eager", "batch_size": 16, "status": "ok", "latency_ms": 263.62, "images_per_s": 60.69,
+          "achieved_tflops": 2.78, "peak_memory_bytes": 3 * 2**30}
+    bad = dict(ok, backend="jax", jit="on", exec_mode=None, status="unsupported", error="no jax training step")
+    path = tmp_path / "rows.jsonl"
+    path.write_text(json.dumps(ok) + "\n\n" + json.dumps(bad) + "\n")
+    out = subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), "..", "benchmarks", "table.py"),
+                          str(path)], capture_output=True, text=True, check=True).stdout.splitlines()
+    assert len(out) == 4 and out[0].startswith("| device |")
+    assert out[2] == "| GPU X | torch | train | float32 | eager | 16 | 263.6 | 60.7 | 2.78 | 3.0 GiB |"
+    assert out[3].startswith("| GPU X | jax | train | float32 | on | 16 | unsupported: no jax training step")

@@ -50,14 +50,15 @@ def load_val(folder=None, n=None):
     return ab[:, :, half:2 * half], ab[:, :, :half]
 
 
-def outputs(generator, inputs, batch_size=8):
-    """``generator.translate`` over uint8 inputs in batches -> uint8 outputs."""
-    return np.concatenate([generator.translate(inputs[i:i + batch_size]) for i in range(0, len(inputs), batch_size)])
+def outputs(generator, inputs, batch_size=8, stats=None):
+    """``generator.translate`` over uint8 inputs in batches -> uint8 outputs (``stats``: translate's)."""
+    return np.concatenate([generator.translate(inputs[i:i + batch_size], stats=stats)
+                           for i in range(0, len(inputs), batch_size)])
 
 
-def measure(generator, inputs, targets, batch_size=8):
+def measure(generator, inputs, targets, batch_size=8, stats=None):
     """The card's measures of ``generator.translate`` on uint8 inputs against uint8 targets (a dict)."""
-    out = outputs(generator, inputs, batch_size)
+    out = outputs(generator, inputs, batch_size, stats)
     return {"l1": float(np.mean(np.abs(out.astype(np.float64) - targets) / 255.0)),
             "psnr": float(np.mean(metrics.psnr(out, targets))),
             "ssim": float(np.mean(metrics.ssim(out, targets))),
@@ -74,13 +75,16 @@ def main(argv=None):
     p.add_argument("--run-dir", default="runs", help="folder holding <preset>/generator.weights.h5")
     p.add_argument("--no-register", action="store_true", help="measure only")
     p.add_argument("--recipe", default="", help="how the weights were trained (kept in the manifest)")
+    p.add_argument("--stats", choices=("moving", "image"), help="batch-norm statistics for translate (default: "
+                   "each preset's test_stats); anything but the default measures only (no registering)")
     p.add_argument("--out", default=os.path.join(HERE, "results.json"))
     p.add_argument("--grid", default=os.path.join(HERE, "samples.png"), help="val sample grid PNG")
     a = p.parse_args(argv)
 
     inputs, targets = load_val()
     truth_sharp = float(np.mean(metrics.laplacian_variance(targets)))
-    results = {"val_pairs": len(inputs), "truth_laplacian_variance": round(truth_sharp, 2), "presets": {}}
+    results = {"val_pairs": len(inputs), "truth_laplacian_variance": round(truth_sharp, 2),
+               "stats": a.stats or "each preset's test_stats", "presets": {}}
     pick = np.linspace(0, len(inputs) - 1, 6).round().astype(int)  # shoes and handbags
     rows = [inputs[pick]]
     for name in a.presets:
@@ -92,11 +96,11 @@ def main(argv=None):
             cfg = pix2pix.CONFIGS[name]
             gen = weights.load_into(cfg.generator(**cfg.generator_config),
                                     os.path.join(a.run_dir, name, "generator.weights.h5"))
-        m = {k: round(v, 4) for k, v in measure(gen, inputs, targets).items()}
+        m = {k: round(v, 4) for k, v in measure(gen, inputs, targets, stats=a.stats).items()}
         results["presets"][name] = m
         print(name, json.dumps(m), file=sys.stderr)
-        rows.append(gen.translate(inputs[pick]))
-        if not (a.shipped or a.no_register) and name in SHIPPED:
+        rows.append(gen.translate(inputs[pick], stats=a.stats))
+        if not (a.shipped or a.no_register or a.stats) and name in SHIPPED:
             reference = np.random.default_rng(0).uniform(-1, 1, (1, 256, 256, 3)).astype("float32")
             weights.register(
                 "pix2pix", name, gen, file_path=os.path.join(a.run_dir, name, "generator.weights.h5"),
