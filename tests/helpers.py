@@ -30,3 +30,36 @@ def snapshot(model):
 def changed(before, model):
     """Per weight: did it change since ``snapshot``?"""
     return [not np.array_equal(b, a) for b, a in zip(before, snapshot(model))]
+
+
+# -- images whose pixels say where they are (data pipeline tests) ----------------------------------------------
+def save(path, array, mode=None):
+    """Write uint8 ``array`` as an image file (creating folders); returns the path as a string."""
+    import os
+
+    from PIL import Image
+
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    Image.fromarray(array, mode).save(path) if mode else Image.fromarray(array).save(path)
+    return str(path)
+
+
+def coords(h, w, step=6):
+    """An image whose pixels say where they are: R = 6*row, G = 6*col, B = 100 (uint8)."""
+    rr, cc = np.meshgrid(np.arange(h), np.arange(w), indexing="ij")
+    return np.stack([rr * step, cc * step, np.full_like(rr, 100)], -1).astype(np.uint8)
+
+
+def to_u8(x):
+    """Pipeline values in [-1, 1] back to uint8 levels."""
+    return np.round((np.asarray(x) + 1) * 127.5).astype(np.uint8)
+
+
+def locate(window, original):
+    """(top, left, flipped) of uint8 ``window`` inside ``original`` made by ``coords``; asserts an exact match."""
+    flipped = window.shape[1] > 1 and int(window[0, 1, 1]) < int(window[0, 0, 1])
+    unflipped = window[:, ::-1] if flipped else window
+    top, left = int(unflipped[0, 0, 0]) // 6, int(unflipped[0, 0, 1]) // 6
+    h, w = window.shape[:2]
+    np.testing.assert_array_equal(unflipped, original[top:top + h, left:left + w])
+    return top, left, flipped

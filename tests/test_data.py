@@ -7,36 +7,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from helpers import coords, locate, save, to_u8
 from zoo import data
 
 tf = pytest.importorskip("tensorflow")
 tfds = pytest.importorskip("tensorflow_datasets")
-
-
-def save(path, array, mode=None):
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    Image.fromarray(array, mode).save(path) if mode else Image.fromarray(array).save(path)
-    return str(path)
-
-
-def coords(h, w, step=6):
-    """An image whose pixels say where they are: R = 6*row, G = 6*col, B = 100 (uint8)."""
-    rr, cc = np.meshgrid(np.arange(h), np.arange(w), indexing="ij")
-    return np.stack([rr * step, cc * step, np.full_like(rr, 100)], -1).astype(np.uint8)
-
-
-def to_u8(x):
-    return np.round((np.asarray(x) + 1) * 127.5).astype(np.uint8)
-
-
-def locate(window, original):
-    """(top, left, flipped) of ``window`` (uint8) inside ``original``; asserts the pixels match exactly."""
-    flipped = window.shape[1] > 1 and int(window[0, 1, 1]) < int(window[0, 0, 1])
-    unflipped = window[:, ::-1] if flipped else window
-    top, left = int(unflipped[0, 0, 0]) // 6, int(unflipped[0, 0, 1]) // 6
-    h, w = window.shape[:2]
-    np.testing.assert_array_equal(unflipped, original[top:top + h, left:left + w])
-    return top, left, flipped
 
 
 @pytest.fixture()

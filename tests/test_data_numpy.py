@@ -5,40 +5,14 @@ import os
 import keras
 import numpy as np
 import pytest
-from PIL import Image
 
+from helpers import coords, locate, save, to_u8
 from zoo import data
 
 
 @pytest.fixture(autouse=True)
 def numpy_pipeline(monkeypatch):
     monkeypatch.setenv("ZOO_PIPELINE", "numpy")
-
-
-def save(path, array):
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    Image.fromarray(array).save(path)
-    return str(path)
-
-
-def coords(h, w, step=6):
-    """An image whose pixels say where they are: R = 6*row, G = 6*col, B = 100 (uint8)."""
-    rr, cc = np.meshgrid(np.arange(h), np.arange(w), indexing="ij")
-    return np.stack([rr * step, cc * step, np.full_like(rr, 100)], -1).astype(np.uint8)
-
-
-def to_u8(x):
-    return np.round((np.asarray(x) + 1) * 127.5).astype(np.uint8)
-
-
-def locate(window, original):
-    """(top, left, flipped) of uint8 ``window`` inside ``original`` made by ``coords``; asserts an exact match."""
-    flipped = window.shape[1] > 1 and int(window[0, 1, 1]) < int(window[0, 0, 1])
-    unflipped = window[:, ::-1] if flipped else window
-    top, left = int(unflipped[0, 0, 0]) // 6, int(unflipped[0, 0, 1]) // 6
-    h, w = window.shape[:2]
-    np.testing.assert_array_equal(unflipped, original[top:top + h, left:left + w])
-    return top, left, flipped
 
 
 def epoch(ds):

@@ -110,6 +110,9 @@ def main(argv=None):
     p.add_argument("--arch", help="architecture of --weights: an srgan preset name such as srresnet_x4")
     p.add_argument("--bicubic-only", action="store_true", help="measure the bicubic baseline only")
     p.add_argument("--out", default=os.path.join(HERE, "results.json"), help="JSON file to write")
+    p.add_argument("--grid", metavar="PNG", help="also save crops of --grid-image from every method and the HR")
+    p.add_argument("--grid-image", default="Set14/img_001_SRF_4:80:80:192",
+                   help="<set>/<name>:<top>:<left>:<side> of the HR image to crop for --grid")
     p.add_argument("--register", metavar="NAME", help="register --weights as preset srgan/NAME")
     p.add_argument("--default", action="store_true", help="with --register: the app's default preset")
     p.add_argument("--recipe", default="", help="with --register: how the weights were trained")
@@ -138,6 +141,8 @@ def main(argv=None):
             print(f"{ds:<6} {method}: PSNR {row['psnr']:.2f} dB, SSIM {row['ssim']:.4f} ({row['n']} images)",
                   file=sys.stderr)
     print(table(rows))
+    if a.grid:
+        save_grid(a, methods)
     result = {
         "protocol": (f"x{a.scale} given LR in, uint8 out; PSNR/SSIM on BT.601 Y (MATLAB rgb2ycbcr; grey images on "
                      f"their grey values), {a.scale}-pixel border shaved; mean over images"),
@@ -156,6 +161,20 @@ def main(argv=None):
     if a.register:
         register(a, model, [r for r in rows if r["method"] != "bicubic"])
     return rows
+
+
+def save_grid(a, methods):
+    """One row of HR crops: each method's output, then the HR itself (the card's visual comparison)."""
+    from zoo import images
+
+    where, top, left, side = a.grid_image.split(":")
+    ds, name = where.split("/")
+    pairs = load_pairs(a.data, ds, a.scale)
+    lr, hr = pairs[pairs.names.index(name)]
+    y, x, n = int(top), int(left), int(side)
+    crops = [np.asarray(fn(lr, hr.shape))[y:y + n, x:x + n] for _, fn in methods] + [hr[y:y + n, x:x + n]]
+    images.save_png(a.grid, images.grid(np.stack(crops), ncols=len(crops)))
+    print(f"wrote {a.grid}: " + " | ".join([m for m, _ in methods] + ["HR"]), file=sys.stderr)
 
 
 def register(a, model, rows):
