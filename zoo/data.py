@@ -331,7 +331,8 @@ def _numpy_batches_class():
             stop = start + self.batch_size if self.repeat else min(start + self.batch_size, self.n)
             orders = {e: self._order(e) for e in {epoch + p // self.n for p in range(start, stop)}}
             idx = [orders[epoch + p // self.n][p % self.n] for p in range(start, stop)]
-            rng = np.random.default_rng([self.seed, 0, self.epoch, b])
+            # endless: batch b is unique (prefetching threads may run ahead of on_epoch_end); else per epoch
+            rng = np.random.default_rng([self.seed, 0, epoch, b])
             items = [self.example(int(i), rng) for i in idx]
             if self.unbatched:
                 return items[0][0] if len(items[0]) == 1 else items[0]
