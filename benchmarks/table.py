@@ -24,7 +24,7 @@ def table(records):
         head = (f"| {r.get('device') or r.get('host_cpu', '?')} | {r['backend']} | {r['task']} | {r['precision']} "
                 f"| {r.get('exec_mode') or r['jit']} | {r['batch_size']} ")
         if r.get("status") != "ok":
-            out.append(head + f"| {r.get('status', '?')}: {str(r.get('error', ''))[:70]} | | | |")
+            out.append(head + f"| {r.get('status', '?')}: {str(r.get('error', '')).split(';')[0][:90]} | | | |")
             continue
         mem = r.get("peak_memory_bytes")
         out.append(head + f"| {r['latency_ms']:.1f} | {r['images_per_s']:.1f} | {r.get('achieved_tflops') or 0:.2f} "
