@@ -432,3 +432,15 @@ def test_demo_translates_the_shipped_drawings(tmp_path):
     (title, path), = pix2pix.demo(str(tmp_path))
     img = np.asarray(Image.open(path))
     assert img.shape[0] > 3 * 256 and img.shape[1] > 2 * 256
+
+
+def test_finetune_the_preset_on_a_folder_in_one_call(tmp_path):
+    """Two GAN steps on two AB files: the preset's generator comes back changed, still translating."""
+    rng = np.random.default_rng(0)
+    for i in range(2):
+        Image.fromarray(rng.integers(0, 256, (256, 512, 3), dtype=np.uint8)).save(tmp_path / f"{i}.jpg")
+    shipped = pix2pix.pretrained()
+    g = pix2pix.finetune(str(tmp_path), steps=2, batch_size=1, verbose=0, seed=0)
+    assert g.preset is None and g.test_stats == "image"
+    assert any(not np.array_equal(a, b) for a, b in zip(shipped.get_weights(), g.get_weights()))
+    assert g.translate(np.zeros((40, 30), np.uint8)).shape == (40, 30, 3)
