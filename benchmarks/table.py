@@ -27,9 +27,9 @@ def table(records):
             out.append(head + f"| {r.get('status', '?')}: {str(r.get('error', '')).split(';')[0][:90]} | | | |")
             continue
         mem = r.get("peak_memory_bytes")
+        mem = f"{mem / 2**30:.1f} GiB" if mem else "?"
         out.append(head + f"| {r['latency_ms']:.1f} | {r['images_per_s']:.1f} | {r.get('achieved_tflops') or 0:.2f} "
-                   f"| {mem / 2**30:.1f} GiB |" if mem else head + f"| {r['latency_ms']:.1f} | "
-                   f"{r['images_per_s']:.1f} | {r.get('achieved_tflops') or 0:.2f} | ? |")
+                   f"| {mem} |")
     return "\n".join(out)
 
 

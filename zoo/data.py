@@ -342,11 +342,10 @@ def _numpy_batches_class():
     return NumpyBatches
 
 
-def NumpyBatches(*args, **kwargs):  # noqa: N802  (the class is made on first use: zoo.data imports no Keras)
+def NumpyBatches(*args, **kwargs):  # noqa: N802
+    """A ``keras.utils.PyDataset`` of NumPy-made batches (the class, documented in ``_numpy_batches_class``, is
+    made on first use so that importing zoo.data does not import Keras)."""
     return _numpy_batches_class()(*args, **kwargs)
-
-
-NumpyBatches.__doc__ = "A ``keras.utils.PyDataset`` of NumPy-made batches; see ``_numpy_batches_class``."
 
 
 def _check_batch(n, batch_size, drop_remainder, repeat):

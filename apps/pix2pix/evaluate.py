@@ -4,14 +4,12 @@
     python apps/pix2pix/evaluate.py --shipped --out /tmp/x.json   # re-measure the shipped preset, register nothing
 
 Val data: ../shared/data/edges2shoes_handbags/val, 200 side-by-side pairs (photo left, edges right), never
-trained on. Each edge image (256x256) goes through ``generator.translate`` (Keras inference mode: batch-norm
-moving statistics, no dropout; deterministic) and the uint8 output is compared with the true photo:
+trained on. Each edge image (256x256) goes through ``generator.translate`` (the presets' ``test_stats="image"``:
+each image normalised by its own batch-norm statistics, no dropout; deterministic; ``--stats moving`` for the
+moving averages) and the uint8 output is compared with the true photo:
 
 * L1: mean absolute error in [0, 1] units (the training loss's measure, halved: training uses [-1, 1]);
 * PSNR (dB) and SSIM on RGB (``zoo.metrics``, data range 255), means of per-image values;
-Every output comes from ``translate`` with the presets' ``test_stats="image"`` (each image normalised by its own
-batch-norm statistics, the paper's test-time normalisation, without dropout).
-
 * sharpness: ``zoo.metrics.laplacian_variance`` (variance of the 3x3 Laplacian of the luma) averaged over the
   outputs, divided by the same average over the true photos. Why this measure: the point of the adversarial
   term is to stop the blur an L1 regression produces when several outputs are plausible (Isola et al. 2017,
@@ -87,9 +85,7 @@ def main(argv=None):
                "stats": a.stats or "each preset's test_stats", "presets": {}}
     pick = np.linspace(0, len(inputs) - 1, 6).round().astype(int)  # shoes and handbags
     rows = [inputs[pick]]
-    for name in a.presets:
-        if a.shipped and name not in SHIPPED:
-            continue
+    for name in [n for n in a.presets if n in SHIPPED] if a.shipped else a.presets:
         if a.shipped:
             gen = pix2pix.pretrained(name)
         else:

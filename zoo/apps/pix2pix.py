@@ -398,14 +398,17 @@ def pretrained(name=None):
     return weights.pretrained("pix2pix", name)
 
 
-def build(name="edges2shoes_handbags", **kwargs):
-    """The ``Pix2Pix`` trainer of preset architecture ``name`` with fresh networks (``CONFIGS``); keyword
+def build(name="edges2shoes_handbags", generator=None, **kwargs):
+    """The ``Pix2Pix`` trainer of preset architecture ``name`` (``CONFIGS``) with a fresh discriminator (for
+    the generator's input + output channels) and a fresh generator unless ``generator`` is given; keyword
     arguments go to ``Pix2Pix`` (``seed``, ``ema_decay``, ...). To fine-tune a shipped preset, ``finetune``."""
     if name not in CONFIGS:
         raise KeyError(f"unknown pix2pix architecture {name!r}; one of {sorted(CONFIGS)}")
     cfg = CONFIGS[name]
-    d = None if cfg.discriminator is None else cfg.discriminator(**cfg.discriminator_config)
-    return Pix2Pix(cfg.generator(**cfg.generator_config), d, **kwargs)
+    g = generator if generator is not None else cfg.generator(**cfg.generator_config)
+    d = None if cfg.discriminator is None else cfg.discriminator(
+        **{**cfg.discriminator_config, "channels": g.in_channels + g.out_channels})
+    return Pix2Pix(g, d, **kwargs)
 
 
 def finetune(source, preset=None, steps=1000, adversarial=True, learning_rate=2e-4, direction="BtoA",
@@ -422,11 +425,7 @@ def finetune(source, preset=None, steps=1000, adversarial=True, learning_rate=2e
     """
     g = pretrained(preset)
     g.preset = None  # no longer the shipped weights
-    d = None
-    if adversarial:
-        cfg = CONFIGS["edges2shoes_handbags"]
-        d = cfg.discriminator(**{**cfg.discriminator_config, "channels": g.in_channels + g.out_channels})
-    gan = Pix2Pix(g, d)
+    gan = build("edges2shoes_handbags" if adversarial else "edges2shoes_handbags_l1", generator=g)
     gan.compile(learning_rate=learning_rate)
     data = dataset(source, direction=direction, batch_size=batch_size, repeat=True, **data_kwargs)
     gan.fit(data, epochs=1, steps_per_epoch=int(steps), callbacks=callbacks, verbose=verbose)
