@@ -1,86 +1,226 @@
 """The few lines that differ per Keras backend.
 
 Everything else in zoo is written with ``keras.ops`` and runs unchanged on TensorFlow, PyTorch and JAX.
-Only two things cannot be said in ``keras.ops``:
+What cannot be said in ``keras.ops`` is taking gradients, and that is all this module does, in three shapes
+the trainer needs:
 
-* taking gradients (``tf.GradientTape`` on TensorFlow, ``torch.autograd.grad`` on PyTorch), which the
-  trainer needs for its optimizer steps and which the gradient penalties need *with respect to D's input*,
-  possibly differentiated again (``create_graph``);
-* how many replicas share a batch under ``tf.distribute`` (losses are scaled by the global batch).
+* ``gradients(loss_fn, variables)``: the loss and its gradients with respect to Keras variables (an optimizer
+  step);
+* ``value_and_grad(fn, x)``: the same with respect to tensors that ``fn`` takes as its argument (G's loss with
+  respect to G's outputs, an unrolled discriminator's parameters, a penalty's input), optionally kept
+  differentiable (``create_graph``);
+* ``vjp(fn, variables)``: run ``fn`` now and get back a pullback that turns gradients with respect to its outputs
+  into gradients with respect to the variables later (the generator's one forward per iteration, whose outputs
+  feed the discriminator step before the generator step differentiates through them).
 
-JAX: a JAX ``train_step`` must be stateless (variables in, variables out). The trainer's structure already
-splits each update into "loss from variables" and "apply gradients", so a JAX branch slots in here as
-``jax.value_and_grad`` over ``stateless_call``; until then training on JAX raises a clear error (inference,
-which is only model calls, works on JAX).
+TensorFlow uses ``tf.GradientTape``, PyTorch ``torch.autograd.grad``. JAX is functional: Keras's JAX trainer
+calls ``train_step(state, data) -> (logs, state)``; :func:`stateless_step` runs zoo's ordinary (stateful) step
+inside a ``keras.StatelessScope`` holding every variable of that state, and each gradient function here runs its
+function inside a child scope whose values for the differentiated variables are JAX tracers. Variable updates
+made inside (batch-norm statistics, random-generator states, pools) flow back out to the enclosing scope, so the
+same step code trains on all three backends.
 """
 import keras
+from keras import tree
 
 NAME = keras.backend.backend()
 
 
-def training_unsupported():
-    """The error for backends without a training step (JAX: Keras calls ``train_step(state, data)``)."""
-    return NotImplementedError(
-        f"zoo's GAN trainer has no training step for the {NAME!r} backend yet; train with "
-        "KERAS_BACKEND=tensorflow or torch (weights trained there load on every backend)."
-    )
+def _split(out):
+    return out if isinstance(out, tuple) else (out, None)
 
 
-def gradients(loss_fn, wrt, create_graph=False):
-    """Run ``loss_fn()`` and return ``(loss, aux, grads)`` with the gradients of ``loss`` w.r.t. ``wrt``.
-
-    ``loss_fn`` returns ``loss`` or ``(loss, aux)``. ``wrt`` is a list of Keras variables or tensors.
-    ``create_graph=True`` keeps the gradients differentiable (gradient penalties, unrolled GANs).
-    Variables that do not affect the loss get zero gradients.
-    """
-    if NAME == "tensorflow":
-        import tensorflow as tf
-
-        targets = [w.value if isinstance(w, keras.Variable) else w for w in wrt]
-        with tf.GradientTape(watch_accessed_variables=True) as tape:
-            for t in targets:
-                if not isinstance(t, tf.Variable):
-                    tape.watch(t)
-            out = loss_fn()
-        loss, aux = out if isinstance(out, tuple) else (out, None)
-        grads = tape.gradient(loss, targets, unconnected_gradients=tf.UnconnectedGradients.ZERO)
-        return loss, aux, grads
-    if NAME == "torch":
-        import torch
-
-        targets = [w.value if isinstance(w, keras.Variable) else w for w in wrt]
-        out = loss_fn()
-        loss, aux = out if isinstance(out, tuple) else (out, None)
-        grads = torch.autograd.grad(
-            loss, targets, create_graph=create_graph, retain_graph=create_graph, allow_unused=True
-        )
-        grads = [torch.zeros_like(t) if g is None else g for g in grads]
-        return loss, aux, grads
-    raise training_unsupported()
+def _targets(variables):
+    return [v.value if isinstance(v, keras.Variable) else v for v in variables]
 
 
-def input_gradient(fn, x):
-    """Gradient of ``sum(fn(x))`` with respect to the tensor ``x``, kept differentiable.
+# -- JAX: state scopes ------------------------------------------------------------------------------------
+class _Scope(keras.StatelessScope):
+    """A stateless scope that remembers which variables were assigned inside it (to hand them outwards)."""
 
-    Used by gradient penalties (WGAN-GP, R1): the penalty on this gradient is itself minimised, so the
-    gradient must be part of the graph.
-    """
+    def __init__(self, state_mapping=()):
+        super().__init__(state_mapping=list(state_mapping), collect_losses=True)
+        self.assigned = {}
+
+    def add_update(self, update):
+        self.assigned[id(update[0])] = update[0]
+        super().add_update(update)
+
+
+def _child(overrides=()):
+    """A scope that sees what the current scope sees, with ``overrides`` (variable, value) on top."""
+    from keras.src.backend.common.stateless_scope import get_stateless_scope
+
+    parent = get_stateless_scope()
+    child = _Scope()
+    if parent is not None:
+        child.state_mapping = dict(parent.state_mapping)
+    for v, value in overrides:
+        child.state_mapping[id(v)] = value
+    return child
+
+
+def _updates(scope):
+    return [(v, scope.state_mapping[k]) for k, v in scope.assigned.items()]
+
+
+def _apply_updates(updates):
+    """Hand a child scope's variable updates to the current scope (or to the variables, outside any scope)."""
+    for v, value in updates:
+        v.assign(value)
+
+
+def stateless_step(model, step, state, data):
+    """Keras's JAX ``train_step(state, data)``: ``step(data)`` run statefully inside a scope holding ``state``."""
+    groups = _state_variables(model)
+    mapping = [(v, value) for vs, values in zip(groups, state) for v, value in zip(vs, values)]
+    with _Scope(mapping) as scope:
+        logs = step(data)
+    new_state = tuple([scope.get_current_value(v) for v in vs] for vs in groups)
+    return logs, new_state
+
+
+def stateless_eval(model, step, state, data):
+    """Keras's JAX ``test_step(state, data)``: the state is (trainable, non-trainable, metrics) variables."""
+    t, nt, _, m = _state_variables(model)
+    groups = (t, nt, m)
+    mapping = [(v, value) for vs, values in zip(groups, state) for v, value in zip(vs, values)]
+    with _Scope(mapping) as scope:
+        logs = step(data)
+    return logs, tuple([scope.get_current_value(v) for v in vs] for vs in groups)
+
+
+def _state_variables(model):
+    return (model.trainable_variables, model.non_trainable_variables, model.optimizer.variables,
+            model.metrics_variables)
+
+
+# -- gradients --------------------------------------------------------------------------------------------
+def gradients(loss_fn, variables):
+    """Run ``loss_fn()`` and return ``(loss, aux, grads)``, the gradients of ``loss`` with respect to the Keras
+    ``variables``. ``loss_fn`` returns ``loss`` or ``(loss, aux)``. Variables that do not affect the loss get
+    zero gradients."""
     if NAME == "tensorflow":
         import tensorflow as tf
 
         with tf.GradientTape() as tape:
-            tape.watch(x)
-            y = fn(x)
-            total = tf.reduce_sum(tf.cast(y, "float32"))
-        return tape.gradient(total, x)
+            loss, aux = _split(loss_fn())
+        return loss, aux, tape.gradient(loss, _targets(variables), unconnected_gradients="zero")
     if NAME == "torch":
         import torch
 
-        x = x.detach().requires_grad_(True) if not x.requires_grad else x
-        y = fn(x)
-        (g,) = torch.autograd.grad(y.float().sum(), x, create_graph=True)
-        return g
-    raise NotImplementedError(f"input gradients are not implemented for the {NAME!r} backend")
+        targets = _targets(variables)
+        loss, aux = _split(loss_fn())
+        return loss, aux, zip_none(torch.autograd.grad(loss, targets, allow_unused=True), targets)
+    if NAME == "jax":
+        import jax
+
+        def f(values):
+            with _child(zip(variables, values)) as scope:
+                loss, aux = _split(loss_fn())
+            return loss, (aux, _updates(scope))
+
+        (loss, (aux, updates)), grads = jax.value_and_grad(f, has_aux=True)(_values(variables))
+        _apply_updates(updates)
+        return loss, aux, grads
+    raise NotImplementedError(f"zoo has no gradients for the {NAME!r} backend")
+
+
+def value_and_grad(fn, x, create_graph=False):
+    """``(loss, aux, grads)`` of ``fn(x)`` (``loss`` or ``(loss, aux)``) with respect to the tensors ``x`` (a
+    tensor or a structure of them; ``grads`` has its structure). ``create_graph=True`` keeps the gradients
+    differentiable (penalties on them, unrolled optimisation)."""
+    flat = tree.flatten(x)
+    if NAME == "tensorflow":
+        import tensorflow as tf
+
+        with tf.GradientTape() as tape:
+            tape.watch(flat)
+            loss, aux = _split(fn(x))
+        grads = tape.gradient(loss, flat, unconnected_gradients="zero")
+        return loss, aux, tree.pack_sequence_as(x, grads)
+    if NAME == "torch":
+        import torch
+
+        leaves = [t if (create_graph and t.requires_grad) else t.detach().requires_grad_(True) for t in flat]
+        loss, aux = _split(fn(tree.pack_sequence_as(x, leaves)))
+        grads = torch.autograd.grad(loss, leaves, create_graph=create_graph, retain_graph=create_graph or None,
+                                    allow_unused=True)
+        return loss, aux, tree.pack_sequence_as(x, zip_none(grads, leaves))
+    if NAME == "jax":
+        import jax
+
+        def f(x):
+            with _child() as scope:
+                loss, aux = _split(fn(x))
+            return loss, (aux, _updates(scope))
+
+        (loss, (aux, updates)), grads = jax.value_and_grad(f, has_aux=True)(x)
+        _apply_updates(updates)
+        return loss, aux, grads
+    raise NotImplementedError(f"zoo has no gradients for the {NAME!r} backend")
+
+
+def vjp(fn, variables):
+    """Run ``fn()`` (a structure of float tensors) now; return ``(out, pullback)`` where ``pullback(cotangents)``
+    (cotangents: the structure of ``out``) gives the gradients with respect to ``variables``, later, after other
+    work has run in between (the variables themselves must not change in between)."""
+    targets = _targets(variables)
+    if NAME == "tensorflow":
+        import tensorflow as tf
+
+        with tf.GradientTape() as tape:
+            out = fn()
+
+        def pullback(cotangents):
+            return tape.gradient(tree.flatten(out), targets, output_gradients=tree.flatten(cotangents),
+                                 unconnected_gradients="zero")
+
+        return out, pullback
+    if NAME == "torch":
+        import torch
+
+        out = fn()
+
+        def pullback(cotangents):
+            pairs = [(o, c) for o, c in zip(tree.flatten(out), tree.flatten(cotangents)) if o.requires_grad]
+            if not pairs:
+                return [torch.zeros_like(t) for t in targets]
+            grads = torch.autograd.grad([o for o, _ in pairs], targets, grad_outputs=[c for _, c in pairs],
+                                        allow_unused=True)
+            return zip_none(grads, targets)
+
+        return out, pullback
+    if NAME == "jax":
+        import jax
+
+        def f(values):
+            with _child(zip(variables, values)) as scope:
+                out = fn()
+            return out, _updates(scope)
+
+        out, pull, updates = jax.vjp(f, _values(variables), has_aux=True)
+        _apply_updates(updates)
+        return out, lambda cotangents: pull(cotangents)[0]
+    raise NotImplementedError(f"zoo has no gradients for the {NAME!r} backend")
+
+
+def input_gradient(fn, x):
+    """Gradient of ``sum(fn(x))`` with respect to the tensor ``x``, kept differentiable (gradient penalties:
+    the penalty on this gradient is itself minimised)."""
+    total = lambda t: keras.ops.sum(keras.ops.cast(fn(t), "float32"))  # noqa: E731
+    return value_and_grad(total, x, create_graph=True)[2]
+
+
+def zip_none(grads, like):
+    """Zeros where a backend reports no gradient (an input the loss does not depend on)."""
+    import torch
+
+    return [torch.zeros_like(t) if g is None else g for g, t in zip(grads, like)]
+
+
+def _values(variables):
+    return [v.value for v in variables]
 
 
 def num_replicas():

@@ -1,111 +1,177 @@
 """The adversarial trainer: one ``train_step`` for every app.
 
-The algorithm of Goodfellow et al. (2014), Algorithm 1: for each training iteration,
+The algorithm of Goodfellow et al. (2014), Algorithm 1, as the peers' code runs it (one forward of G per
+discriminator step, its fakes reused by the generator step):
 
-1. ``d_steps`` (k) times: take a minibatch of real data and a minibatch of G(z); update D on the
-   discriminator loss. G is frozen: only D's variables get gradients, and G's own state (batch-norm
-   statistics) is left as it was.
-2. Once: take a minibatch of G(z) and update G through D. D is frozen the same way.
+for each training iteration:
+    for i in 1..k (``d_steps``):
+        take a real minibatch (rows ``i::k`` of the ``fit()`` batch, so ``batch_size = k * m``)
+        outputs = G's forward on it (``generate``)                     - the last one is kept for the G step
+        update D on the discriminator loss of real vs ``fakes(outputs, "d")``, outputs detached; G frozen
+    update G on the generator loss of ``fakes(outputs, "g")`` through D, reusing the last forward; D frozen
+    ``after_step()`` (the EMA generator, and whatever the app adds: fade-in alpha, schedules)
 
-A ``fit()`` batch therefore holds k real minibatches (``batch_size = k * m``); D step i uses rows ``i::k``.
+"Frozen" means the other side gets no update and its own state (batch-norm statistics, random-generator states)
+is left as it was. With k = 1 G runs forward once per iteration; with k > 1, k times (fresh fakes per D step).
 
-Apps change *what* is generated and *what* is added to the losses, never the step itself, by overriding:
+The networks are named groups: ``generator`` and ``discriminator`` are a Keras model each or a dict of them
+(CycleGAN: two generators under one optimizer, two discriminators under another); ``gan.generators`` /
+``gan.discriminators`` are the dicts, ``gan.generator`` / ``gan.discriminator`` their first members.
 
-* ``unpack(data) -> (real, condition)``    what a dataset element holds (default: images or (images, labels))
-* ``generator_inputs(condition, n)``        default: z, or [z, condition] for class-conditional generators
-* ``discriminator_inputs(images, condition)`` default: images, or [images, condition]
-* ``generator_extra_losses(real, fake, condition)``  dict of per-example terms added to the G loss
-  (pix2pix's L1, SRGAN's content loss)
-* ``discriminator_loss`` / ``generator_loss`` whole, for models with several networks (CycleGAN).
+Apps change *what* is generated and *what* the losses hold, never the step, through these hooks:
 
-``discriminator=None`` trains the generator alone on its extra losses (the PSNR-oriented pretraining of SRGAN
-and ESRGAN, an L1-only pix2pix): each step is one G update and D is never called. ``adversarial_weight`` scales
-the adversarial term against the extra terms; relativistic generator losses (``g_fn.relativistic``, ESRGAN's
-RaGAN) also receive D's logits for the real images.
+* ``unpack(data) -> (real, condition)``        what a dataset element holds (default: images or (images, labels))
+* ``generate(real, condition, training)``      G's forward: a tensor or a dict of float tensors (every trained
+  generator runs here, once); default ``generator(generator_inputs(condition, n))``
+* ``fakes(real, condition, outputs, step)``     the fakes hook between G's outputs and D's inputs; ``step`` is
+  ``"d"`` or ``"g"`` (an image pool for D, an inpainted region pasted into its image, ...); default: outputs
+* ``critics(real, condition, fakes, training)`` which discriminator judges what: ``{name: Critic(fn, real,
+  fake, weight)}``; penalties (``gp_weight``, ``r1_gamma``) apply to every critic
+* ``discriminator_extra_losses(real, condition, fakes, logits)``  D-side terms beside the adversarial loss and
+  penalties (ProGAN's drift on the real logits; GAN-CLS's mismatched-text logits); ``logits`` maps each critic
+  to ``(real_logits, fake_logits)``
+* ``generator_extra_losses(real, outputs, condition)``  per-example terms added to G's loss (L1, content, cycle)
+* ``extra_logs(real, outputs, condition)``     values to log that are not loss terms (pix2pix's unweighted L1)
+* ``after_step()``                             runs after both optimizers' updates (EMA; call ``super()``)
+
+Each network group's ``losses`` (``add_loss`` terms, kernel regularizers, a conditioning-augmentation KL) are
+added to the loss of the step that trains it. Every logged value is averaged over the epoch by a ``Mean``
+tracker; apps declare their own log names in the class attribute ``LOGS``.
+
+``discriminator=None`` trains the generator alone on its extra losses (the PSNR-oriented pretraining of SRGAN and
+ESRGAN, an L1-only pix2pix): each step is one G update and no D is called. ``adversarial_weight`` scales the
+adversarial term against the extra terms; relativistic generator losses (``g_fn.relativistic``, ESRGAN's RaGAN)
+also receive D's logits for the real images.
 """
+from typing import Any, Callable, NamedTuple
+
 import keras
-from keras import ops
+from keras import ops, tree
 
 from zoo import backend, losses
 from zoo.models import Network
 
-METRICS = ("d_loss", "g_loss", "d_real", "d_fake", "d_acc")
+#: Loss families whose logits are log-odds: their D logs are probabilities and an accuracy.
+SIGMOID_LOSSES = ("minimax", "non_saturating", "ragan")
+
+
+class Critic(NamedTuple):
+    """One discriminator's judgement: ``fn(images) -> logits`` (the condition already bound), the real images and
+    the fakes it compares, and the weight of its adversarial terms (pix2pix and CycleGAN halve D's loss)."""
+    fn: Callable
+    real: Any
+    fake: Any
+    weight: float = 1.0
+
+
+def _group(nets, default):
+    if nets is None:
+        return {}
+    if isinstance(nets, dict):
+        return dict(nets)
+    if isinstance(nets, (list, tuple)):
+        return {n.name: n for n in nets}
+    return {default: nets}
 
 
 @keras.saving.register_keras_serializable("zoo")
 class GAN(keras.Model):
-    """Generator + discriminator trained adversarially with ``fit()``.
+    """Generator(s) + discriminator(s) trained adversarially with ``fit()`` on TensorFlow, PyTorch and JAX.
 
     Args:
-        generator, discriminator: Keras models (zoo ``Generator``/``Discriminator`` or any model);
-            ``discriminator=None`` trains G alone on ``generator_extra_losses``.
+        generator: a Keras model (zoo ``Generator`` or any model), or a dict ``{name: model}`` trained together.
+        discriminator: the same for the discriminator side; ``None`` trains G alone on ``generator_extra_losses``.
         d_steps: k, discriminator updates per generator update.
-        ema_decay: if set, keep ``ema_generator``, an exponential moving average of G's weights updated
-            after every G step (the generator to sample from and ship).
-        seed: seed of the latent noise; noise state is part of the model's variables, so checkpoints
-            restore it.
+        ema_decay: if set, keep ``ema_generator``, an exponential moving average of G's weights updated after
+            every G step (the generator to sample from and ship).
+        seed: seed of the latent noise; noise state is part of the model's variables, so checkpoints restore it.
     """
+
+    #: Names an app logs besides the core's (its extra loss terms and ``extra_logs``).
+    LOGS = ()
 
     def __init__(self, generator, discriminator=None, d_steps=1, ema_decay=None, seed=None, **kwargs):
         super().__init__(**kwargs)
         if d_steps < 1:
             raise ValueError(f"d_steps must be >= 1, got {d_steps}")
-        self.generator = generator
-        self.discriminator = discriminator
+        self.generators = _group(generator, "generator")
+        self.discriminators = _group(discriminator, "discriminator")
+        if not self.generators:
+            raise ValueError("a GAN needs a generator")
+        self.generator = next(iter(self.generators.values()))
+        self.discriminator = next(iter(self.discriminators.values()), None)
         self.d_steps = int(d_steps)
         self.ema_decay = ema_decay
         self.ema_generator = None
         if ema_decay is not None:
             if not 0.0 < ema_decay < 1.0:
                 raise ValueError(f"ema_decay must be in (0, 1), got {ema_decay}")
-            if not isinstance(generator, Network):
+            if not isinstance(self.generator, Network):
                 raise TypeError("ema_decay needs a zoo Network generator (it is cloned from its config)")
-            self.ema_generator = generator.clone()
+            self.ema_generator = self.generator.clone()
         self.noise = keras.random.SeedGenerator(seed)
-        self.trackers = {name: keras.metrics.Mean(name=name) for name in METRICS}
+        self.trackers = {}
         self.built = True
 
     @property
     def latent_dim(self):
         return getattr(self.generator, "latent_dim", None)
 
+    @property
+    def adversarial(self):
+        """Whether steps train against a discriminator (False: G alone on its extra losses)."""
+        return bool(self.discriminators)
+
     # -- configuration -------------------------------------------------------------------------------
     def compile(self, d_optimizer=None, g_optimizer=None, loss="non_saturating", gp_weight=0.0,
                 r1_gamma=0.0, adversarial_weight=1.0, **kwargs):
-        """Optimizers (default Adam 2e-4, beta_1 0.5 as DCGAN), adversarial loss name (see
-        ``zoo.losses``), WGAN-GP weight, R1 gamma, the weight of G's adversarial term; other keyword arguments go
-        to ``keras.Model.compile`` (``jit_compile``, ``steps_per_execution``, ...). Under a ``mixed_float16``
-        policy each optimizer is wrapped in a ``LossScaleOptimizer``."""
+        """Optimizers (default Adam 2e-4, beta_1 0.5 as DCGAN), adversarial loss name (see ``zoo.losses``) or a
+        ``(d_fn, g_fn)`` pair, WGAN-GP weight, R1 gamma, the weight of G's adversarial term; other keyword
+        arguments go to ``keras.Model.compile`` (``jit_compile``, ``steps_per_execution``, ...). Under a
+        ``mixed_float16`` policy each optimizer is wrapped in a ``LossScaleOptimizer``."""
         super().compile(**kwargs)
-        self.d_optimizer = None if self.discriminator is None else self._prepare(d_optimizer, self.discriminator)
-        self.g_optimizer = self._prepare(g_optimizer, self.generator)
+        self.g_optimizer = self._prepare(g_optimizer, self.generators)
+        self.d_optimizer = self._prepare(d_optimizer, self.discriminators) if self.adversarial else None
+        self.optimizer = OptimizerGroup([o for o in (self.d_optimizer, self.g_optimizer) if o is not None])
         self.adversarial_weight = float(adversarial_weight)
         self.loss_name = loss if isinstance(loss, str) else "custom"
         self.d_loss_fn, self.g_loss_fn = losses.get(loss)
         self.gp_weight = float(gp_weight)
         self.r1_gamma = float(r1_gamma)
+        self.trackers = {name: keras.metrics.Mean(name=name) for name in self.log_names()}
 
     @staticmethod
-    def _prepare(optimizer, net):
+    def _prepare(optimizer, group):
         optimizer = optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5)
         policy = keras.config.dtype_policy()
         if policy.name == "mixed_float16" and not isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
             optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
-        optimizer.build(net.trainable_variables)
+        optimizer.build(_trainable(group))
         return optimizer
+
+    def log_names(self):
+        """Every name ``fit()`` logs (each averaged over the epoch): the losses, D's scores for each critic (as
+        probabilities and an accuracy for log-odds losses, raw scores otherwise), penalties, the app's ``LOGS``."""
+        names = ["g_loss"]
+        if self.adversarial:
+            names += ["d_loss", "adversarial"]
+            for prefix in self._critic_prefixes():
+                names += [f"{prefix}_real", f"{prefix}_fake"]
+                names += [f"{prefix}_acc"] if self.loss_name in SIGMOID_LOSSES else []
+                names += [f"{prefix}_loss"] if len(self.discriminators) > 1 else []
+            names += ["gp"] * bool(self.gp_weight) + ["r1"] * bool(self.r1_gamma)
+        return list(dict.fromkeys(names + list(self.LOGS)))
+
+    def _critic_prefixes(self):
+        return ["d"] if len(self.discriminators) == 1 else list(self.discriminators)
 
     @property
     def metrics(self):
         return list(self.trackers.values())
 
-    @property
-    def adversarial(self):
-        """Whether steps train against a discriminator (False: G alone on its extra losses)."""
-        return self.discriminator is not None
-
     # -- hooks apps override -------------------------------------------------------------------------
     def unpack(self, data):
-        data = keras.tree.map_structure(lambda t: t if t is None else ops.convert_to_tensor(t), data)
+        data = tree.map_structure(lambda t: t if t is None else ops.convert_to_tensor(t), data)
         if isinstance(data, (tuple, list)):
             return data[0], (data[1] if len(data) > 1 else None)
         return data, None
@@ -117,143 +183,266 @@ class GAN(keras.Model):
     def discriminator_inputs(self, images, condition):
         return images if condition is None else [images, condition]
 
+    def generate(self, real, condition, training=True):
+        """G's forward for one real minibatch: what the losses need of the generator side."""
+        return self.generator(self.generator_inputs(condition, ops.shape(tree.flatten(real)[0])[0]),
+                              training=training)
+
+    def fakes(self, real, condition, outputs, step):
+        """What the discriminators judge as fake, from G's outputs; ``step`` is ``"d"`` or ``"g"``."""
+        return outputs
+
+    def critics(self, real, condition, fakes, training=True):
+        """``{name: Critic}``: which discriminator compares which real images with which fakes."""
+        d = self.discriminator
+        fn = lambda x: d(self.discriminator_inputs(x, condition), training=training)  # noqa: E731
+        return {"d": Critic(fn, real, fakes)}
+
+    def discriminator_extra_losses(self, real, condition, fakes, logits):
+        return {}
+
     def generator_extra_losses(self, real, fake, condition):
         return {}
 
+    def extra_logs(self, real, outputs, condition):
+        return {}
+
+    def after_step(self):
+        """Runs once per iteration after both updates: the EMA generator here; apps add theirs (call super)."""
+        if self.ema_generator is not None:
+            d = self.ema_decay
+            for e, v in zip(self.ema_generator.weights, self.generator.weights):
+                if v.trainable:
+                    e.assign(d * e + (1.0 - d) * ops.cast(v.value, e.dtype))
+                else:
+                    e.assign(v.value)
+
     def call(self, data, training=False):
-        """Fakes for a batch of training data (what the generator step produces)."""
+        """G's outputs for a batch of training data (what the generator step produces)."""
         real, condition = self.unpack(data)
-        return self.generator(self.generator_inputs(condition, ops.shape(real)[0]), training=training)
+        return self.generate(real, condition, training=training)
 
     # -- the two losses ------------------------------------------------------------------------------
-    def discriminator_loss(self, real, condition, training=True):
-        """Per-example D loss and logs, for one real minibatch and one minibatch of G(z)."""
-        fake = self.generator(self.generator_inputs(condition, ops.shape(real)[0]), training=training)
-        fake = ops.stop_gradient(fake)
-        real_logits = self.discriminator(self.discriminator_inputs(real, condition), training=training)
-        fake_logits = self.discriminator(self.discriminator_inputs(fake, condition), training=training)
-        loss = self.d_loss_fn(real_logits, fake_logits)
-        critic = lambda x: self.discriminator(self.discriminator_inputs(x, condition), training=training)
-        if self.gp_weight:
-            loss = loss + self.gp_weight * losses.gradient_penalty(critic, real, ops.cast(fake, real.dtype),
-                                                                   seed=self.noise)
-        if self.r1_gamma:
-            loss = loss + 0.5 * self.r1_gamma * losses.r1_penalty(critic, real)
-        return loss, _d_logs(real_logits, fake_logits)
+    def discriminator_loss(self, real, condition, fakes, training=True):
+        """Per-example D terms (adversarial per critic, penalties, extra terms) and D's score logs."""
+        terms, logs, logits = {}, {}, {}
+        critics = self.critics(real, condition, fakes, training)
+        for prefix, (name, c) in zip(self._prefixes(critics), critics.items()):
+            real_logits, fake_logits = c.fn(c.real), c.fn(c.fake)
+            logits[name] = (real_logits, fake_logits)
+            terms[f"{prefix}_loss"] = c.weight * self.d_loss_fn(real_logits, fake_logits)
+            logs.update(self._score_logs(prefix, real_logits, fake_logits))
+            if self.gp_weight:
+                gp = losses.gradient_penalty(c.fn, c.real, ops.cast(c.fake, c.real.dtype), seed=self.noise)
+                terms["gp"] = terms.get("gp", 0.0) + self.gp_weight * gp
+            if self.r1_gamma:
+                terms["r1"] = terms.get("r1", 0.0) + 0.5 * self.r1_gamma * losses.r1_penalty(c.fn, c.real)
+        terms.update(self.discriminator_extra_losses(real, condition, fakes, logits))
+        return terms, logs
 
-    def generator_loss(self, real, condition, training=True):
-        """Per-example G loss and logs: the adversarial term plus the app's extra terms."""
-        fake = self.generator(self.generator_inputs(condition, ops.shape(real)[0]), training=training)
-        fake_logits = None
+    def generator_loss(self, real, condition, outputs, training=True):
+        """Per-example G terms: ``adversarial_weight`` x the adversarial term (through every critic) and the
+        app's extra terms, plus the app's extra logs."""
+        terms = {}
         if self.adversarial:
-            fake_logits = self.discriminator(self.discriminator_inputs(fake, condition), training=training)
-        return self.generator_objective(fake_logits, real, fake, condition, training)
-
-    def generator_objective(self, fake_logits, real, fake, condition, training=True):
-        """``adversarial_weight`` x the adversarial term on D's logits for G(z) (none when ``fake_logits`` is
-        None) plus the app's extra terms, with their logs."""
-        loss, logs = None, {}
-        if fake_logits is not None:
-            loss = self.adversarial_weight * self.adversarial_loss(fake_logits, real, condition, training)
-            if self.adversarial_weight != 1.0:
-                logs["adversarial"] = ops.mean(loss)
-        for name, term in self.generator_extra_losses(real, fake, condition).items():
-            loss = term if loss is None else loss + term
-            logs[name] = ops.mean(term)
-        if loss is None:
+            fakes = self.fakes(real, condition, outputs, "g")
+            terms["adversarial"] = self.adversarial_weight * self.adversarial_loss(real, condition, fakes, training)
+        terms.update(self.generator_extra_losses(real, outputs, condition))
+        if not terms:
             raise ValueError("the generator has no loss: no discriminator and no generator_extra_losses")
-        return loss, logs
+        return terms, self.extra_logs(real, outputs, condition)
 
-    def adversarial_loss(self, fake_logits, real, condition, training=True):
-        """G's adversarial term per example; a relativistic ``g_fn`` also gets D's logits for the real images."""
-        if getattr(self.g_loss_fn, "relativistic", False):
-            real_logits = self.discriminator(self.discriminator_inputs(real, condition), training=training)
-            return self.g_loss_fn(ops.stop_gradient(real_logits), fake_logits)
-        return self.g_loss_fn(fake_logits)
+    def adversarial_loss(self, real, condition, fakes, training=True):
+        """G's adversarial term per example, summed over the critics; a relativistic ``g_fn`` also gets D's
+        logits for the real images."""
+        total = 0.0
+        for c in self.critics(real, condition, fakes, training).values():
+            if getattr(self.g_loss_fn, "relativistic", False):
+                total = total + c.weight * self.g_loss_fn(ops.stop_gradient(c.fn(c.real)), c.fn(c.fake))
+            else:
+                total = total + c.weight * self.g_loss_fn(c.fn(c.fake))
+        return total
+
+    def _prefixes(self, critics):
+        return ["d"] if len(critics) == 1 else list(critics)
+
+    def _score_logs(self, prefix, real_logits, fake_logits):
+        real_logits, fake_logits = ops.cast(real_logits, "float32"), ops.cast(fake_logits, "float32")
+        if self.loss_name not in SIGMOID_LOSSES:  # critic scores, LSGAN outputs: raw means
+            return {f"{prefix}_real": ops.mean(real_logits), f"{prefix}_fake": ops.mean(fake_logits)}
+        correct = ops.concatenate([ops.reshape(ops.cast(real_logits > 0, "float32"), (-1,)),
+                                   ops.reshape(ops.cast(fake_logits < 0, "float32"), (-1,))])
+        return {f"{prefix}_real": ops.mean(ops.sigmoid(real_logits)),
+                f"{prefix}_fake": ops.mean(ops.sigmoid(fake_logits)), f"{prefix}_acc": ops.mean(correct)}
 
     # -- the step ------------------------------------------------------------------------------------
     def train_step(self, *args):
-        if len(args) != 1:  # the JAX trainer's stateless signature, train_step(state, data)
-            raise backend.training_unsupported()
-        real, condition = self.unpack(args[0])
-        logs, r, c = {}, real, condition
-        if self.adversarial:
-            k = self.d_steps
-            for i in range(k):
-                r = real[i::k] if k > 1 else real
-                c = _rows(condition, i, k)
-                d_loss, d_logs = self._update(self.discriminator, self.d_optimizer, self.discriminator_loss,
-                                              r, c, frozen=self.generator)
-            logs = {"d_loss": d_loss, **d_logs}
-        g_loss, g_logs = self._update(self.generator, self.g_optimizer, self.generator_loss,
-                                      r, c, frozen=self.discriminator)
-        if self.ema_generator is not None:
-            self._update_ema()
-        logs["g_loss"] = g_loss
-        for name, value in logs.items():
-            if name in self.trackers:
-                self.trackers[name].update_state(value)
-        out = {name: self.trackers[name].result() for name in METRICS if name in logs}
-        out.update(g_logs)
-        return out
+        if len(args) == 2:  # the JAX trainer's stateless signature, train_step(state, data)
+            return backend.stateless_step(self, self._train_step, *args)
+        return self._train_step(args[0])
 
-    def _update(self, net, optimizer, loss_fn, real, condition, frozen):
-        """One optimizer step of ``net`` on ``loss_fn``; ``frozen``'s variables (if any) are left untouched."""
-        frozen_state = [] if frozen is None else frozen.non_trainable_variables
-        saved = [ops.copy(v.value) for v in frozen_state]
-        replicas = backend.num_replicas()
-
-        def scaled():
-            per_example, logs = loss_fn(real, condition)
-            loss = ops.mean(per_example)
-            # Mean over this replica / replicas == sum over the global batch / global batch size.
-            return optimizer.scale_loss(loss / replicas), (loss, logs)
-
-        _, (loss, logs), grads = backend.gradients(scaled, net.trainable_variables)
-        optimizer.apply(grads, net.trainable_variables)
-        for v, value in zip(frozen_state, saved):
-            v.assign(value)
-        return loss, logs
-
-    def _update_ema(self):
-        d = self.ema_decay
-        for e, v in zip(self.ema_generator.weights, self.generator.weights):
-            if v.trainable:
-                e.assign(d * e + (1.0 - d) * ops.cast(v.value, e.dtype))
-            else:
-                e.assign(v.value)
-
-    def test_step(self, data):
-        """Validation losses with both networks in inference mode (no state changes)."""
+    def _train_step(self, data):
         real, condition = self.unpack(data)
+        k = self.d_steps if self.adversarial else 1
+        logs = {}
+        for i in range(k):
+            r, c = _rows(real, i, k), _rows(condition, i, k)
+            if i < k - 1:  # an earlier D step of k > 1: fresh fakes, G frozen
+                with _frozen(self.generators):
+                    outputs = self.generate(r, c)
+            else:          # the forward the G step differentiates through
+                (outputs, own), pullback = backend.vjp(lambda: self._generate_with_losses(r, c),
+                                                       _trainable(self.generators))
+            if self.adversarial:
+                logs.update(self._discriminator_step(r, c, tree.map_structure(ops.stop_gradient, outputs)))
+        logs.update(self._generator_step(r, c, outputs, own, pullback))
+        self.after_step()
+        return self._log(logs)
+
+    def _generate_with_losses(self, real, condition):
+        outputs = self.generate(real, condition)
+        return outputs, _group_loss(self.generators)
+
+    def _discriminator_step(self, real, condition, outputs):
+        fakes = self.fakes(real, condition, outputs, "d")
+        variables = _trainable(self.discriminators)
+
+        def loss_fn():
+            terms, logs = self.discriminator_loss(real, condition, fakes)
+            own = _group_loss(self.discriminators)
+            return self._objective(self.d_optimizer, terms, logs, own, "d_loss")
+
+        with _frozen(self.generators):
+            _, logs, grads = backend.gradients(loss_fn, variables)
+        self.d_optimizer.apply(grads, variables)
+        return logs
+
+    def _generator_step(self, real, condition, outputs, own, pullback):
+        variables = _trainable(self.generators)
+
+        def loss_fn(outs):
+            terms, logs = self.generator_loss(real, condition, outs)
+            return self._objective(self.g_optimizer, terms, logs, ops.stop_gradient(own), "g_loss")
+
+        with _frozen(self.discriminators):
+            _, logs, d_outputs = backend.value_and_grad(loss_fn, outputs)
+        scale = ops.cast(self.g_optimizer.scale_loss(ops.convert_to_tensor(1.0 / backend.num_replicas())), "float32")
+        grads = pullback((d_outputs, ops.cast(scale, _dtype(own))))
+        self.g_optimizer.apply(grads, variables)
+        return logs
+
+    def _objective(self, optimizer, terms, logs, own, total_name):
+        """The scaled scalar to differentiate and the logs: the mean of the per-example terms plus the group's
+        own ``losses``; mean over this replica / replicas == sum over the global batch / global batch size."""
+        means = {name: ops.mean(ops.cast(t, "float32")) for name, t in terms.items()}
+        loss = sum(means.values()) + ops.cast(own, "float32")
+        logs = dict(logs)
+        if len(means) > 1:
+            logs.update({n: v for n, v in means.items() if n != total_name})
+        logs[total_name] = loss
+        return optimizer.scale_loss(loss / backend.num_replicas()), logs
+
+    def _log(self, logs):
+        for name, value in logs.items():
+            if name not in self.trackers:
+                raise ValueError(f"{type(self).__name__} logs {name!r}, which it does not declare: add it to "
+                                 f"{type(self).__name__}.LOGS (declared: {sorted(self.trackers)})")
+            self.trackers[name].update_state(value)
+        return {name: self.trackers[name].result() for name in self.trackers if name in logs}
+
+    def test_step(self, *args):
+        """Validation losses with every network in inference mode (no state changes)."""
+        if len(args) == 2:
+            return backend.stateless_eval(self, self._test_step, *args)
+        return self._test_step(args[0])
+
+    def _test_step(self, data):
+        real, condition = self.unpack(data)
+        outputs = self.generate(real, condition, training=False)
         logs = {}
         if self.adversarial:
-            d_loss, d_logs = self.discriminator_loss(real, condition, training=False)
-            logs = {"d_loss": ops.mean(d_loss), **d_logs}
-        g_loss, g_logs = self.generator_loss(real, condition, training=False)
-        return {**logs, "g_loss": ops.mean(g_loss), **g_logs}
+            terms, logs = self.discriminator_loss(real, condition, self.fakes(real, condition, outputs, "d"),
+                                                  training=False)
+            logs = self._objective(self.d_optimizer, terms, logs, 0.0, "d_loss")[1]
+        terms, g_logs = self.generator_loss(real, condition, outputs, training=False)
+        logs.update(self._objective(self.g_optimizer, terms, g_logs, 0.0, "g_loss")[1])
+        return self._log(logs)
 
     def sampling_generator(self):
         """The generator to sample from: the EMA copy when the GAN keeps one."""
         return self.ema_generator if self.ema_generator is not None else self.generator
 
+    def iteration_flops(self, batch, count):
+        """FLOPs per real example of one ``train_step`` on ``batch`` (a ``fit()`` batch), from ``count(network,
+        inputs)``, the forward FLOPs of one call of a network on ``inputs``.
 
-def _rows(condition, i, k):
-    if condition is None or k == 1:
-        return condition
-    if isinstance(condition, (list, tuple)):
-        return type(condition)(c[i::k] for c in condition)
-    return condition[i::k]
+        A backward pass costs 2x the forward for a network being trained and 1x for a frozen D in the G step
+        (input gradients only). Per D step: G forward, D forward on real and fake and their backward (6 D); the G
+        step reuses the last forward: D forward + input gradient (2 D) and G backward (2 G)."""
+        real, condition = self.unpack(batch)
+        k = self.d_steps if self.adversarial else 1
+        g_inputs = self.generator_inputs(condition, ops.shape(tree.flatten(real)[0])[0])
+        g = count(self.generator, g_inputs)
+        d = 0
+        if self.adversarial:
+            fake = self.generate(real, condition, training=False)
+            d = count(self.discriminator, self.discriminator_inputs(fake, condition))
+        n = int(ops.shape(tree.flatten(real)[0])[0])
+        return int((k * (g + 6 * d) + 2 * g + 2 * d) / (k * n))
 
 
-def _d_logs(real_logits, fake_logits):
-    """Mean D(x), mean D(G(z)) as probabilities, and D's accuracy on the two minibatches."""
-    real_logits = ops.cast(real_logits, "float32")
-    fake_logits = ops.cast(fake_logits, "float32")
-    correct = ops.concatenate([ops.reshape(ops.cast(real_logits > 0, "float32"), (-1,)),
-                               ops.reshape(ops.cast(fake_logits < 0, "float32"), (-1,))])
-    return {
-        "d_real": ops.mean(ops.sigmoid(real_logits)),
-        "d_fake": ops.mean(ops.sigmoid(fake_logits)),
-        "d_acc": ops.mean(correct),
-    }
+class OptimizerGroup:
+    """The trainer's optimizers seen as one (``model.optimizer``): Keras's JAX trainer carries
+    ``optimizer.variables`` through its stateless step, so every optimizer's state is part of that state."""
+
+    def __init__(self, optimizers):
+        self.optimizers = list(optimizers)
+        self.built = True
+
+    @property
+    def variables(self):
+        return [v for o in self.optimizers for v in o.variables]
+
+    def build(self, variables):
+        pass
+
+
+def _trainable(group):
+    seen, out = set(), []
+    for net in group.values():
+        for v in net.trainable_variables:
+            if id(v) not in seen:
+                seen.add(id(v))
+                out.append(v)
+    return out
+
+
+def _group_loss(group):
+    """The sum of a group's ``losses`` (add_loss, regularizers) after its calls; 0.0 when it has none."""
+    terms = [ops.cast(l, "float32") for net in group.values() for l in net.losses]
+    return sum(terms) if terms else ops.zeros((), "float32")
+
+
+def _dtype(x):
+    return keras.backend.standardize_dtype(x.dtype)
+
+
+class _frozen:
+    """Leaves a group's state (batch-norm statistics, random-generator states) as it was on entry."""
+
+    def __init__(self, group):
+        self.variables = [v for net in group.values() for v in net.non_trainable_variables]
+
+    def __enter__(self):
+        self.saved = [ops.copy(v.value) for v in self.variables]
+
+    def __exit__(self, *exc):
+        if exc[0] is None:
+            for v, value in zip(self.variables, self.saved):
+                v.assign(value)
+
+
+def _rows(x, i, k):
+    if x is None or k == 1:
+        return x
+    return tree.map_structure(lambda t: t[i::k], x)
