@@ -392,11 +392,8 @@ def workload_flops(w):
     :func:`_fallback_train_flops`.
     """
     counter = Counter()
-    infer = w.infer_flops
-    if infer is None:
-        infer = counter.flop_count(w.network, _input_shape(w.network, lambda: w.infer_batch(1))).total
-    else:
-        counter.flop_count(w.network, _input_shape(w.network, lambda: w.infer_batch(1)))  # its uncounted layers
+    network = counter.flop_count(w.network, _input_shape(w.network, lambda: w.infer_batch(1)))  # also for uncounted
+    infer = w.infer_flops if w.infer_flops is not None else network.total
     if w.train_flops is not None:
         train = w.train_flops
     elif hasattr(w.gan, "iteration_flops"):
