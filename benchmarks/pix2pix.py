@@ -44,14 +44,14 @@ PRESET = "edges2shoes_handbags"  # the architecture timed by default (unet_256 +
 FORMULA = "4 G + 8 D"
 
 
+HELPS = {  # the shared flags, as this app reads them
+    "resolution": "image side of the train and infer rows (divisible by 2**depth)",
+    "batch_sizes": "training batch sizes (space or comma separated)",
+    "infer_batch_sizes": "inference batch sizes",
+}
+
+
 def add_arguments(parser):
-    for action in parser._actions:  # the shared flags, as this app reads them
-        if action.dest == "resolution":
-            action.help = "image side of the train and infer rows (divisible by 2**depth)"
-        elif action.dest == "batch_sizes":
-            action.help = "training batch sizes (space or comma separated)"
-        elif action.dest == "infer_batch_sizes":
-            action.help = "inference batch sizes"
     parser.add_argument("--depth", type=int, help="U-Net encoder blocks (8: unet_256, 7: unet_128)")
     parser.add_argument("--filters", type=int, help="width of G's first block and D's first convolution")
     parser.add_argument("--n-layers", type=int, help="PatchGAN stride-2 convolutions (3: 70x70; 0: PixelGAN)")
@@ -113,8 +113,9 @@ def build(args):
         network=generator,
         train_batch=lambda n: _pairs(n, r),  # a tuple: the harness calls train_on_batch(input, target)
         infer_batch=lambda n: bench.synthetic_images(n, r, 3, seed=2),
-        # FLOPs: the harness counts G on infer_batch(1) and D on what the trainer feeds it (concat(input,
-        # target): 6 channels) and applies gan_train_flops: train = 4 G + 8 D, infer = G (= the info fields).
+        # FLOPs: infer = G on infer_batch(1); train = the trainer's iteration_flops (G and D on what it feeds
+        # them: D on concat(input, target), 6 channels), or for a trainer without it the harness's fallback,
+        # gan_train_flops of G and D (D on its 6 channels at the batch's size): 4 G + 8 D (= the info fields).
         info={
             "architecture": dict(generator=g_cfg, discriminator=d_cfg),
             "generator_params": _trainable(generator), "discriminator_params": _trainable(discriminator),
@@ -133,7 +134,7 @@ def _trainable(model):
 
 # --------------------------------------------------------------------------------------------------------
 def main(argv=None):
-    parser = bench.make_parser(__doc__.splitlines()[0])
+    parser = bench.make_parser(__doc__.splitlines()[0], helps=HELPS)
     add_arguments(parser)
     args = bench.parse_args(parser, argv, defaults=DEFAULTS, tiny=TINY)
     if args.depth < 2 or args.filters < 1 or args.n_layers < 0:
@@ -151,9 +152,7 @@ def main(argv=None):
               f"on cGAN + 100 L1; training FLOPs/image = {FORMULA} (G on {r}x{r}x3, D on {r}x{r}x6)")
     if not args.skip_infer:
         print(f"# infer: {r}x{r} through the generator's predict function (moving statistics, no dropout)")
-    bench.set_threads(args.threads)
-    rows = bench.run(args, build, APP)
-    return 1 if any(r.get("status") == "error" for r in rows) else 0
+    return bench.exit_status(bench.run(args, build, APP))
 
 
 if __name__ == "__main__":

@@ -61,12 +61,13 @@ def _hw(text):
     return int(parts[0]), int(parts[1])
 
 
+HELPS = {  # the shared flags, as this app reads them
+    "resolution": "LR side of the infer rows (output: 4x); training uses --lr-crop",
+    "skip_infer": "no infer rows (the tiled rows have --skip-tiled)",
+}
+
+
 def add_arguments(parser):
-    for action in parser._actions:  # the shared flags, as this app reads them
-        if action.dest == "resolution":
-            action.help = "LR side of the infer rows (output: 4x); training uses --lr-crop"
-        elif action.dest == "skip_infer":
-            action.help = "no infer rows (the tiled rows have --skip-tiled)"
     parser.add_argument("--arch", choices=sorted(ARCHES),
                         help="srresnet_x4: SRResNet + SRGAN trainer; rrdb: RRDBNet + ESRGAN trainer (RaGAN)")
     parser.add_argument("--lr-crop", type=int, help="training LR crop side; HR = 4x (default: 24 for srresnet_x4, "
@@ -264,7 +265,7 @@ def tiled_task(args, flops):
 
 # --------------------------------------------------------------------------------------------------------
 def main(argv=None):
-    parser = bench.make_parser(__doc__.splitlines()[0])
+    parser = bench.make_parser(__doc__.splitlines()[0], helps=HELPS)
     add_arguments(parser)
     args = bench.parse_args(parser, argv, defaults=DEFAULTS, tiny=TINY)
     if args.lr_crop is None:
@@ -274,7 +275,6 @@ def main(argv=None):
     weights = "random weights (timing only: the same compute as ImageNet's)" if args.vgg_weights == "random" \
         else f"weights {args.vgg_weights}"
     print(f"# srgan --arch {args.arch}: content network VGG19 to block5_conv4 with {weights}")
-    bench.set_threads(args.threads)
     if not args.skip_train:
         print(f"# train: {args.lr_crop}x{args.lr_crop} LR -> {4 * args.lr_crop}x{4 * args.lr_crop} HR crops; "
               f"training FLOPs/image = {FORMULAS[args.arch]} (G on LR, D and VGG V on HR)")
@@ -285,8 +285,7 @@ def main(argv=None):
         h, w = args.tiled_size
         print(f"# tiled: generator.upscale(x, tile={args.tile or None}) of {h}x{w} LR -> {4 * h}x{4 * w} images "
               "(float input in [0, 1], NumPy output; host-side tiling and stitching included in the time)")
-    rows = bench.run(args, build, APP)
-    return 1 if any(r.get("status") == "error" for r in rows) else 0
+    return bench.exit_status(bench.run(args, build, APP))
 
 
 if __name__ == "__main__":

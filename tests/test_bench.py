@@ -259,6 +259,107 @@ def test_run_spreads_tuple_batches_counts_fully_convolutional_models_and_times_e
     assert "#   note of late" in out and out.count("#   note") == 1 and "extra" in out
 
 
+class CountingGAN(FakeGAN):
+    """A trainer that says its own iteration FLOPs (the zoo.GAN.iteration_flops contract): it calls ``count``
+    on each network with the inputs it would feed it and combines them by its own step structure."""
+
+    def __init__(self, generator, discriminator):
+        super().__init__(generator, discriminator)
+        self.asked = []
+
+    def iteration_flops(self, batch, count):
+        lr, hr = batch
+        self.asked.append((lr.shape, hr.shape))
+        g = count(self.generator, lr)
+        fake = np.zeros(hr.shape[:-1] + (4,), "float32")
+        d = count(self.discriminator, [fake])                    # a list of one input: the same network call
+        assert count(self.generator, np.concatenate([lr, lr])) == 2 * g  # a whole call: batch 2, twice batch 1
+        assert count(self.discriminator, fake[:0]) == 0                  # an empty minibatch costs nothing
+        return 5 * g + 7 * d + 1
+
+
+def _two_network_workload(gan, **kw):
+    return bench.Workload(
+        gan=gan, network=gan.generator,
+        train_batch=lambda n: (np.zeros((n, 6, 6, 3), "float32"), np.zeros((n, 12, 12, 4), "float32")),
+        infer_batch=lambda n: np.zeros((n, 5, 5, 3), "float32"), **kw)
+
+
+def test_training_flops_come_from_the_trainers_iteration_flops():
+    x = keras.Input((None, None, 4))
+    d = keras.Model(x, layers.Conv2D(1, 1, name="d")(x))
+    gan = CountingGAN(fully_convolutional(), d)
+    flops = bench.workload_flops(_two_network_workload(gan))
+    g_px, d_px = 2 * 108, 2 * 4
+    assert gan.asked == [((1, 6, 6, 3), (1, 12, 12, 4))]          # one fit()-style batch of one example
+    assert flops == {"train": 5 * g_px * 36 + 7 * d_px * 144 + 1, "infer": g_px * 25, "uncounted": []}
+    # The app's own number still wins, and the trainer is not asked.
+    gan = CountingGAN(fully_convolutional(), d)
+    assert bench.workload_flops(_two_network_workload(gan, train_flops=42))["train"] == 42 and gan.asked == []
+
+
+def test_counter_counts_one_call_on_the_inputs_shapes_memoised():
+    from zoo.bench.flops import Counter, count_flops
+
+    model = fully_convolutional()
+    counter, calls = Counter(), []
+    original = model.call
+    object.__setattr__(model, "call", lambda *a, **k: (calls.append(1), original(*a, **k))[1])
+    try:
+        assert counter(model, np.zeros((3, 4, 5, 3), "float32")) == 3 * 2 * 108 * 20
+        assert counter(model, [np.zeros((3, 4, 5, 3), "float32")]) == 3 * 2 * 108 * 20  # same shapes: memoised
+        assert len(calls) == 1
+        assert counter(model, keras.ops.zeros((1, 2, 2, 3))) == 2 * 108 * 4              # a backend tensor
+        assert len(calls) == 2
+    finally:
+        object.__delattr__(model, "call")
+    assert counter.flop_count(model, (1, 2, 2, 3)).total == count_flops(model, input_shape=(1, 2, 2, 3)).total
+    assert counter.uncounted == []
+
+
+def test_fallback_counts_a_conditional_discriminator_on_its_declared_channels():
+    """A trainer without iteration_flops: D with unknown height and width but 7 declared channels (a pix2pix
+    pair) is counted on the batch's height and width and its own channels; gan_train_flops combines them."""
+    x = keras.Input((None, None, 7))
+    d = keras.Model(x, layers.Conv2D(1, 1, name="d")(x))  # 7 MACs per pixel
+    g = fully_convolutional()
+    gan = FakeGAN(g, d)
+    flops = bench.workload_flops(_two_network_workload(gan))
+    assert flops["train"] == bench.gan_train_flops(2 * 108 * 25, 2 * 7 * 144)
+    gan.discriminator = None                                  # G alone: forward + backward
+    assert bench.workload_flops(_two_network_workload(gan))["train"] == 3 * 2 * 108 * 25
+
+
+def test_flops_module_stands_alone():
+    from zoo.bench.flops import count_flops
+
+    assert count_flops(small_model(), input_shape=(1, 8, 8, 3)).total == 35328
+
+
+def test_help_says_resolved_defaults_and_apps_reword_shared_flags(capsys):
+    p = bench.make_parser("t", helps={"resolution": "LR side"})
+    p.add_argument("--filters", type=int, help="width")
+    for _ in range(2):  # parsing twice does not repeat the defaults
+        bench.parse_args(p, [], defaults=dict(resolution=32, filters=64), tiny=dict(filters=8))
+    assert p.flags["resolution"].help == "LR side (default: 32; with --tiny: 16)"
+    assert p.flags["filters"].help == "width (default: 64; with --tiny: 8)"
+    with pytest.raises(SystemExit):
+        bench.parse_args(p, ["--help"])
+    assert "%peak on CPU" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="no shared flag"):
+        bench.make_parser("t", helps={"nope": "x"})
+    # A plain ArgumentParser works too (without the defaults in its help).
+    import argparse
+
+    plain = argparse.ArgumentParser()
+    plain.add_argument("--resolution", type=int)
+    plain.add_argument("--batch-sizes", type=int, nargs="+")
+    for name in ("infer-batch-sizes", "precision", "warmup", "repeats", "jit"):
+        plain.add_argument(f"--{name}")
+    plain.add_argument("--tiny", action="store_true")
+    assert bench.parse_args(plain, ["--tiny"]).resolution == 16
+
+
 # -- end to end ------------------------------------------------------------------------------------------
 EXPECTED_KEYS = {
     "app", "task", "batch_size", "resolution", "precision", "jit", "jit_compile", "exec_mode", "backend",
