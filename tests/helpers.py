@@ -63,3 +63,16 @@ def locate(window, original):
     h, w = window.shape[:2]
     np.testing.assert_array_equal(unflipped, original[top:top + h, left:left + w])
     return top, left, flipped
+
+
+def generator_loss(gan, real, condition=None, training=True):
+    """G's mean loss and logs on ``real`` from a fresh forward (a function of G's weights: differentiate it)."""
+    terms, logs = gan.generator_loss(real, condition, gan.generate(real, condition, training), training)
+    return sum(ops.mean(ops.cast(t, "float32")) for t in terms.values()), logs
+
+
+def discriminator_loss(gan, real, condition=None, training=True):
+    """D's mean loss and logs on ``real`` against fresh fakes."""
+    fakes = gan.fakes(real, condition, gan.generate(real, condition, training), "d")
+    terms, logs = gan.discriminator_loss(real, condition, fakes, training)
+    return sum(ops.mean(ops.cast(t, "float32")) for t in terms.values()), logs

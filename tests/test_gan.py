@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from keras import ops
 
-from helpers import changed, snapshot
+from helpers import changed, discriminator_loss, generator_loss, snapshot
 from zoo import GAN, losses
 from zoo.apps.dcgan import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator
 
@@ -21,12 +21,8 @@ def tiny_gan(conditional=False, **kw):
 
 
 def run_update(gan, net_name, data):
-    real, cond = gan.unpack(data)
-    real = ops.convert_to_tensor(real)
-    cond = None if cond is None else ops.convert_to_tensor(cond)
-    if net_name == "d":
-        return gan._update(gan.discriminator, gan.d_optimizer, gan.discriminator_loss, real, cond, gan.generator)
-    return gan._update(gan.generator, gan.g_optimizer, gan.generator_loss, real, cond, gan.discriminator)
+    logs = gan.discriminator_update(data) if net_name == "d" else gan.generator_update(data)
+    return logs[f"{net_name}_loss"], logs
 
 
 @pytest.mark.parametrize("conditional", [False, True])
@@ -68,14 +64,50 @@ def test_k_discriminator_steps_per_generator_step(small_digits):
 
 
 @pytest.mark.parametrize("loss", ["minimax", "non_saturating", "lsgan", "wgan", "hinge"])
-def test_losses_finite_and_logged(small_digits, loss):
+def test_losses_finite_and_logged_as_suits_the_family(small_digits, loss):
+    """Log-odds losses log D's scores as probabilities and an accuracy; LSGAN, WGAN and hinge log raw scores
+    (a sigmoid of a critic's score means nothing) and no accuracy; penalties are logged by name."""
     x, _ = small_digits
     gan = tiny_gan()
     gan.compile(loss=loss, gp_weight=10.0 if loss == "wgan" else 0.0, r1_gamma=1.0 if loss == "hinge" else 0.0)
     h = gan.fit(x[:64], batch_size=32, epochs=1, verbose=0).history
-    for key in ("d_loss", "g_loss", "d_real", "d_fake", "d_acc"):
+    expected = {"d_loss", "g_loss", "d_real", "d_fake"}
+    expected |= {"d_acc"} if loss in ("minimax", "non_saturating") else set()
+    expected |= {"gp"} if loss == "wgan" else {"r1"} if loss == "hinge" else set()
+    assert set(h) == expected
+    for key in expected:
         assert np.isfinite(h[key][-1]), key
-    assert 0.0 <= h["d_acc"][-1] <= 1.0
+    if "d_acc" in h:
+        assert 0.0 <= h["d_acc"][-1] <= 1.0 and 0.0 < h["d_real"][-1] < 1.0
+
+
+def test_logs_are_epoch_averages(small_digits):
+    """Every logged name is a Mean over the epoch's steps, app terms included (not the last batch's value)."""
+    x, _ = small_digits
+    make = lambda: Reconstruct(image_net(), DCGANDiscriminator(image_size=8, channels=1, filters=4))  # noqa: E731
+    a, b = make(), make()
+    b.set_weights(a.get_weights())
+    a.compile()
+    b.compile()
+    history = a.fit(x[:96], batch_size=32, epochs=1, verbose=0, shuffle=False).history
+    per_step = []
+    for i in range(3):
+        b.reset_metrics()
+        per_step.append(b.train_on_batch(x[32 * i:32 * (i + 1)], return_dict=True))
+    for name in ("l1", "d_loss", "g_loss", "adversarial"):
+        values = [s[name] for s in per_step]
+        assert np.ptp(values) > 1e-6, name
+        np.testing.assert_allclose(history[name][-1], np.mean(values), rtol=1e-4, err_msg=name)
+
+
+def test_undeclared_log_is_a_clear_error(small_digits):
+    class Loud(Reconstruct):
+        LOGS = ()
+
+    gan = Loud(image_net(), DCGANDiscriminator(image_size=8, channels=1, filters=4))
+    gan.compile()
+    with pytest.raises(ValueError, match="logs 'l1', which it does not declare"):
+        gan.fit(small_digits[0][:32], batch_size=32, epochs=1, verbose=0)
 
 
 def test_loss_formulas():
@@ -112,10 +144,10 @@ def test_training_lowers_discriminator_loss_against_fixed_generator(small_digits
     gan = tiny_gan()
     gan.compile(d_optimizer=keras.optimizers.Adam(1e-3))
     data = ops.convert_to_tensor(x[:64])
-    first = float(ops.convert_to_numpy(ops.mean(gan.discriminator_loss(data, None)[0])))
+    first = float(ops.convert_to_numpy(discriminator_loss(gan, data)[0]))
     for _ in range(30):
         run_update(gan, "d", x[:64])
-    last = float(ops.convert_to_numpy(ops.mean(gan.discriminator_loss(data, None)[0])))
+    last = float(ops.convert_to_numpy(discriminator_loss(gan, data)[0]))
     assert last < first - 0.1
 
 
@@ -181,8 +213,10 @@ def test_gan_call_returns_fakes(small_digits):
 class Reconstruct(GAN):
     """G maps a noisy digit back to the digit: an extra L1 term, usable with or without D."""
 
+    LOGS = ("l1",)
+
     def unpack(self, data):
-        x = ops.convert_to_tensor(data)
+        x = ops.convert_to_tensor(data[0] if isinstance(data, tuple) else data)
         return x, x + 0.1
 
     def generator_inputs(self, condition, n):
@@ -218,8 +252,9 @@ def test_adversarial_weight_scales_only_the_adversarial_term(small_digits):
         keras.utils.set_random_seed(0)
         gan = Reconstruct(image_net(), DCGANDiscriminator(image_size=8, channels=1, filters=4))
         gan.compile(adversarial_weight=w)
-        loss, logs = gan.generator_loss(*gan.unpack(data))
-        out[w] = (float(ops.convert_to_numpy(ops.mean(loss))), float(ops.convert_to_numpy(logs["l1"])))
+        terms, _ = gan.generator_loss(*gan.unpack(data), gan.generate(*gan.unpack(data)))
+        total = sum(ops.mean(t) for t in terms.values())
+        out[w] = (float(ops.convert_to_numpy(total)), float(ops.convert_to_numpy(ops.mean(terms["l1"]))))
     assert out[0.0][0] == pytest.approx(out[0.0][1], rel=1e-6)  # weight 0: only the L1 term is left
     assert out[1.0][0] > out[1.0][1]
 

@@ -205,6 +205,20 @@ def vjp(fn, variables):
     raise NotImplementedError(f"zoo has no gradients for the {NAME!r} backend")
 
 
+def apply_gradients(optimizer, grads, variables):
+    """``optimizer.apply(grads, variables)``; on JAX through ``stateless_apply`` (a loss-scale optimizer's
+    stateful apply assigns inside ``lax.cond`` branches, which JAX cannot trace), its results assigned back."""
+    if NAME != "jax":
+        optimizer.apply(grads, variables)
+        return
+    new_values, new_state = optimizer.stateless_apply([v.value for v in optimizer.variables], grads,
+                                                      [v.value for v in variables])
+    for v, value in zip(variables, new_values):
+        v.assign(value)
+    for v, value in zip(optimizer.variables, new_state):
+        v.assign(value)
+
+
 def input_gradient(fn, x):
     """Gradient of ``sum(fn(x))`` with respect to the tensor ``x``, kept differentiable (gradient penalties:
     the penalty on this gradient is itself minimised)."""

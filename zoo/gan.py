@@ -291,20 +291,39 @@ class GAN(keras.Model):
                 with _frozen(self.generators):
                     outputs = self.generate(r, c)
             else:          # the forward the G step differentiates through
-                (outputs, own), pullback = backend.vjp(lambda: self._generate_with_losses(r, c),
-                                                       _trainable(self.generators))
+                forward = self._forward(r, c)
+                outputs = forward[0]
             if self.adversarial:
-                logs.update(self._discriminator_step(r, c, tree.map_structure(ops.stop_gradient, outputs)))
-        logs.update(self._generator_step(r, c, outputs, own, pullback))
+                logs.update(self._discriminator_step(r, c, outputs))
+        logs.update(self._generator_step(r, c, *forward))
         self.after_step()
         return self._log(logs)
+
+    # one side's update on its own, as inside the step (tests, custom loops); logs not tracked
+    def discriminator_update(self, data):
+        """One D update on ``data`` against fresh fakes (G frozen); returns the D logs."""
+        real, condition = self.unpack(data)
+        with _frozen(self.generators):
+            outputs = self.generate(real, condition)
+        return self._discriminator_step(real, condition, outputs)
+
+    def generator_update(self, data):
+        """One G update on ``data`` through the discriminators (D frozen); returns the G logs."""
+        real, condition = self.unpack(data)
+        return self._generator_step(real, condition, *self._forward(real, condition))
+
+    def _forward(self, real, condition):
+        """G's forward kept for the G step: (outputs, the generators' own losses, pullback to their weights)."""
+        (outputs, own), pullback = backend.vjp(lambda: self._generate_with_losses(real, condition),
+                                               _trainable(self.generators))
+        return outputs, own, pullback
 
     def _generate_with_losses(self, real, condition):
         outputs = self.generate(real, condition)
         return outputs, _group_loss(self.generators)
 
     def _discriminator_step(self, real, condition, outputs):
-        fakes = self.fakes(real, condition, outputs, "d")
+        fakes = self.fakes(real, condition, tree.map_structure(ops.stop_gradient, outputs), "d")
         variables = _trainable(self.discriminators)
 
         def loss_fn():
@@ -314,7 +333,7 @@ class GAN(keras.Model):
 
         with _frozen(self.generators):
             _, logs, grads = backend.gradients(loss_fn, variables)
-        self.d_optimizer.apply(grads, variables)
+        backend.apply_gradients(self.d_optimizer, grads, variables)
         return logs
 
     def _generator_step(self, real, condition, outputs, own, pullback):
@@ -328,7 +347,7 @@ class GAN(keras.Model):
             _, logs, d_outputs = backend.value_and_grad(loss_fn, outputs)
         scale = ops.cast(self.g_optimizer.scale_loss(ops.convert_to_tensor(1.0 / backend.num_replicas())), "float32")
         grads = pullback((d_outputs, ops.cast(scale, _dtype(own))))
-        self.g_optimizer.apply(grads, variables)
+        backend.apply_gradients(self.g_optimizer, grads, variables)
         return logs
 
     def _objective(self, optimizer, terms, logs, own, total_name):
@@ -337,8 +356,7 @@ class GAN(keras.Model):
         means = {name: ops.mean(ops.cast(t, "float32")) for name, t in terms.items()}
         loss = sum(means.values()) + ops.cast(own, "float32")
         logs = dict(logs)
-        if len(means) > 1:
-            logs.update({n: v for n, v in means.items() if n != total_name})
+        logs.update({n: v for n, v in means.items() if n != total_name and (len(means) > 1 or n in self.LOGS)})
         logs[total_name] = loss
         return optimizer.scale_loss(loss / backend.num_replicas()), logs
 

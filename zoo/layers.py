@@ -590,3 +590,70 @@ def _conv_length(n, k, s, padding):
     if n is None:
         return None
     return -(-n // s) if padding == "same" else (n - k) // s + 1
+
+
+@keras.saving.register_keras_serializable("zoo")
+class ImagePool(layers.Layer):
+    """A history of generated images for the discriminator (Shrivastava et al. 2017; CycleGAN section 4).
+
+    Called on a batch of fakes, returns a batch of the same shape: while the pool is filling, each fake is stored
+    and returned as is; once full, each fake is, with probability 1/2, swapped for a stored one (returned) and
+    stored in its place, otherwise returned as is. ``size=0`` returns the fakes unchanged. The stored images and
+    their count are (non-trainable) weights, so checkpoints keep the pool; the swap draws use the layer's own seed
+    state. Works inside compiled steps of every backend (no Python-side state); when two fakes of one batch draw
+    the same slot, the slot keeps their average.
+
+    Args:
+        size: images kept (CycleGAN: 50).
+        image_shape: ``(H, W, C)`` of one image; the pool is built at once, before any compiled step runs.
+    """
+
+    def __init__(self, size=50, image_shape=None, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        if int(size) < 0:
+            raise ValueError(f"size must be >= 0, got {size}")
+        self.size = int(size)
+        self.image_shape = None if image_shape is None else tuple(int(d) for d in image_shape)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        if self.image_shape is not None:
+            self.build((None,) + self.image_shape)
+
+    def build(self, input_shape):
+        self.images = self.add_weight(shape=(max(self.size, 1),) + tuple(input_shape[1:]), initializer="zeros",
+                                      trainable=False, name="images", dtype=self.variable_dtype)
+        self.count = self.add_weight(shape=(), initializer="zeros", trainable=False, name="count", dtype="int32")
+        self.built = True
+
+    def call(self, fakes):
+        if self.size == 0:
+            return fakes
+        n = ops.shape(fakes)[0]
+        stored = ops.cast(self.images, fakes.dtype)
+        fill = ops.cast(self.count, "int32") + ops.arange(n, dtype="int32")    # slots while filling
+        filling = fill < self.size
+        held = ops.cast(self.count, "int32")                                   # swaps pick among these
+        swap = ops.logical_and(ops.logical_and(ops.logical_not(filling), held > 0),
+                               keras.random.uniform((n,), seed=self.seed_generator) > 0.5)
+        u = keras.random.uniform((n,), seed=self.seed_generator)
+        j = ops.minimum(ops.cast(u * ops.cast(held, "float32"), "int32"), ops.maximum(held - 1, 0))
+        picked = ops.take(stored, j, axis=0)
+        mask = ops.reshape(ops.cast(swap, fakes.dtype), (-1,) + (1,) * (len(fakes.shape) - 1))
+        returned = mask * picked + (1.0 - mask) * fakes
+        slot = ops.where(filling, fill, ops.where(swap, j, -1))                # -1: not stored
+        onehot = ops.one_hot(ops.maximum(slot, 0), self.size, dtype=fakes.dtype) * ops.cast(
+            ops.reshape(slot >= 0, (-1, 1)), fakes.dtype)                      # (n, size); not stored: zeros
+        hits = ops.sum(onehot, axis=0)                                         # (size,)
+        written = ops.tensordot(ops.transpose(onehot), ops.reshape(fakes, (n, -1)), axes=1)
+        written = ops.reshape(written, ops.shape(stored)) / ops.reshape(ops.maximum(hits, 1.0), (-1,) + (1,) * (
+            len(fakes.shape) - 1))
+        keep = ops.reshape(ops.cast(hits == 0, fakes.dtype), (-1,) + (1,) * (len(fakes.shape) - 1))
+        self.images.assign(ops.cast(keep * stored + written, self.images.dtype))
+        self.count.assign(ops.minimum(ops.cast(self.count, "int32") + n, self.size))
+        return ops.stop_gradient(returned)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "size": self.size, "image_shape": self.image_shape, "seed": self.seed}

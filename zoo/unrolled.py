@@ -13,7 +13,7 @@ G's loss and are thrown away afterwards; D's variables and its optimizer's state
 
 How (functionally, one backend seam): the look-ahead parameters are plain tensors. Each step runs
 ``discriminator.stateless_call(values, non_trainable_values, x, training=True)``, takes the gradient of the
-discriminator loss with respect to those tensors with ``zoo.backend.gradients(..., create_graph=True)`` (a
+discriminator loss with respect to those tensors with ``zoo.backend.value_and_grad(..., create_graph=True)`` (a
 nested ``tf.GradientTape`` that the outer tape of the generator step records, or ``torch.autograd.grad`` with
 ``create_graph=True``), and steps them. The same real minibatch and the same G(z) are used in every step and
 in the final G loss, as in the paper's code, and G(z) is *not* detached inside the look-ahead.
@@ -27,7 +27,7 @@ The step (``unroll_optimizer``):
   changes the step by less than Adam's epsilon does).
 * ``"sgd"``: theta <- theta - unroll_lr * grad (``unroll_lr`` required).
 
-``unroll_steps=0`` is exactly ``zoo.GAN`` (the base ``generator_loss`` is called).
+``unroll_steps=0`` is exactly ``zoo.GAN`` (the base ``adversarial_loss`` is called).
 
 Cost: the generator step holds K copies of D's parameters, K forward/backward graphs of D on one real and one
 fake minibatch, and differentiates through all of them (second order), so time and memory grow about linearly
@@ -85,12 +85,12 @@ class UnrolledGAN(GAN):
         adam = self._adam_state(d.trainable_variables) if self.unroll_optimizer == "adam" else None
 
         for _ in range(self.unroll_steps):
-            def d_loss(values=values, state=state):
+            def d_loss(values, state=state):
                 real_logits, s = self._d_logits(values, state, real, condition)
                 fake_logits, s = self._d_logits(values, s, fake, condition)
                 return ops.mean(self.d_loss_fn(real_logits, fake_logits)), s
 
-            _, state, grads = backend.gradients(d_loss, values, create_graph=True)
+            _, state, grads = backend.value_and_grad(d_loss, values, create_graph=True)
             if adam is None:
                 values = [w - ops.cast(self.unroll_lr, w.dtype) * ops.cast(g, w.dtype)
                           for w, g in zip(values, grads)]
@@ -112,14 +112,13 @@ class UnrolledGAN(GAN):
         return m, v_, t, ops.cast(lr, "float32"), float(opt.beta_1), float(opt.beta_2), float(opt.epsilon)
 
     # -- the one override ----------------------------------------------------------------------------
-    def generator_loss(self, real, condition, training=True):
-        """Per-example G loss against the unrolled D, plus the app's extra terms (validation: the base loss)."""
+    def adversarial_loss(self, real, condition, fakes, training=True):
+        """G's adversarial term per example against the unrolled D (validation: against D itself)."""
         if self.unroll_steps == 0 or not training:
-            return super().generator_loss(real, condition, training)
-        fake = self.generator(self.generator_inputs(condition, ops.shape(real)[0]), training=True)
-        values, state = self.unrolled_discriminator(ops.cast(real, fake.dtype), fake, condition)
-        fake_logits, _ = self._d_logits(values, state, fake, condition)
-        return self.generator_objective(fake_logits, real, fake, condition)
+            return super().adversarial_loss(real, condition, fakes, training)
+        values, state = self.unrolled_discriminator(ops.cast(real, fakes.dtype), fakes, condition)
+        fake_logits, _ = self._d_logits(values, state, fakes, condition)
+        return self.g_loss_fn(fake_logits)
 
 
 def _adam_step(values, grads, adam):
