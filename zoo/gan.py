@@ -26,7 +26,8 @@ Apps change *what* is generated and *what* the losses hold, never the step, thro
 * ``fakes(real, condition, outputs, step)``     the fakes hook between G's outputs and D's inputs; ``step`` is
   ``"d"`` or ``"g"`` (an image pool for D, an inpainted region pasted into its image, ...); default: outputs
 * ``critics(real, condition, fakes, training)`` which discriminator judges what: ``{name: Critic(fn, real,
-  fake, weight)}``; penalties (``gp_weight``, ``r1_gamma``) apply to every critic
+  fake, weight)}``, named after the discriminators (their logs: ``d_real``, ... for one; ``<name>_real``,
+  ``<name>_loss``, ... for several); penalties (``gp_weight``, ``r1_gamma``) apply to every critic
 * ``discriminator_extra_losses(real, condition, fakes, logits)``  D-side terms beside the adversarial loss and
   penalties (ProGAN's drift on the real logits; GAN-CLS's mismatched-text logits); ``logits`` maps each critic
   to ``(real_logits, fake_logits)``
