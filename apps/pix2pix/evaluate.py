@@ -90,7 +90,7 @@ def main(argv=None):
             gen = pix2pix.pretrained(name)
         else:
             cfg = pix2pix.CONFIGS[name]
-            gen = weights.load_into(cfg.generator(**cfg.generator_config),
+            gen = weights.load_into(cfg.build_generator(),
                                     os.path.join(a.run_dir, name, "generator.weights.h5"))
         m = {k: round(v, 4) for k, v in measure(gen, inputs, targets, stats=a.stats).items()}
         results["presets"][name] = m

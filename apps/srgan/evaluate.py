@@ -20,7 +20,7 @@ the two differ only in how the image edge is padded, mostly inside the shaved bo
 
 zoo.apps.srgan is imported only when a model is asked for (--bicubic-only works without it):
   --preset NAME         zoo.apps.srgan.pretrained(NAME), then model.upscale(lr_uint8) per image
-  --weights F --arch A  the generator of architecture zoo.apps.srgan.CONFIGS[A] with file F loaded
+  --weights F --arch A  the generator of preset A's architecture (zoo.apps.srgan.CONFIGS[A]) with F loaded
   --register NAME       with --weights: publish F as preset srgan/NAME in weights/ (zoo.weights.register) with
                         the measured PSNR/SSIM as its metrics and a stored reference output (--default: make
                         it the app's default; --recipe: the training command, kept in the manifest)
@@ -91,7 +91,7 @@ def load_model(preset=None, weights_file=None, arch=None):
     if arch not in srgan.CONFIGS:
         raise ValueError(f"unknown --arch {arch!r}: one of zoo.apps.srgan.CONFIGS {sorted(srgan.CONFIGS)}")
     cfg = srgan.CONFIGS[arch]
-    return weights.load_into(cfg.generator(**cfg.generator_config), weights_file)
+    return weights.load_into(cfg.build_generator(), weights_file)
 
 
 def table(rows):

@@ -87,7 +87,7 @@ def main(argv=None):
     run = a.run or os.path.join("runs", a.preset)
     os.makedirs(run, exist_ok=True)
     keras.utils.set_random_seed(a.seed)
-    scale = srgan.CONFIGS[a.preset].generator_config["scale"]
+    scale = srgan.CONFIGS[a.preset].config["scale"]
     gan = srgan.build(a.preset, hr_crop=a.hr_crop, content=not a.no_content, seed=a.seed, ema_decay=a.ema)
     if a.init:
         gan.generator.load_weights(a.init)
