@@ -8,7 +8,7 @@ Protocol, as in SR papers (Ledig et al. 2017, Table 2; the usual MATLAB / BasicS
 
 * inputs are the LR images given with the benchmark (MATLAB bicubic x4, in <data>/<set>/LR, matched to
   <data>/<set>/HR by name: img_001_SRF_4_LR.png <-> img_001_SRF_4_HR.png); when a set has no LR folder the
-  LR is made from the HR with zoo.data.bicubic_downscale (MATLAB imresize, bit-exact in the interior);
+  LR is made from the HR with zoo.sr_data.bicubic_downscale (MATLAB imresize, bit-exact in the interior);
 * every output is a uint8 image (rounded, as a saved PNG would be) of exactly the HR's size;
 * PSNR and SSIM on the luma Y of ITU-R BT.601 as MATLAB rgb2ycbcr (16..235), with ``scale`` pixels shaved from
   every border (zoo.metrics.psnr / ssim, y_channel=True, shave=scale); grey images (one in Set14) are measured
@@ -43,7 +43,8 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 if REPO not in sys.path:  # run as a script from anywhere in a checkout
     sys.path.insert(0, REPO)
 
-from zoo import data, metrics  # noqa: E402
+from zoo import metrics  # noqa: E402
+from zoo.apps.srgan import data as sr_data  # noqa: E402
 
 DATA = os.path.join(REPO, "..", "shared", "data", "sr", "val")
 DATASETS = ("Set5", "Set14")
@@ -60,7 +61,7 @@ def load_pairs(root, name, scale):
     hr_dir, lr_dir = os.path.join(root, name, "HR"), os.path.join(root, name, "LR")
     if not os.path.isdir(hr_dir):
         raise FileNotFoundError(f"{hr_dir} not found: --data must hold <set>/HR (and <set>/LR) folders")
-    return data.sr_eval_pairs(hr_dir, lr_dir if os.path.isdir(lr_dir) else None, scale=scale)
+    return sr_data.sr_eval_pairs(hr_dir, lr_dir if os.path.isdir(lr_dir) else None, scale=scale)
 
 
 def measure(pairs, upscale, scale, method):

@@ -102,8 +102,8 @@ def finetune(source, preset=None, steps=1000, adversarial=False, content=True, l
 def dataset(source, scale=4, hr_crop=96, batch_size=16, **kwargs):
     """``(lr, hr)`` training pairs in [-1, 1] from an image folder or a TFDS name (``"div2k/bicubic_x4"``):
     random HR crops, flips and 90-degree rotations, LR by MATLAB-style bicubic downscaling
-    (``zoo.data.sr_pairs``, which lists the options)."""
-    from zoo import data
+    (``data.sr_pairs``, which lists the options)."""
+    from zoo.apps.srgan import data
 
     return data.sr_pairs(source, scale=scale, hr_crop=hr_crop, batch_size=batch_size, **kwargs)
 
