@@ -370,6 +370,8 @@ from zoo import data
 assert data.use_tf() is False
 ds = data.image_folder({str(tmp_path / "imgs")!r}, crop=8, labels=True, batch_size=2, seed=0, repeat=True)
 assert isinstance(ds, keras.utils.PyDataset) and ds[0][0].shape == (2, 8, 8, 3)
+a, b = data.unpaired({str(tmp_path / "imgs" / "a")!r}, {str(tmp_path / "imgs")!r}, crop=8, batch_size=2, seed=0)[0]
+assert a.shape == b.shape == (2, 8, 8, 3)  # unpaired (CycleGAN) data without TensorFlow
 model = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.Flatten(), keras.layers.Dense(2)])
 model.compile("sgd", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
 model.fit(ds, steps_per_epoch=2, epochs=1, verbose=0)
@@ -402,3 +404,30 @@ def test_same_arrays_as_tf_pipeline(tmp_path, monkeypatch):
     x, tx = both(lambda: data.image_folder(tmp_path / "img", image_size=(9, 7), channels=1, batch_size=3,
                                            shuffle=False))
     np.testing.assert_array_equal(x, tx.numpy())
+
+
+# ----------------------------------------------------------------------------------------------- unpaired
+def test_unpaired_without_tensorflow_pipeline(tmp_path):
+    """Two folders of different sizes, each its own domain: an epoch is the larger folder, the smaller one
+    cycles through all its images, each side gets its own crop and flip, and a seed makes it reproducible."""
+    for i in range(3):
+        save(tmp_path / "red" / f"{i}.png", np.full((9, 9, 3), (200, 10 * i, 0), np.uint8))
+    for i in range(5):
+        save(tmp_path / "blue" / f"{i}.png", np.full((12, 7, 3), (0, 0, 250), np.uint8))
+    make = lambda seed: data.unpaired(tmp_path / "red", tmp_path / "blue", image_size=8, crop=6, flip=True,
+                                      batch_size=2, drop_remainder=False, seed=seed)
+    ds = make(0)
+    assert isinstance(ds, keras.utils.PyDataset) and len(ds) == 3
+    batches = [ds[i] for i in range(len(ds))]
+    assert [a.shape[0] for a, _ in batches] == [2, 2, 1]
+    a = np.concatenate([x for x, _ in batches])
+    b = np.concatenate([y for _, y in batches])
+    assert a.shape == b.shape == (5, 6, 6, 3) and a.dtype == np.float32 and a.min() >= -1 and a.max() <= 1
+    assert (to_u8(a)[..., 0] >= 195).all() and (to_u8(b)[..., 2] >= 245).all()
+    assert sorted(set(int(g) for g in np.round(to_u8(a)[:, 0, 0, 1] / 10))) == [0, 1, 2]
+    again = make(0)
+    np.testing.assert_array_equal(again[0][0], batches[0][0])
+    endless = data.unpaired(tmp_path / "red", tmp_path / "blue", image_size=8, batch_size=4, repeat=True, seed=1)
+    assert endless.num_batches is None and endless[7][1].shape == (4, 8, 8, 3)
+    with pytest.raises(ValueError, match="smaller than the crop"):
+        data.unpaired(tmp_path / "red", tmp_path / "blue", crop=10, batch_size=1)[0]

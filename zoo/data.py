@@ -15,19 +15,20 @@ Every pipeline yields float32 images in [-1, 1], channels last, batched and pref
 Super-resolution pairs (``sr_pairs``: HR crops with MATLAB-bicubic LR; ``sr_eval_pairs``; ``bicubic_downscale``)
 are the srgan app's: ``zoo/apps/srgan/data.py``.
 
-Files are decoded with Pillow inside ``tf.numpy_function`` (any format Pillow reads, grey / palette / RGBA /
-16-bit), so an unreadable file raises an error naming it when the pipeline first reads it; folders are not
-checked up front. Resizing (``image_size``) happens in Pillow (bicubic, antialiased) before the random crop;
-``fit="stretch"`` resizes to exactly ``image_size``, ``fit="cover"`` keeps the aspect ratio, covering
-``image_size`` and cutting the centre. Without ``image_size`` or ``crop``, every file must have the same size
-for batching. Random crops and flips come from ``tf.random.stateless_*`` ops fed by a seeded
-``tf.data.Dataset.random`` stream: with ``seed`` set a pipeline is reproducible, and each epoch draws anew.
+Each dataset is written once, as a per-example NumPy function (load with Pillow, resize, random crop and flip
+given a ``numpy.random.Generator``), and ``_examples`` drives it two ways: by ``tf.data`` (the function in
+``tf.numpy_function`` under a parallel ``map``, then batch and prefetch), or, without TensorFlow (a PyTorch- or
+JAX-only machine) or with the environment variable ``ZOO_PIPELINE=numpy``, by a ``keras.utils.PyDataset``
+(``NumpyBatches``) in worker threads; ``model.fit`` takes either, and ``ZOO_PIPELINE=tf`` insists on
+``tf.data``. The same files, crops, flips and value ranges either way; each draws its randomness from its own
+seeded stream (``tf.data.Dataset.random`` / ``NumpyBatches``'s), so with ``seed`` set a pipeline is
+reproducible, and each epoch draws anew. The TFDS adapters need TensorFlow.
 
-Without TensorFlow (a PyTorch- or JAX-only machine), or with the environment variable ``ZOO_PIPELINE=numpy``,
-``image_folder``, ``paired_folders``, ``side_by_side`` and ``zoo.apps.srgan.data.sr_pairs`` on a folder return a ``keras.utils.PyDataset``
-(``NumpyBatches``) instead: the same files, crops, flips, LR and value ranges, made by NumPy / Pillow in worker
-threads, with its own seeded random stream; ``model.fit`` takes either. ``unpaired`` and the TFDS adapters
-need TensorFlow. ``ZOO_PIPELINE=tf`` insists on ``tf.data``.
+Files are decoded with Pillow (any format Pillow reads, grey / palette / RGBA / 16-bit), so an unreadable file
+raises an error naming it when the pipeline first reads it; folders are not checked up front. Resizing
+(``image_size``) happens in Pillow (bicubic, antialiased) before the random crop; ``fit="stretch"`` resizes to
+exactly ``image_size``, ``fit="cover"`` keeps the aspect ratio, covering ``image_size`` and cutting the centre.
+Without ``image_size`` or ``crop``, every file must have the same size for batching.
 """
 import functools
 import gzip
@@ -198,52 +199,64 @@ def random_crop_flip(*images, crop=None, flip=False, seed=None, scales=None):
 
 
 def _pipeline(columns, load, n_out, channels, crop, flip, scales, batch_size, shuffle, seed, repeat,
-              drop_remainder, out_sizes=None, extra=None, finish=True):
-    """Paths -> decoded (Pillow in numpy_function), cropped, flipped, float [-1, 1] images.
+              drop_remainder, out_sizes=None, extra=None):
+    """Rows of paths -> examples: ``load(*paths) -> n_out uint8 arrays`` (Pillow), then one random crop and
+    flip for all of them (``_np_crop_flip``); driven by ``_examples``. ``columns``: a tuple of equal-length
+    lists of paths; ``extra``: an optional array (labels) carried along."""
+    def example(i, rng):
+        arrays = load(*[c[i] for c in columns])
+        arrays = list(arrays) if isinstance(arrays, (list, tuple)) else [arrays]
+        return _np_crop_flip(arrays, crop, flip, scales, rng)
 
-    ``columns``: tuple of equal-length lists of paths; ``load(*paths) -> n_out uint8 arrays``; ``extra``: an
-    optional array (labels) carried along. Yields a tuple of ``n_out`` images (plus ``extra``), or one image.
+    scales = scales or (1,) * n_out
+    shapes = [(crop[0] * s, crop[1] * s) if crop else (out_sizes[j] if out_sizes else (None, None))
+              for j, s in enumerate(scales)]
+    return _examples(len(columns[0]), example, channels, shapes, batch_size, shuffle, seed, repeat, drop_remainder,
+                     extra=extra)
+
+
+def _examples(n, example, channels, shapes, batch_size, shuffle, seed, repeat, drop_remainder, extra=None):
+    """The one driver of every folder dataset. ``example(i, rng) -> list of uint8 (H, W, C) arrays`` makes example
+    ``i`` (load, crop, flip, degrade) with the ``numpy.random.Generator`` ``rng``; it is written once and run
+
+    * by ``tf.data`` (``use_tf()``): shuffled/repeated indices zipped with a seeded ``Dataset.random`` stream, the
+      example made in ``tf.numpy_function`` by a parallel ``map``, cast to float [-1, 1], batched, prefetched;
+    * or by ``NumpyBatches`` (a ``keras.utils.PyDataset``) in worker threads, with its own seeded stream.
+
+    ``shapes``: the ``(h, w)`` of each output (None where it varies); ``extra``: an array (labels) whose row
+    ``i`` goes with example ``i``. Yields one image, or a tuple of images (plus the extra).
     """
-    n = len(columns[0])
-    if finish:
-        _check_batch(n, batch_size, drop_remainder, repeat)
-    if finish and not use_tf():
-        def example(i, rng):
-            arrays = load(*[c[i] for c in columns])
-            arrays = list(arrays) if isinstance(arrays, (list, tuple)) else [arrays]
-            arrays = _np_crop_flip(arrays, crop, flip, scales, rng)
-            out = [a.astype(np.float32) / 127.5 - 1.0 for a in arrays]
+    _check_batch(n, batch_size, drop_remainder, repeat)
+    if not use_tf():
+        def np_example(i, rng):
+            out = [a.astype(np.float32) / 127.5 - 1.0 for a in example(i, rng)]
             return tuple(out) + ((extra[i],) if extra is not None else ())
-        return NumpyBatches(n, example, batch_size, shuffle, seed, repeat, drop_remainder)
+        return NumpyBatches(n, np_example, batch_size, shuffle, seed, repeat, drop_remainder)
     import tensorflow as tf
-    tensors = tuple(tf.constant(c) for c in columns) + ((tf.constant(extra),) if extra is not None else ())
-    ds = tf.data.Dataset.from_tensor_slices(tensors)
+    ds = tf.data.Dataset.range(n)
     if shuffle:
         ds = ds.shuffle(n, seed=seed, reshuffle_each_iteration=True)
     if repeat:
         ds = ds.repeat()
     seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
     ds = tf.data.Dataset.zip((ds, seeds))
+    extra_t = None if extra is None else tf.constant(extra)
 
-    def py_load(*paths):
-        return load(*[os.fsdecode(p) for p in paths])
+    def py_example(i, s):
+        return example(int(i), np.random.default_rng(np.asarray(s).astype(np.uint64)))
 
-    def element(row, rnd):
-        paths = row[:len(columns)]
-        arrays = tf.numpy_function(py_load, list(paths), [tf.uint8] * n_out, stateful=False)
+    def element(i, s):
+        arrays = tf.numpy_function(py_example, [i, s], [tf.uint8] * len(shapes), stateful=False)
         arrays = list(arrays) if isinstance(arrays, (list, tuple)) else [arrays]
-        for i, a in enumerate(arrays):
-            hw = out_sizes[i] if out_sizes else (None, None)
+        for a, hw in zip(arrays, shapes):
             a.set_shape([hw[0], hw[1], channels])
-        if crop is not None or flip:
-            arrays = random_crop_flip(*arrays, crop=crop, flip=flip, seed=rnd, scales=scales)
-            arrays = [arrays] if n_out == 1 else list(arrays)
-        arrays = [tf.cast(a, tf.float32) / 127.5 - 1.0 for a in arrays]
-        out = tuple(arrays) + tuple(row[len(columns):])
-        return out[0] if len(out) == 1 else out
+        out = [tf.cast(a, tf.float32) / 127.5 - 1.0 for a in arrays]
+        if extra_t is not None:
+            out.append(tf.gather(extra_t, i))
+        return out[0] if len(out) == 1 else tuple(out)
 
     ds = ds.map(element, num_parallel_calls=tf.data.AUTOTUNE)
-    return _finish(ds, batch_size, drop_remainder) if finish else ds
+    return _finish(ds, batch_size, drop_remainder)
 
 
 def use_tf():
@@ -496,28 +509,28 @@ def side_by_side(folder, direction="AtoB", image_size=None, crop=None, channels=
 
 def unpaired(a_dir, b_dir, image_size=None, crop=None, channels=3, batch_size=32, shuffle=True, seed=None,
              flip=False, repeat=False, drop_remainder=True, fit="stretch"):
-    """Two unaligned domains (CycleGAN) as ``(a, b)`` batches drawn independently.
+    """Two unaligned domains (CycleGAN) as ``(a, b)`` batches; the folders may hold different numbers of images.
 
-    An epoch has as many pairs as the larger folder; the smaller one cycles (reshuffled each pass). Each side
-    gets its own random crop and flip.
+    An epoch has as many pairs as the larger folder; the smaller one cycles (every image of it once per
+    ``len(smaller)`` pairs, in a seeded order). Which a goes with which b carries no meaning (the domains are
+    unaligned). Each side gets its own random crop and flip. ``tf.data`` or, without TensorFlow / with
+    ``ZOO_PIPELINE=numpy``, ``NumpyBatches``, as every folder dataset.
     """
     _check_channels(channels)
     _check_fit(fit)
     size, crop_hw = _size2(image_size, "image_size"), _size2(crop, "crop")
-    sides = []
-    for i, folder in enumerate((a_dir, b_dir)):
-        files = list_images(folder)
-        side_seed = None if seed is None else seed + i
-        sides.append((len(files), _pipeline((files,), _loader(channels, size, fit, crop_hw), 1, channels, crop_hw,
-                                            flip, None, batch_size, shuffle, side_seed, True, drop_remainder,
-                                            out_sizes=[size] if size else None, finish=False)))
-    import tensorflow as tf
-    n = max(sides[0][0], sides[1][0])
-    _check_batch(n, batch_size, drop_remainder, repeat)
-    ds = tf.data.Dataset.zip((sides[0][1], sides[1][1])).take(n)
-    if repeat:
-        ds = ds.repeat()
-    return _finish(ds, batch_size, drop_remainder)
+    load = _loader(channels, size, fit, crop_hw)
+    files = [list_images(a_dir), list_images(b_dir)]
+    n = max(len(f) for f in files)
+    orders = [np.random.default_rng([0 if seed is None else seed, k]).permutation(len(f))
+              for k, f in enumerate(files)]
+
+    def example(i, rng):
+        return [_np_crop_flip([load(f[order[i % len(f)]])], crop_hw, flip, None, rng)[0]
+                for f, order in zip(files, orders)]
+
+    shape = crop_hw or size or (None, None)
+    return _examples(n, example, channels, [shape, shape], batch_size, shuffle, seed, repeat, drop_remainder)
 
 
 # --------------------------------------------------------------------------------------------- TFDS

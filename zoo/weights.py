@@ -1,18 +1,21 @@
 """Presets: named, hash-verified weights for every app, one mechanism for all of them.
 
-A preset is an entry of ``weights/manifest.json`` (anchors: torchvision's ``Weights`` enums, KerasHub's
-``from_preset``, timm's ``pretrained=True``)::
+A preset is a :class:`Preset` (anchors: torchvision's ``Weights`` enums, KerasHub's ``*_presets.py`` +
+``from_preset``, timm's ``pretrained=True``), declared once, next to its app, in ``zoo/apps/<app>/presets.py``::
 
-    "dcgan/mnist_dcgan": {
-      "file": "dcgan/mnist_dcgan.weights.h5",   # path relative to a weights folder
-      "sha256": "...",                          # checked before anything is loaded
-      "url": null,                              # where to download it from when no folder has it
-      "architecture": "zoo.apps.dcgan.DCGANGenerator",   # only classes of zoo.* are ever built
-      "config": {...},                          # the constructor's keyword arguments
-      "default": true,                          # what ``pretrained("dcgan")`` loads
-      "trained_on": "...", "recipe": "apps/dcgan/...", "metrics": {...measured numbers...},
-      "reference": {"file": "dcgan/mnist_dcgan.reference.npz", "sha256": "..."}
-    }
+    SRRESNET_X4 = Preset(
+        name="srresnet_x4", app="srgan", default=True,
+        file="srgan/srresnet_x4.weights.h5", sha256="...",   # path relative to a weights folder; checked first
+        architecture=SRResNet, config={...},                   # the generator and its constructor's arguments
+        trainer=SRGAN, discriminator=None, discriminator_config=None, companions={...},   # the recipe's parts
+        input_size=(24, 24), trained_on="...", recipe="apps/srgan/train.py ...", metrics={...})
+    register_presets(SRRESNET_X4, ...)
+
+``weights/manifest.json`` lists what the files need: ``{"srgan/srresnet_x4": {"file", "sha256", "url",
+"reference": {"file", "sha256", "backend"}}}``; tests/test_presets.py checks it against the declarations.
+Presets that :func:`register` publishes under names no app declares (a recipe's own, in ``$ZOO_WEIGHTS``) are
+full manifest entries instead, with ``architecture`` (``"zoo.<module>.<Class>"``; only classes of ``zoo.*`` are
+ever built), ``config``, ``default``, ``trained_on``, ``recipe`` and ``metrics``.
 
 The reference ``.npz`` holds a fixed input and the output the shipped weights give for it (numeric arrays
 only; read with ``allow_pickle=False``), so tests can show that ``pretrained()`` reproduces the trained model.
@@ -26,12 +29,14 @@ preset has a ``url`` (to a temporary file, hash-checked, then renamed into place
 Usage::
 
     from zoo import weights
-    weights.presets("dcgan")                       # ['mnist_cdcgan', 'mnist_dcgan']
+    weights.presets("dcgan")                       # ['mnist_cdcgan', 'mnist_dcgan'] (trained ones)
+    weights.get("srgan", "esrgan_x4")              # a Preset; weights.declared("srgan"): all, trained or not
     model = weights.pretrained("dcgan")            # the default preset; model.preset says which
     x, y = weights.reference(model.preset)         # a fixed input and the output it should give
     weights.load_into(my_model, "my.weights.h5")   # all or nothing: a file of another architecture raises
 
-Training recipes publish what they trained with ``register(...)``.
+Training recipes publish what they trained with ``register(...)``; for a declared name it writes the files'
+manifest entry and warns with what to copy into the app's ``presets.py``.
 
 Nothing here imports TensorFlow (Keras is imported inside the functions that build or load models), and no
 file is ever read with pickle.
