@@ -238,7 +238,8 @@ def test_manifests_merge_earlier_folder_wins(root, tmp_path, monkeypatch):
     (root / "manifest.json").write_text(json.dumps({"presets": {
         "a/y": dict(entry, default=True, trained_on="env")}}))
     monkeypatch.setattr(weights, "_repo_weights", lambda: repo)
-    assert weights.presets("a") == ["x", "y"] and [k for k in weights.presets() if k.startswith("a/")] == ["a/x", "a/y"]
+    assert weights.presets("a") == ["x", "y"]
+    assert [k for k in weights.presets() if k.startswith("a/")] == ["a/x", "a/y"]  # next to the declared ones
     assert weights.get("a").name == "y" and weights.get("a").trained_on == "env"
     assert weights.get("a", "x").default is False and weights.manifest(repo)["presets"]["a/x"]["default"]
 

@@ -72,7 +72,7 @@ def main(argv=None):
     p.add_argument("--presets", nargs="+", default=list(PRESETS), choices=sorted(pix2pix.CONFIGS))
     p.add_argument("--run-dir", default="runs", help="folder holding <preset>/generator.weights.h5")
     p.add_argument("--no-register", action="store_true", help="measure only")
-    p.add_argument("--recipe", default="", help="how the weights were trained (kept in the manifest)")
+    p.add_argument("--recipe", default="", help="how the weights were trained (for its Preset)")
     p.add_argument("--stats", choices=("moving", "image"), help="batch-norm statistics for translate (default: "
                    "each preset's test_stats); anything but the default measures only (no registering)")
     p.add_argument("--out", default=os.path.join(HERE, "results.json"))

@@ -23,7 +23,9 @@ zoo.apps.srgan is imported only when a model is asked for (--bicubic-only works 
   --weights F --arch A  the generator of preset A's architecture (zoo.apps.srgan.CONFIGS[A]) with F loaded
   --register NAME       with --weights: publish F as preset srgan/NAME in weights/ (zoo.weights.register) with
                         the measured PSNR/SSIM as its metrics and a stored reference output (--default: make
-                        it the app's default; --recipe: the training command, kept in the manifest)
+                        it the app's default; --recipe: the training command). A name zoo/apps/srgan/presets.py
+                        declares gets its manifest entry (file, sha256, reference) and a warning listing what
+                        to copy into its Preset (sha256, metrics, recipe)
 ``upscale`` must return a uint8 array of the HR's size (what zoo's inference verbs return for uint8 input).
 
 Prints a table (data set, method, PSNR, SSIM, images) and writes JSON (--out) with per-image values.
@@ -116,7 +118,7 @@ def main(argv=None):
                    help="<set>/<name>:<top>:<left>:<side> of the HR image to crop for --grid")
     p.add_argument("--register", metavar="NAME", help="register --weights as preset srgan/NAME")
     p.add_argument("--default", action="store_true", help="with --register: the app's default preset")
-    p.add_argument("--recipe", default="", help="with --register: how the weights were trained")
+    p.add_argument("--recipe", default="", help="with --register: how the weights were trained (for the Preset)")
     a = p.parse_args(argv)
     if a.register and not a.weights:
         p.error("--register needs --weights (the file to publish)")
