@@ -9,6 +9,7 @@ from PIL import Image
 
 from helpers import coords, locate, save, to_u8
 from zoo import data
+from zoo.apps.srgan import data as sr_data
 
 tf = pytest.importorskip("tensorflow")
 tfds = pytest.importorskip("tensorflow_datasets")
@@ -403,7 +404,7 @@ def test_bicubic_downscale_is_matlab_imresize():
     """The same kernel as tf.image.resize(bicubic, antialias) away from the edges, MATLAB's mirrored edges."""
     rng = np.random.default_rng(0)
     img = rng.random((40, 36, 3))
-    ours = data.bicubic_downscale(img, 4)
+    ours = sr_data.bicubic_downscale(img, 4)
     assert ours.shape == (10, 9, 3) and ours.dtype == np.float64
     tf_plain = tf.image.resize(img, (10, 9), "bicubic", antialias=True).numpy()
     np.testing.assert_allclose(ours[2:-2, 2:-2], tf_plain[2:-2, 2:-2], atol=1e-5)  # kernel
@@ -413,16 +414,16 @@ def test_bicubic_downscale_is_matlab_imresize():
     assert np.abs(ours[:2] - tf_plain[:2]).max() > 1e-3  # TF alone renormalises at the edge instead
 
     u8 = rng.integers(0, 256, (2, 24, 20, 3), dtype=np.uint8)  # a batch; uint8 rounds after each pass
-    small = data.bicubic_downscale(u8, 4)
+    small = sr_data.bicubic_downscale(u8, 4)
     assert small.shape == (2, 6, 5, 3) and small.dtype == np.uint8
-    exact = data.bicubic_downscale(u8.astype(np.float64), 4)
+    exact = sr_data.bicubic_downscale(u8.astype(np.float64), 4)
     assert np.abs(small - exact).max() <= 1.5
-    np.testing.assert_array_equal(data.bicubic_downscale(np.full((8, 12), 77, np.uint8), 4), 77)
-    assert data.bicubic_downscale(np.zeros((10, 9, 1), np.uint8), 4).shape == (3, 3, 1)  # ceil, as MATLAB
+    np.testing.assert_array_equal(sr_data.bicubic_downscale(np.full((8, 12), 77, np.uint8), 4), 77)
+    assert sr_data.bicubic_downscale(np.zeros((10, 9, 1), np.uint8), 4).shape == (3, 3, 1)  # ceil, as MATLAB
     with pytest.raises(ValueError, match="uint8 or float"):
-        data.bicubic_downscale(np.zeros((8, 8), np.int32), 4)
+        sr_data.bicubic_downscale(np.zeros((8, 8), np.int32), 4)
     with pytest.raises(ValueError, match="scale"):
-        data.bicubic_downscale(img, 2.5)
+        sr_data.bicubic_downscale(img, 2.5)
 
 
 def sr_folder(root, sizes, colours=None):
@@ -454,7 +455,7 @@ def find_dihedral(window, original):
 def test_sr_pairs_folder_shapes_ranges_pairing(tmp_path):
     sr_folder(tmp_path / "hr", [(40, 42), (32, 36), (36, 40)])
     originals = [data.read_image(tmp_path / "hr" / p) for p in ("0.png", os.path.join("sub", "1.png"), "2.png")]
-    ds = data.sr_pairs(tmp_path / "hr", scale=4, hr_crop=16, batch_size=3, seed=0, repeat=True)
+    ds = sr_data.sr_pairs(tmp_path / "hr", scale=4, hr_crop=16, batch_size=3, seed=0, repeat=True)
     assert ds.element_spec[0].shape.as_list() == [3, 4, 4, 3] and ds.element_spec[1].shape.as_list() == [3, 16, 16, 3]
     seen = set()
     for lr, hr in ds.take(6):
@@ -462,19 +463,19 @@ def test_sr_pairs_folder_shapes_ranges_pairing(tmp_path):
         assert lr.numpy().min() >= -1 and lr.numpy().max() <= 1 and hr.numpy().min() >= -1 and hr.numpy().max() <= 1
         lr8, hr8 = to_u8(lr), to_u8(hr)
         np.testing.assert_allclose(lr.numpy(), lr8 / 127.5 - 1, atol=1e-6)  # LR on 8-bit levels, like a file
-        diff = np.abs(data.bicubic_downscale(hr8, 4).astype(int) - lr8)
+        diff = np.abs(sr_data.bicubic_downscale(hr8, 4).astype(int) - lr8)
         assert diff.max() <= 1 and (diff == 0).mean() > 0.99  # LR = MATLAB bicubic of this very HR crop
         for img in hr8:
             seen.add(find_dihedral(img, originals[int(round(img[..., 2].max() / 40))]))
     assert len(seen) >= 5  # flips and rotations happen
 
-    lr, hr = next(iter(data.sr_pairs(tmp_path / "hr", scale=2, hr_crop=8, channels=1, batch_size=2, augment=False,
+    lr, hr = next(iter(sr_data.sr_pairs(tmp_path / "hr", scale=2, hr_crop=8, channels=1, batch_size=2, augment=False,
                                      cache=True, seed=1)))
     assert lr.shape == (2, 4, 4, 1) and hr.shape == (2, 8, 8, 1)
     ids = lambda ds: [int(round(v)) for _, b in ds for v in to_u8(b)[:, 0, 0, 2] / 40]  # noqa: E731
-    plain = data.sr_pairs(tmp_path / "hr", hr_crop=8, batch_size=1, shuffle=False, augment=False)
+    plain = sr_data.sr_pairs(tmp_path / "hr", hr_crop=8, batch_size=1, shuffle=False, augment=False)
     assert ids(plain) == [0, 2, 1]  # sorted by path: 0.png, 2.png, sub/1.png
-    once = data.sr_pairs(tmp_path / "hr", hr_crop=8, batch_size=2, drop_remainder=False, seed=3)
+    once = sr_data.sr_pairs(tmp_path / "hr", hr_crop=8, batch_size=2, drop_remainder=False, seed=3)
     assert sorted(ids(once)) == [0, 1, 2]
 
 
@@ -486,7 +487,7 @@ def test_sr_pairs_augment_keeps_pairs_aligned(tmp_path):
         hr[r:r + 16, c:c + 16] = colours[q]
     save(tmp_path / "quad" / "q.png", hr)
     arrangements = set()
-    for lr, hr_out in data.sr_pairs(tmp_path / "quad", hr_crop=32, batch_size=1, seed=5, repeat=True).take(40):
+    for lr, hr_out in sr_data.sr_pairs(tmp_path / "quad", hr_crop=32, batch_size=1, seed=5, repeat=True).take(40):
         lr8, hr8 = to_u8(lr[0]), to_u8(hr_out[0])
         corners = tuple(tuple(hr8[r, c]) for r, c in ((0, 0), (0, -1), (-1, 0), (-1, -1)))
         for (r, c), colour in zip(((0, 0), (0, 6), (6, 0), (6, 6)), corners):
@@ -498,31 +499,31 @@ def test_sr_pairs_augment_keeps_pairs_aligned(tmp_path):
 def test_sr_pairs_argument_errors(tmp_path):
     sr_folder(tmp_path / "hr", [(20, 20)])
     with pytest.raises(ValueError, match=r"hr_crop=90 is not divisible by scale=4.*use 88 or 92"):
-        data.sr_pairs(tmp_path / "hr", hr_crop=90)
+        sr_data.sr_pairs(tmp_path / "hr", hr_crop=90)
     with pytest.raises(ValueError, match="hr_crop must be a positive integer"):
-        data.sr_pairs(tmp_path / "hr", hr_crop=(16, 16))
+        sr_data.sr_pairs(tmp_path / "hr", hr_crop=(16, 16))
     with pytest.raises(ValueError, match="small"):
-        data.sr_pairs(tmp_path / "hr", hr_crop=16, small="pad")
+        sr_data.sr_pairs(tmp_path / "hr", hr_crop=16, small="pad")
     with pytest.raises(ValueError, match="scale"):
-        data.sr_pairs(tmp_path / "hr", scale=0, hr_crop=16)
+        sr_data.sr_pairs(tmp_path / "hr", scale=0, hr_crop=16)
     with pytest.raises(ValueError, match="fewer than batch_size"):
-        data.sr_pairs(tmp_path / "hr", hr_crop=16, batch_size=4)
+        sr_data.sr_pairs(tmp_path / "hr", hr_crop=16, batch_size=4)
     with pytest.raises(FileNotFoundError, match="neither an image folder nor a TFDS"):
-        data.sr_pairs(tmp_path / "no_such_folder", hr_crop=16)
+        sr_data.sr_pairs(tmp_path / "no_such_folder", hr_crop=16)
 
 
 def test_sr_pairs_small_images_skipped_or_upscaled(tmp_path):
     sr_folder(tmp_path / "hr", [(20, 24), (12, 40), (24, 20)])  # 1 (in sub/) is too short for a 16 crop
     with pytest.warns(UserWarning, match=r"skipping 1 of 3 images smaller than hr_crop=16: sub.1\.png"):
-        ds = data.sr_pairs(tmp_path / "hr", hr_crop=16, batch_size=1, seed=0)
+        ds = sr_data.sr_pairs(tmp_path / "hr", hr_crop=16, batch_size=1, seed=0)
     got = sorted(int(round(to_u8(hr)[0, ..., 2].max() / 40)) for _, hr in ds)
     assert got == [0, 2]
-    up = data.sr_pairs(tmp_path / "hr", hr_crop=16, batch_size=3, small="upscale", seed=0)
+    up = sr_data.sr_pairs(tmp_path / "hr", hr_crop=16, batch_size=3, small="upscale", seed=0)
     lr, hr = next(iter(up))
     assert lr.shape == (3, 4, 4, 3) and hr.shape == (3, 16, 16, 3)
     assert sorted(int(round(b / 40)) for b in to_u8(hr)[:, 0, 0, 2]) == [0, 1, 2]
     with pytest.raises(ValueError, match="all 3 images .* smaller than hr_crop=48"):
-        data.sr_pairs(tmp_path / "hr", hr_crop=48)
+        sr_data.sr_pairs(tmp_path / "hr", hr_crop=48)
 
 
 def test_sr_eval_pairs_matching(tmp_path):
@@ -538,34 +539,34 @@ def test_sr_eval_pairs_matching(tmp_path):
     save(lr_dir / "baby-LR.bmp", lows["baby"])
     save(hr_dir / "0001.png", highs["0001"])  # DIV2K naming, grey
     save(lr_dir / "0001x4.png", lows["0001"])
-    pairs = data.sr_eval_pairs(hr_dir, lr_dir, scale=4)
+    pairs = sr_data.sr_eval_pairs(hr_dir, lr_dir, scale=4)
     assert pairs.names == ["0001", "baby", "img_001_SRF_4"]
     for (lr, hr), name in zip(pairs, pairs.names):
         channels = 1 if name == "0001" else 3
         np.testing.assert_array_equal(lr, lows[name].reshape(lr.shape))
         np.testing.assert_array_equal(hr, highs[name].reshape(hr.shape))  # cropped back to 4x the LR
         assert lr.dtype == hr.dtype == np.uint8 and lr.shape[-1] == hr.shape[-1] == channels
-    assert all(lr.shape[-1] == 3 for lr, _ in data.sr_eval_pairs(hr_dir, lr_dir, channels=3))
+    assert all(lr.shape[-1] == 3 for lr, _ in sr_data.sr_eval_pairs(hr_dir, lr_dir, channels=3))
 
-    generated = data.sr_eval_pairs(hr_dir, scale=4)  # no LR folder: crop to a multiple of 4, MATLAB bicubic
+    generated = sr_data.sr_eval_pairs(hr_dir, scale=4)  # no LR folder: crop to a multiple of 4, MATLAB bicubic
     assert generated.names == ["0001", "baby_hr", "img_001_SRF_4_HR"]
     lr, hr = generated[1]
     assert hr.shape == (16, 16, 3) and lr.shape == (4, 4, 3)
-    np.testing.assert_array_equal(lr, data.bicubic_downscale(hr, 4))
+    np.testing.assert_array_equal(lr, sr_data.bicubic_downscale(hr, 4))
 
     save(hr_dir / "extra_HR.png", highs["baby"])
     save(lr_dir / "lonely_LR.png", lows["baby"])
     with pytest.raises(ValueError, match=r"1 HR in .* without an LR .*extra_HR\.png; 1 LR in .*lonely_LR\.png"):
-        data.sr_eval_pairs(hr_dir, lr_dir)
+        sr_data.sr_eval_pairs(hr_dir, lr_dir)
     os.remove(hr_dir / "extra_HR.png")
     os.remove(lr_dir / "lonely_LR.png")
     save(hr_dir / "baby_HR.jpg", highs["baby"])
     with pytest.raises(ValueError, match="both match the name 'baby'"):
-        data.sr_eval_pairs(hr_dir, lr_dir)
+        sr_data.sr_eval_pairs(hr_dir, lr_dir)
     os.remove(hr_dir / "baby_HR.jpg")
     save(lr_dir / "0001x4.png", lows["baby"])  # 4x4 LR for a 12x20 HR
     with pytest.raises(ValueError, match="0001.png .*do not align at scale=4"):
-        data.sr_eval_pairs(hr_dir, lr_dir)
+        sr_data.sr_eval_pairs(hr_dir, lr_dir)
 
 
 def tiny_sr_lr(i):
@@ -599,7 +600,7 @@ class ZooTinySr(tfds.core.GeneratorBasedBuilder):
 def test_sr_pairs_tfds_offline(tmp_path):
     builder = tfds.builder("zoo_tiny_sr", data_dir=tmp_path)
     builder.download_and_prepare()
-    ds = data.sr_pairs("zoo_tiny_sr", data_dir=tmp_path, download=False, hr_crop=16, batch_size=3, seed=0,
+    ds = sr_data.sr_pairs("zoo_tiny_sr", data_dir=tmp_path, download=False, hr_crop=16, batch_size=3, seed=0,
                        repeat=True)
     seen = set()
     for lr, hr in ds.take(5):
@@ -611,24 +612,24 @@ def test_sr_pairs_tfds_offline(tmp_path):
             assert k != 2  # the 3x3 / 12x12 pair is skipped
             seen.add(find_dihedral(img, tiny_sr_lr(k)))
     assert len(seen) >= 4
-    lr, hr = next(iter(data.sr_pairs(builder, lr_key=None, hr_crop=16, batch_size=3, seed=1)))
-    diff = np.abs(data.bicubic_downscale(to_u8(hr), 4).astype(int) - to_u8(lr))
+    lr, hr = next(iter(sr_data.sr_pairs(builder, lr_key=None, hr_crop=16, batch_size=3, seed=1)))
+    diff = np.abs(sr_data.bicubic_downscale(to_u8(hr), 4).astype(int) - to_u8(lr))
     assert diff.max() <= 1 and (diff == 0).mean() > 0.99  # lr_key=None: LR made from the HR crop
     with pytest.raises(tf.errors.InvalidArgumentError, match="not 1/2 of their HR"):
-        next(iter(data.sr_pairs(builder, scale=2, hr_crop=16, batch_size=3)))
+        next(iter(sr_data.sr_pairs(builder, scale=2, hr_crop=16, batch_size=3)))
     with pytest.raises(ValueError, match="small='upscale' needs LR made from the HR"):
-        data.sr_pairs(builder, hr_crop=16, small="upscale")
+        sr_data.sr_pairs(builder, hr_crop=16, small="upscale")
     with pytest.raises(KeyError, match="no feature 'photo'"):
-        data.sr_pairs(builder, hr_key="photo", hr_crop=16)
+        sr_data.sr_pairs(builder, hr_key="photo", hr_crop=16)
 
 
 def test_shared_set5_pairs_and_matlab_lr(shared_data):
     val = shared(shared_data, "sr", "val", "Set5")
-    pairs = data.sr_eval_pairs(os.path.join(val, "HR"), os.path.join(val, "LR"), scale=4)
+    pairs = sr_data.sr_eval_pairs(os.path.join(val, "HR"), os.path.join(val, "LR"), scale=4)
     assert len(pairs) == 5 and pairs.names[0] == "img_001_SRF_4"
     for lr, hr in pairs:
         assert hr.shape == (4 * lr.shape[0], 4 * lr.shape[1], 3) and lr.dtype == np.uint8
-        same = data.bicubic_downscale(hr, 4) == lr
+        same = sr_data.bicubic_downscale(hr, 4) == lr
         assert same[3:-3, 3:-3].mean() > 0.998  # bit-exact MATLAB imresize away from the border
 
 
@@ -639,7 +640,7 @@ def test_srgan_evaluate_script_bicubic(tmp_path):
     from skimage import data as skdata
     hr = skdata.astronaut()[::4, ::4][:100, :96]
     save(tmp_path / "val" / "Mini" / "HR" / "a_HR.png", hr)
-    save(tmp_path / "val" / "Mini" / "LR" / "a_LR.png", data.bicubic_downscale(hr, 4))
+    save(tmp_path / "val" / "Mini" / "LR" / "a_LR.png", sr_data.bicubic_downscale(hr, 4))
     save(tmp_path / "val" / "HROnly" / "HR" / "b.png", hr[:, :, 1])
     path = os.path.join(os.path.dirname(__file__), "..", "apps", "srgan", "evaluate.py")
     spec = importlib.util.spec_from_file_location("srgan_evaluate", path)
@@ -653,5 +654,5 @@ def test_srgan_evaluate_script_bicubic(tmp_path):
     saved = json.loads(out.read_text())
     assert saved["rows"][0]["per_image"][0]["name"] == "a"
     from zoo import metrics
-    up = mod.bicubic(data.bicubic_downscale(hr, 4), hr.shape)
+    up = mod.bicubic(sr_data.bicubic_downscale(hr, 4), hr.shape)
     assert rows[0]["psnr"] == round(metrics.psnr(up, hr, y_channel=True, shave=4), 4)

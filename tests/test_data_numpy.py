@@ -8,6 +8,7 @@ import pytest
 
 from helpers import coords, locate, save, to_u8
 from zoo import data
+from zoo.apps.srgan import data as sr_data
 
 
 @pytest.fixture(autouse=True)
@@ -264,7 +265,7 @@ def test_sr_pairs_folder_shapes_and_matlab_lr(tmp_path):
     rng = np.random.default_rng(2)
     for i in range(3):
         save(tmp_path / "hr" / f"{i}.png", rng.integers(0, 256, (36 + 4 * i, 40, 3), dtype=np.uint8))
-    ds = data.sr_pairs(tmp_path / "hr", scale=4, hr_crop=16, batch_size=3, seed=0, repeat=True)
+    ds = sr_data.sr_pairs(tmp_path / "hr", scale=4, hr_crop=16, batch_size=3, seed=0, repeat=True)
     assert isinstance(ds, keras.utils.PyDataset) and ds.num_batches is None
     for i in range(3):
         lr, hr = ds[i]
@@ -272,14 +273,14 @@ def test_sr_pairs_folder_shapes_and_matlab_lr(tmp_path):
         assert lr.dtype == hr.dtype == np.float32
         assert min(lr.min(), hr.min()) >= -1 and max(lr.max(), hr.max()) <= 1
         np.testing.assert_allclose(lr, to_u8(lr) / 127.5 - 1, atol=1e-6)  # LR on 8-bit levels
-        np.testing.assert_allclose(lr, data.bicubic_downscale(to_u8(hr), 4) / 127.5 - 1, atol=1e-6)
+        np.testing.assert_allclose(lr, sr_data.bicubic_downscale(to_u8(hr), 4) / 127.5 - 1, atol=1e-6)
 
-    lr, hr = data.sr_pairs(tmp_path / "hr", scale=2, hr_crop=8, channels=1, batch_size=2, seed=1)[0]
+    lr, hr = sr_data.sr_pairs(tmp_path / "hr", scale=2, hr_crop=8, channels=1, batch_size=2, seed=1)[0]
     assert lr.shape == (2, 4, 4, 1) and hr.shape == (2, 8, 8, 1)
-    np.testing.assert_allclose(lr, data.bicubic_downscale(to_u8(hr), 2) / 127.5 - 1, atol=1e-6)
+    np.testing.assert_allclose(lr, sr_data.bicubic_downscale(to_u8(hr), 2) / 127.5 - 1, atol=1e-6)
 
-    cached = data.sr_pairs(tmp_path / "hr", hr_crop=16, batch_size=3, seed=5, cache=True)
-    uncached = data.sr_pairs(tmp_path / "hr", hr_crop=16, batch_size=3, seed=5)
+    cached = sr_data.sr_pairs(tmp_path / "hr", hr_crop=16, batch_size=3, seed=5, cache=True)
+    uncached = sr_data.sr_pairs(tmp_path / "hr", hr_crop=16, batch_size=3, seed=5)
     for _ in range(2):
         for x, y in zip(cached[0], uncached[0]):
             np.testing.assert_array_equal(x, y)
@@ -302,14 +303,14 @@ def test_sr_pairs_augment_and_plain_windows(tmp_path):
                 return i
         raise AssertionError("window is no flip/rotation of a crop of the original")
 
-    aug = data.sr_pairs(tmp_path / "hr", scale=4, hr_crop=16, batch_size=3, seed=0, repeat=True)
+    aug = sr_data.sr_pairs(tmp_path / "hr", scale=4, hr_crop=16, batch_size=3, seed=0, repeat=True)
     seen = set()
     for i in range(6):
         for img in to_u8(aug[i][1]):
             seen.add(find_dihedral(img, originals[int(img[..., 2].max()) // 40]))
     assert len(seen) >= 5
 
-    plain = data.sr_pairs(tmp_path / "hr", scale=4, hr_crop=16, batch_size=1, augment=False, shuffle=False, seed=0)
+    plain = sr_data.sr_pairs(tmp_path / "hr", scale=4, hr_crop=16, batch_size=1, augment=False, shuffle=False, seed=0)
     got = []
     for lr, hr in epoch(plain):
         img = to_u8(hr[0])
@@ -322,15 +323,15 @@ def test_sr_pairs_augment_and_plain_windows(tmp_path):
 def test_sr_pairs_small_images(tmp_path):
     sr_folder(tmp_path / "hr", [(20, 24), (12, 40), (24, 20)])  # 1 (in sub/) is too short for a 16 crop
     with pytest.warns(UserWarning, match=r"skipping 1 of 3 images smaller than hr_crop=16: sub.1\.png"):
-        ds = data.sr_pairs(tmp_path / "hr", hr_crop=16, batch_size=1, seed=0)
+        ds = sr_data.sr_pairs(tmp_path / "hr", hr_crop=16, batch_size=1, seed=0)
     assert len(ds) == 2
     assert sorted(int(to_u8(hr)[0, ..., 2].max()) // 40 for _, hr in epoch(ds)) == [0, 2]
-    up = data.sr_pairs(tmp_path / "hr", hr_crop=16, batch_size=3, small="upscale", seed=0)
+    up = sr_data.sr_pairs(tmp_path / "hr", hr_crop=16, batch_size=3, small="upscale", seed=0)
     lr, hr = up[0]
     assert lr.shape == (3, 4, 4, 3) and hr.shape == (3, 16, 16, 3)
     assert sorted(round(int(v) / 40) for v in to_u8(hr)[:, 0, 0, 2]) == [0, 1, 2]
     with pytest.raises(ValueError, match="all 3 images .* smaller than hr_crop=48"):
-        data.sr_pairs(tmp_path / "hr", hr_crop=48)
+        sr_data.sr_pairs(tmp_path / "hr", hr_crop=48)
 
 
 # ------------------------------------------------------------------------------------------- training
@@ -369,6 +370,8 @@ from zoo import data
 assert data.use_tf() is False
 ds = data.image_folder({str(tmp_path / "imgs")!r}, crop=8, labels=True, batch_size=2, seed=0, repeat=True)
 assert isinstance(ds, keras.utils.PyDataset) and ds[0][0].shape == (2, 8, 8, 3)
+a, b = data.unpaired({str(tmp_path / "imgs" / "a")!r}, {str(tmp_path / "imgs")!r}, crop=8, batch_size=2, seed=0)[0]
+assert a.shape == b.shape == (2, 8, 8, 3)  # unpaired (CycleGAN) data without TensorFlow
 model = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.Flatten(), keras.layers.Dense(2)])
 model.compile("sgd", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
 model.fit(ds, steps_per_epoch=2, epochs=1, verbose=0)
@@ -401,3 +404,30 @@ def test_same_arrays_as_tf_pipeline(tmp_path, monkeypatch):
     x, tx = both(lambda: data.image_folder(tmp_path / "img", image_size=(9, 7), channels=1, batch_size=3,
                                            shuffle=False))
     np.testing.assert_array_equal(x, tx.numpy())
+
+
+# ----------------------------------------------------------------------------------------------- unpaired
+def test_unpaired_without_tensorflow_pipeline(tmp_path):
+    """Two folders of different sizes, each its own domain: an epoch is the larger folder, the smaller one
+    cycles through all its images, each side gets its own crop and flip, and a seed makes it reproducible."""
+    for i in range(3):
+        save(tmp_path / "red" / f"{i}.png", np.full((9, 9, 3), (200, 10 * i, 0), np.uint8))
+    for i in range(5):
+        save(tmp_path / "blue" / f"{i}.png", np.full((12, 7, 3), (0, 0, 250), np.uint8))
+    make = lambda seed: data.unpaired(tmp_path / "red", tmp_path / "blue", image_size=8, crop=6, flip=True,
+                                      batch_size=2, drop_remainder=False, seed=seed)
+    ds = make(0)
+    assert isinstance(ds, keras.utils.PyDataset) and len(ds) == 3
+    batches = [ds[i] for i in range(len(ds))]
+    assert [a.shape[0] for a, _ in batches] == [2, 2, 1]
+    a = np.concatenate([x for x, _ in batches])
+    b = np.concatenate([y for _, y in batches])
+    assert a.shape == b.shape == (5, 6, 6, 3) and a.dtype == np.float32 and a.min() >= -1 and a.max() <= 1
+    assert (to_u8(a)[..., 0] >= 195).all() and (to_u8(b)[..., 2] >= 245).all()
+    assert sorted(set(int(g) for g in np.round(to_u8(a)[:, 0, 0, 1] / 10))) == [0, 1, 2]
+    again = make(0)
+    np.testing.assert_array_equal(again[0][0], batches[0][0])
+    endless = data.unpaired(tmp_path / "red", tmp_path / "blue", image_size=8, batch_size=4, repeat=True, seed=1)
+    assert endless.num_batches is None and endless[7][1].shape == (4, 8, 8, 3)
+    with pytest.raises(ValueError, match="smaller than the crop"):
+        data.unpaired(tmp_path / "red", tmp_path / "blue", crop=10, batch_size=1)[0]

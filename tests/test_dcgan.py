@@ -23,7 +23,7 @@ def test_reference_parameter_counts():
 
 
 def test_conditional_generator_parameter_count():
-    g = dcgan.DCGANGenerator(**dcgan.CONFIGS["mnist_cdcgan"][0])
+    g = dcgan.CONFIGS["mnist_cdcgan"].build_generator()
     # projection 100->7x7x128 (no bias) + label embedding 10x50 + dense 50->49 + BN(129) gamma/beta
     # + convT 4x4 129->64 + BN(64) + convT 4x4 64->1 (no bias)
     expected = 100 * 49 * 128 + 500 + (50 * 49 + 49) + 2 * 129 + 16 * 129 * 64 + 2 * 64 + 16 * 64 * 1

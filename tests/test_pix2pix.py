@@ -393,7 +393,11 @@ def test_translate_bad_inputs(g, tmp_path):
 def test_cli_translate_with_weights_file(tmp_path, monkeypatch):
     from zoo.cli import main
 
-    monkeypatch.setitem(pix2pix.CONFIGS, "tiny", pix2pix.Config(pix2pix.UNetGenerator, {"depth": 3, "filters": 4}))
+    from zoo import weights
+
+    tiny = weights.Preset(name="tiny", app="pix2pix", architecture=pix2pix.UNetGenerator,
+                          config={"depth": 3, "filters": 4})
+    monkeypatch.setitem(weights._DECLARED, tiny.key, tiny)  # declared for this test only
     tiny_g().save_weights(tmp_path / "g.weights.h5")
     Image.fromarray(np.random.default_rng(0).integers(0, 255, (10, 12), dtype=np.uint8)).save(tmp_path / "in.png")
     out = tmp_path / "out.png"

@@ -135,7 +135,7 @@ def test_presets():
     assert srgan.CONFIGS["srresnet_x4"].discriminator is None
     assert srgan.CONFIGS["srgan_x4"].trainer is srgan.SRGAN
     assert srgan.CONFIGS["esrgan_x4"].trainer is srgan.ESRGAN
-    assert srgan.CONFIGS["esrgan_x4"].content == dict(layer="block5_conv4", before_activation=True)
+    assert srgan.CONFIGS["esrgan_x4"].companions["content"] == dict(layer="block5_conv4", before_activation=True)
 
 
 # -- losses --------------------------------------------------------------------------------------------------

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from zoo import data, metrics, weights
+from zoo import metrics, weights
 from zoo.apps import srgan
+from zoo.apps.srgan import data as sr_data
 
 pytestmark = pytest.mark.core
 
@@ -49,7 +50,7 @@ def test_recorded_metrics_are_the_card_evaluation():
 
 @pytest.mark.skipif(not os.path.isdir(SET5), reason="needs ../shared/data/sr/val")
 def test_default_preset_beats_bicubic_on_set5_images():
-    pairs = data.sr_eval_pairs(os.path.join(SET5, "HR"), os.path.join(SET5, "LR"), scale=4)
+    pairs = sr_data.sr_eval_pairs(os.path.join(SET5, "HR"), os.path.join(SET5, "LR"), scale=4)
     g = srgan.pretrained()
     gains = []
     for (lr, hr), name in zip(pairs, pairs.names):

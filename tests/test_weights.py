@@ -238,6 +238,24 @@ def test_manifests_merge_earlier_folder_wins(root, tmp_path, monkeypatch):
     (root / "manifest.json").write_text(json.dumps({"presets": {
         "a/y": dict(entry, default=True, trained_on="env")}}))
     monkeypatch.setattr(weights, "_repo_weights", lambda: repo)
-    assert weights.presets("a") == ["x", "y"] and weights.presets() == ["a/x", "a/y"]
+    assert weights.presets("a") == ["x", "y"]
+    assert [k for k in weights.presets() if k.startswith("a/")] == ["a/x", "a/y"]  # next to the declared ones
     assert weights.get("a").name == "y" and weights.get("a").trained_on == "env"
     assert weights.get("a", "x").default is False and weights.manifest(repo)["presets"]["a/x"]["default"]
+
+
+def test_register_under_a_declared_name_writes_only_the_files(root):
+    from zoo.apps import dcgan
+
+    declared = dcgan.CONFIGS["mnist_dcgan"]
+    with pytest.raises(ValueError, match="declared in zoo/apps/dcgan/presets.py"):
+        weights.register("dcgan", "mnist_dcgan", _generator(), reference_input=_z())
+    g = declared.build_generator()
+    with pytest.warns(UserWarning, match="update its Preset"):
+        preset = weights.register("dcgan", "mnist_dcgan", g, reference_input=np.zeros((1, 100), "float32"),
+                                  metrics={"digits_fid": 1.0})
+    entry = json.loads((root / "manifest.json").read_text())["presets"]["dcgan/mnist_dcgan"]
+    assert set(entry) == {"file", "sha256", "url", "reference"} and entry["sha256"] == preset.sha256
+    assert preset.metrics == {"digits_fid": 1.0} and preset.architecture is DCGANGenerator
+    with pytest.raises(ValueError, match="disagree"):  # the declaration still names the shipped file
+        weights.get("dcgan", "mnist_dcgan")

@@ -4,7 +4,8 @@
     zoo presets                       list shipped presets with their measured metrics
     zoo <app> <verb> ...              per-app commands, e.g. ``zoo dcgan generate -o digits.png --labels 7``
 
-Apps join the command by defining ``add_commands(subparsers)`` and ``demo(outdir)`` in their module.
+Apps join the command by defining ``add_commands(subparsers)`` and ``demo(outdir)`` in their package
+(``zoo/apps/<app>/__init__.py``); presets are the ``zoo.weights.Preset`` objects each app declares.
 """
 import argparse
 import html
@@ -18,7 +19,7 @@ import zoo.apps
 
 
 def app_modules():
-    """Every ``zoo.apps`` module that provides commands, in name order."""
+    """Every ``zoo.apps`` package that provides commands, in name order."""
     mods = []
     for info in sorted(pkgutil.iter_modules(zoo.apps.__path__), key=lambda m: m.name):
         mod = importlib.import_module(f"zoo.apps.{info.name}")
@@ -44,28 +45,30 @@ class Progress:
         self.bar.update(done)
 
 
-def add_image_verb(verbs, app, verb, help, configs, default_arch, run):
+def add_image_verb(verbs, app, verb, help, run):
     """``zoo <app> <verb> input -o output [--preset NAME | --weights FILE --arch NAME]``: load the model (a shipped
-    preset, or the generator of ``configs[arch]`` with a weights file, all-or-nothing), call
+    preset, or a generator of preset ``--arch``'s architecture with a weights file, all-or-nothing), call
     ``run(model, args)`` for the output image and save it as PNG. Returns the verb's parser for extra flags."""
+    from zoo import weights
+
     v = verbs.add_parser(verb, help=help)
     v.add_argument("input", help="image file")
     v.add_argument("-o", "--output", required=True, help="output image file (PNG)")
     v.add_argument("--preset", default=None, help="a shipped preset (default: the app's default)")
     v.add_argument("--weights", default=None, help="a generator .weights.h5 file of --arch instead of a preset")
-    v.add_argument("--arch", default=default_arch, choices=sorted(configs), help="architecture of --weights")
-    v.set_defaults(func=lambda args: _image_verb(args, app, configs, run))
+    v.add_argument("--arch", default=None, choices=sorted(weights.declared(app)),
+                   help="the preset whose architecture --weights has (default: the app's default preset)")
+    v.set_defaults(func=lambda args: _image_verb(args, app, run))
     return v
 
 
-def _image_verb(args, app, configs, run):
+def _image_verb(args, app, run):
     import numpy as np
 
     from zoo import images, weights
 
     if args.weights:
-        cfg = configs[args.arch]
-        model = weights.load_into(cfg.generator(**cfg.generator_config), args.weights)
+        model = weights.load_into(weights.get(app, args.arch).build_generator(), args.weights)
     else:
         model = weights.pretrained(app, args.preset)
     images.save_png(args.output, np.asarray(run(model, args)))
@@ -106,10 +109,11 @@ def demo(args):
 def presets(args):
     from zoo import weights
 
-    for key, entry in sorted(weights.manifest()["presets"].items()):
-        flag = " (default)" if entry.get("default") else ""
-        print(f"{key}{flag}: {entry.get('trained_on', '')}")
-        print(f"    {json.dumps(entry.get('metrics', {}))}")
+    for key in weights.presets():
+        preset = weights.get(*key.split("/"))
+        flag = " (default)" if preset.default else ""
+        print(f"{key}{flag}: {preset.trained_on}")
+        print(f"    {json.dumps(preset.metrics)}")
 
 
 def parser():

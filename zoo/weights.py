@@ -1,18 +1,21 @@
 """Presets: named, hash-verified weights for every app, one mechanism for all of them.
 
-A preset is an entry of ``weights/manifest.json`` (anchors: torchvision's ``Weights`` enums, KerasHub's
-``from_preset``, timm's ``pretrained=True``)::
+A preset is a :class:`Preset` (anchors: torchvision's ``Weights`` enums, KerasHub's ``*_presets.py`` +
+``from_preset``, timm's ``pretrained=True``), declared once, next to its app, in ``zoo/apps/<app>/presets.py``::
 
-    "dcgan/mnist_dcgan": {
-      "file": "dcgan/mnist_dcgan.weights.h5",   # path relative to a weights folder
-      "sha256": "...",                          # checked before anything is loaded
-      "url": null,                              # where to download it from when no folder has it
-      "architecture": "zoo.apps.dcgan.DCGANGenerator",   # only classes of zoo.* are ever built
-      "config": {...},                          # the constructor's keyword arguments
-      "default": true,                          # what ``pretrained("dcgan")`` loads
-      "trained_on": "...", "recipe": "apps/dcgan/...", "metrics": {...measured numbers...},
-      "reference": {"file": "dcgan/mnist_dcgan.reference.npz", "sha256": "..."}
-    }
+    SRRESNET_X4 = Preset(
+        name="srresnet_x4", app="srgan", default=True,
+        file="srgan/srresnet_x4.weights.h5", sha256="...",   # path relative to a weights folder; checked first
+        architecture=SRResNet, config={...},                   # the generator and its constructor's arguments
+        trainer=SRGAN, discriminator=None, discriminator_config=None, companions={...},   # the recipe's parts
+        input_size=(24, 24), trained_on="...", recipe="apps/srgan/train.py ...", metrics={...})
+    register_presets(SRRESNET_X4, ...)
+
+``weights/manifest.json`` lists what the files need: ``{"srgan/srresnet_x4": {"file", "sha256", "url",
+"reference": {"file", "sha256", "backend"}}}``; tests/test_presets.py checks it against the declarations.
+Presets that :func:`register` publishes under names no app declares (a recipe's own, in ``$ZOO_WEIGHTS``) are
+full manifest entries instead, with ``architecture`` (``"zoo.<module>.<Class>"``; only classes of ``zoo.*`` are
+ever built), ``config``, ``default``, ``trained_on``, ``recipe`` and ``metrics``.
 
 The reference ``.npz`` holds a fixed input and the output the shipped weights give for it (numeric arrays
 only; read with ``allow_pickle=False``), so tests can show that ``pretrained()`` reproduces the trained model.
@@ -26,12 +29,14 @@ preset has a ``url`` (to a temporary file, hash-checked, then renamed into place
 Usage::
 
     from zoo import weights
-    weights.presets("dcgan")                       # ['mnist_cdcgan', 'mnist_dcgan']
+    weights.presets("dcgan")                       # ['mnist_cdcgan', 'mnist_dcgan'] (trained ones)
+    weights.get("srgan", "esrgan_x4")              # a Preset; weights.declared("srgan"): all, trained or not
     model = weights.pretrained("dcgan")            # the default preset; model.preset says which
     x, y = weights.reference(model.preset)         # a fixed input and the output it should give
     weights.load_into(my_model, "my.weights.h5")   # all or nothing: a file of another architecture raises
 
-Training recipes publish what they trained with ``register(...)``.
+Training recipes publish what they trained with ``register(...)``; for a declared name it writes the files'
+manifest entry and warns with what to copy into the app's ``presets.py``.
 
 Nothing here imports TensorFlow (Keras is imported inside the functions that build or load models), and no
 file is ever read with pickle.
@@ -42,6 +47,7 @@ import copy
 import dataclasses
 import hashlib
 import importlib
+import importlib.util
 import json
 import os
 import re
@@ -84,38 +90,175 @@ class PresetNotFoundError(KeyError):
 
 @dataclasses.dataclass(frozen=True)
 class Preset:
-    """One manifest entry. ``file`` and ``reference['file']`` are relative to a weights folder."""
+    """One preset: a named architecture of an app and, once trained, its weights file and measured numbers.
+
+    Each shipped preset is declared once, in ``zoo/apps/<app>/presets.py`` (passed to
+    :func:`register_presets`); ``weights/manifest.json`` only lists its files (``file``, ``sha256``, ``url``,
+    ``reference``), and tests/test_presets.py checks that the two agree. Presets published by
+    :func:`register` for names no app declares live in a manifest alone (with ``architecture`` and ``config``).
+
+    * ``architecture``: the generator's class (a Keras model class of ``zoo.*``) or its name
+      ``"zoo.<module>.<Class>"``; ``config``: its constructor's keyword arguments (``generator_config``).
+    * ``file``/``sha256``/``url``: the trained generator (relative to a weights folder); ``file=None`` for an
+      architecture that has no trained weights yet (``build``/``train.py`` use it; ``pretrained`` refuses it).
+    * ``trainer``, ``discriminator``, ``discriminator_config``: the recipe's trainer class and discriminator
+      (what ``build``/``finetune`` construct); ``companions``: other networks' settings an app needs (SRGAN's
+      ``{"content": VGGFeatures arguments}``).
+    * ``input_size``: the ``(height, width)`` the network was trained on (None where it takes no image).
+    * ``trained_on``, ``recipe``, ``metrics``: the data, the command and the measured numbers (model cards).
+    * ``reference``: ``{"file", "sha256", "backend"}`` of the stored input/output pair (from the manifest).
+    """
 
     name: str
     app: str
-    file: str
-    sha256: str
-    url: str | None
-    architecture: str
-    config: dict
+    file: str | None = None
+    sha256: str | None = None
+    url: str | None = None
+    architecture: type | str | None = None
+    config: dict = dataclasses.field(default_factory=dict)
     trained_on: str = ""
     metrics: dict = dataclasses.field(default_factory=dict)
     reference: dict | None = None
     default: bool = False
     recipe: str = ""
+    trainer: type | None = None
+    discriminator: type | None = None
+    discriminator_config: dict | None = None
+    companions: dict = dataclasses.field(default_factory=dict)
+    input_size: tuple | None = None
+
+    def __post_init__(self):
+        if self.architecture is None:
+            raise ValueError(f"preset {self.key} needs an architecture")
+        if self.sha256:
+            object.__setattr__(self, "sha256", self.sha256.lower())
+        if (self.discriminator is None) != (self.discriminator_config is None):
+            raise ValueError(f"preset {self.key}: give discriminator and discriminator_config together")
 
     @property
     def key(self):
         """``"<app>/<name>"``, the preset's key in the manifest."""
         return f"{self.app}/{self.name}"
 
+    @property
+    def trained(self):
+        """Whether the preset has a weights file (else it is an architecture to train)."""
+        return bool(self.file)
+
+    @property
+    def architecture_path(self):
+        """``"zoo.<module>.<Class>"`` of the architecture (the import path a manifest writes)."""
+        a = self.architecture
+        return a if isinstance(a, str) else _class_path(a)
+
+    @property
+    def generator(self):
+        """The generator's class (``architecture`` resolved)."""
+        return architecture_class(self.architecture)
+
+    @property
+    def generator_config(self):
+        """``config``, under the name GAN apps read it by."""
+        return self.config
+
+    def build_generator(self, **overrides):
+        """A fresh generator of this preset's architecture (``config`` updated by ``overrides``)."""
+        return self.generator(**copy.deepcopy({**self.config, **overrides}))
+
+    def build_discriminator(self, **overrides):
+        """A fresh discriminator of the recipe (``discriminator_config`` updated by ``overrides``); None when
+        the recipe trains without one."""
+        if self.discriminator is None:
+            return None
+        return self.discriminator(**copy.deepcopy({**self.discriminator_config, **overrides}))
+
+    def file_entry(self):
+        """What ``manifest.json`` holds for this declared preset: the files and how to verify them."""
+        entry = {"file": self.file, "sha256": self.sha256, "url": self.url}
+        if self.reference:
+            entry["reference"] = dict(self.reference)
+        return entry
+
     @classmethod
     def from_entry(cls, key, entry):
+        """A preset from a full manifest entry (one :func:`register` wrote for a name no app declares)."""
         app, _, name = key.partition("/")
         missing = [k for k in ("file", "sha256", "architecture") if not entry.get(k)]
         if not name or missing:
             raise ValueError(f"manifest entry {key!r} is malformed: "
-                             + (f"missing {missing}" if missing else "key must be '<app>/<name>'"))
+                             + (f"missing {missing}" if missing else "key must be '<app>/<name>'")
+                             + ("" if not name or missing != ["architecture"] else
+                                f" (and no app declares {key!r} in zoo/apps/{app}/presets.py)"))
         return cls(name=name, app=app, file=entry["file"], sha256=entry["sha256"].lower(), url=entry.get("url"),
                    architecture=entry["architecture"], config=dict(entry.get("config") or {}),
                    trained_on=entry.get("trained_on") or "", metrics=dict(entry.get("metrics") or {}),
                    reference=dict(entry["reference"]) if entry.get("reference") else None,
                    default=bool(entry.get("default", False)), recipe=entry.get("recipe") or "")
+
+
+def _class_path(cls):
+    """``"module.Class"`` of a class, naming the app package when it re-exports the class
+    (``zoo.apps.dcgan.DCGANGenerator`` rather than ``zoo.apps.dcgan.networks.DCGANGenerator``), so manifests
+    do not change when an app's files are reorganised."""
+    module = cls.__module__
+    parent = module.rpartition(".")[0]
+    if parent.count(".") >= 1 and getattr(sys.modules.get(parent), cls.__qualname__, None) is cls:
+        module = parent
+    return f"{module}.{cls.__qualname__}"
+
+
+# --------------------------------------------------------------------------------------------- declared presets
+
+_DECLARED = {}       # "<app>/<name>" -> Preset, filled by register_presets (each app's presets.py)
+_LOADED_APPS = set()
+
+
+def register_presets(*presets_):
+    """Declare presets (each app's ``presets.py`` calls this once at import). A key declared twice with other
+    values raises ``ValueError``. Returns the presets."""
+    for p in presets_:
+        if not isinstance(p, Preset):
+            raise TypeError(f"register_presets takes Preset objects, got {type(p).__name__}")
+        for label, value in (("app", p.app), ("name", p.name)):
+            if not _NAME.match(value):
+                raise ValueError(f"{label} {value!r} must be letters, digits, '_', '.', '-'")
+        if p.key in _DECLARED and _DECLARED[p.key] != p:
+            raise ValueError(f"preset {p.key} is already declared with other values")
+        _DECLARED[p.key] = p
+    apps_ = {p.app for p in presets_}
+    for app in apps_:
+        if sum(p.default for p in _DECLARED.values() if p.app == app) > 1:
+            raise ValueError(f"app {app!r} declares more than one default preset")
+    return presets_
+
+
+def _load_declarations(app=None):
+    """Import ``zoo.apps.<app>.presets`` (every app's when ``app`` is None) so their presets are declared."""
+    import pkgutil
+
+    import zoo.apps
+
+    names = [m.name for m in pkgutil.iter_modules(zoo.apps.__path__) if m.ispkg] if app is None else [app]
+    for name in names:
+        if name in _LOADED_APPS or not name.isidentifier():
+            continue
+        _LOADED_APPS.add(name)
+        if importlib.util.find_spec(f"zoo.apps.{name}") is None:
+            continue
+        try:
+            importlib.import_module(f"zoo.apps.{name}.presets")
+        except ModuleNotFoundError as e:
+            if e.name != f"zoo.apps.{name}.presets":
+                raise
+
+
+def declared(app=None):
+    """The presets declared in code: ``{name: Preset}`` of ``app`` (trained or not), or ``{"<app>/<name>":
+    Preset}`` of every app when None. Read-only use: the Preset objects are frozen."""
+    _load_declarations(app)
+    if app is None:
+        return dict(sorted(_DECLARED.items()))
+    return {p.name: p for k, p in sorted(_DECLARED.items()) if p.app == app}
 
 
 # --------------------------------------------------------------------------------------------- where files are
@@ -204,38 +347,85 @@ def _app_entries(app, presets_=None):
     return {k.partition("/")[2]: v for k, v in presets_.items() if k.partition("/")[0] == app}
 
 
+def _check_agrees(preset, entry, where="manifest"):
+    """Raise ``ValueError`` if a manifest entry contradicts ``preset``'s declaration."""
+    problems = [f"{k}: {where} {entry.get(k)!r} vs presets.py {getattr(preset, k)!r}"
+                for k in ("file", "sha256") if entry.get(k) and entry.get(k) != getattr(preset, k)]
+    if entry.get("config") is not None and _jsonable(entry["config"]) != _jsonable(preset.config):
+        problems.append(f"config: {where} {entry['config']!r} vs presets.py {preset.config!r}")
+    if problems:
+        raise ValueError(f"preset {preset.key}: {where} and zoo/apps/{preset.app}/presets.py disagree ("
+                         + "; ".join(problems) + "): update one of them")
+
+
+def _app_presets(app, all_entries=None):
+    """``{name: Preset}`` of ``app``, trained or not: the declared presets, with the ``reference`` (and ``url``)
+    their manifest entries add, and the presets only a manifest knows (full entries written by
+    :func:`register`). A full manifest entry for a declared name overrides the declaration (a file registered
+    in ``$ZOO_WEIGHTS`` under a shipped name wins, as an earlier folder wins for any key); one marked default
+    takes the default from the declared presets."""
+    entries = _app_entries(app, all_entries)
+    out = {}
+    for name, p in declared(app).items():
+        e = entries.get(name)
+        if e is not None and not e.get("architecture"):
+            _check_agrees(p, e)
+            p = dataclasses.replace(p, url=p.url or e.get("url"),
+                                    reference=dict(e["reference"]) if e.get("reference") else p.reference)
+        out[name] = p
+    from_manifest = set()
+    for name, e in entries.items():
+        if e.get("architecture") or name not in out:
+            out[name] = Preset.from_entry(f"{app}/{name}", e)
+            from_manifest.add(name)
+    if any(out[n].default for n in from_manifest):
+        out = {n: p if n in from_manifest or not p.default else dataclasses.replace(p, default=False)
+               for n, p in out.items()}
+    return dict(sorted(out.items()))
+
+
+def _all_apps(all_entries=None):
+    all_entries = manifest()["presets"] if all_entries is None else all_entries
+    return sorted({k.partition("/")[0] for k in all_entries} | {p.app for p in declared().values()})
+
+
 def apps():
-    """Apps that have at least one preset."""
-    return sorted({k.partition("/")[0] for k in manifest()["presets"]})
+    """Apps that have at least one trained preset."""
+    all_entries = manifest()["presets"]
+    return [a for a in _all_apps(all_entries) if any(p.trained for p in _app_presets(a, all_entries).values())]
 
 
 def presets(app=None):
-    """Names of ``app``'s presets (sorted); with no app, every ``"<app>/<name>"`` key."""
+    """Names of ``app``'s trained presets (sorted); with no app, every such ``"<app>/<name>"`` key.
+    (:func:`declared` also lists the architectures that have no weights yet.)"""
+    all_entries = manifest()["presets"]
     if app is None:
-        return list(manifest()["presets"])
-    return sorted(_app_entries(app))
+        return [f"{a}/{n}" for a in _all_apps(all_entries)
+                for n, p in _app_presets(a, all_entries).items() if p.trained]
+    return [n for n, p in _app_presets(app, all_entries).items() if p.trained]
 
 
 def get(app, name=None):
-    """The :class:`Preset` ``name`` of ``app``; ``name=None`` gives the app's default preset.
+    """The :class:`Preset` ``name`` of ``app`` (trained or not); ``name=None`` gives the app's default preset.
 
     Raises ``KeyError`` (:class:`PresetNotFoundError`) listing what is available.
     """
-    all_presets = manifest()["presets"]
-    entries = _app_entries(app, all_presets)
+    all_entries = manifest()["presets"]
+    entries = _app_presets(app, all_entries)
     if not entries:
-        have = sorted({k.partition("/")[0] for k in all_presets})
+        have = _all_apps(all_entries)
         raise PresetNotFoundError(f"no presets for app {app!r}; apps with presets: {have or 'none'} "
                                   f"(manifests searched:\n{_describe_places()})")
     if name is None:
-        defaults = [n for n, e in entries.items() if e.get("default")]
-        if len(defaults) == 1 or len(entries) == 1:
-            name = defaults[0] if defaults else next(iter(entries))
+        defaults = [n for n, p in entries.items() if p.default]
+        trained = [n for n, p in entries.items() if p.trained]
+        if len(defaults) == 1 or len(trained) == 1:
+            name = defaults[0] if defaults else trained[0]
         else:
             raise PresetNotFoundError(f"app {app!r} has no single default preset; pass one of {sorted(entries)}")
     if name not in entries:
         raise PresetNotFoundError(f"unknown preset {name!r} for app {app!r}; available: {sorted(entries)}")
-    return Preset.from_entry(f"{app}/{name}", entries[name])
+    return entries[name]
 
 
 # --------------------------------------------------------------------------------------------- files and hashes
@@ -337,9 +527,15 @@ def _atomic_write(dest, write, suffix=".part"):
 # --------------------------------------------------------------------------------------------- building, loading
 
 def architecture_class(architecture):
-    """The class named by ``"zoo.<module>.<Class>"``; anything outside ``zoo.*`` is refused (``ValueError``)."""
+    """The class named by ``"zoo.<module>.<Class>"`` (or given); anything outside ``zoo.*`` is refused
+    (``ValueError``)."""
     import keras
 
+    if isinstance(architecture, type):
+        cls = architecture
+        if not (issubclass(cls, keras.Model) and (cls.__module__ == "zoo" or cls.__module__.startswith("zoo."))):
+            raise ValueError(f"refusing architecture {cls!r}: not a Keras model class defined in zoo.*")
+        return cls
     if not isinstance(architecture, str) or not _ARCHITECTURE.match(architecture):
         raise ValueError(f"refusing architecture {architecture!r}: presets may only name classes of zoo.* "
                          f"('zoo.<module>.<Class>')")
@@ -359,14 +555,12 @@ def architecture_class(architecture):
 
 def architecture_name(model):
     """``"module.Class"`` of a model, as written in manifests."""
-    cls = type(model)
-    return f"{cls.__module__}.{cls.__qualname__}"
+    return _class_path(type(model))
 
 
 def build(preset):
     """A freshly initialised model of ``preset``'s architecture and config (no weights loaded)."""
-    cls = architecture_class(preset.architecture)
-    return cls(**copy.deepcopy(dict(preset.config)))
+    return preset.build_generator()
 
 
 def _twin(model):
@@ -488,6 +682,9 @@ def pretrained(app, name=None):
     The :class:`Preset` is attached as ``model.preset``.
     """
     preset = get(app, name)
+    if not preset.trained:
+        raise ValueError(f"preset {preset.key} is an architecture without trained weights yet; build it and train "
+                         f"it (apps/{app}/train.py), or pick one of {presets(app)}")
     path = find_file(preset.file, preset.sha256, preset.url)
     verify(path, preset.sha256)
     model = _load_fresh(build(preset), path)
@@ -636,6 +833,12 @@ def register(app, name, model, file_path=None, trained_on="", recipe="", metrics
         if not (dest.exists() and src.resolve() == dest.resolve()):
             _atomic_write(dest, lambda tmp: shutil.copyfile(src, tmp), suffix=WEIGHTS_SUFFIX)
 
+    declaration = declared(app).get(name)
+    if declaration is not None and (architecture_class(declaration.architecture) is not type(model)
+                                    or _jsonable(declaration.config) != config):
+        raise ValueError(f"preset {app}/{name} is declared in zoo/apps/{app}/presets.py as "
+                         f"{declaration.architecture_path}({declaration.config}); this model is {architecture}"
+                         f"({config}): register it under another name")
     entry = {"file": rel, "sha256": sha256(dest), "url": url, "architecture": architecture, "config": config,
              "default": bool(default), "trained_on": trained_on, "recipe": recipe,
              "metrics": _jsonable(dict(metrics or {}))}
@@ -660,6 +863,9 @@ def register(app, name, model, file_path=None, trained_on="", recipe="", metrics
 
     data = manifest(root)
     key = f"{app}/{name}"
+    declaration = declared(app).get(name)
+    if declaration is not None:
+        return _register_declared(declaration, entry, data, root)
     if default:
         for k, other in data["presets"].items():
             if k.partition("/")[0] == app and k != key:
@@ -667,3 +873,24 @@ def register(app, name, model, file_path=None, trained_on="", recipe="", metrics
     data["presets"][key] = entry
     _write_manifest(root, data)
     return Preset.from_entry(key, entry)
+
+
+def _register_declared(declaration, entry, data, root):
+    """``register`` for a name an app declares: the manifest gets the file facts only (``Preset.file_entry``);
+    what differs from the declaration (new sha256, metrics, ...) is printed as a warning to copy into
+    ``zoo/apps/<app>/presets.py`` (the presets/manifest agreement test fails until it is)."""
+    import warnings
+
+    new = dataclasses.replace(declaration, file=entry["file"], sha256=entry["sha256"], url=entry["url"],
+                              reference=entry["reference"], default=entry["default"] or declaration.default,
+                              trained_on=entry["trained_on"] or declaration.trained_on,
+                              recipe=entry["recipe"] or declaration.recipe,
+                              metrics=entry["metrics"] or declaration.metrics)
+    data["presets"][declaration.key] = new.file_entry()
+    _write_manifest(root, data)
+    changed = {f: getattr(new, f) for f in ("file", "sha256", "url", "default", "trained_on", "recipe", "metrics")
+               if getattr(new, f) != getattr(declaration, f)}
+    if changed:
+        warnings.warn(f"registered {declaration.key}: update its Preset in zoo/apps/{declaration.app}/presets.py "
+                      f"with {changed!r}", stacklevel=3)
+    return new

@@ -72,7 +72,7 @@ def main(argv=None):
     results = {"classifier_val_accuracy": round(val_acc, 4), "digits_fid_real_vs_real": round(floor, 3)}
 
     for name in a.presets:
-        g_cfg, _ = dcgan.CONFIGS[name]
+        g_cfg = dcgan.CONFIGS[name].config
         if a.shipped:
             gen = dcgan.pretrained(name)
         else:

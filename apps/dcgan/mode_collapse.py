@@ -9,7 +9,7 @@ runs share the generator and discriminator sizes, the data stream, the number of
 * ``minibatch``  zoo.GAN whose discriminator adds minibatch discrimination (Salimans et al. 2016)
 * ``unrolled``   zoo.unrolled.UnrolledGAN with K unrolled discriminator steps in the generator loss
 
-Each trained generator draws 2,500 samples; ``zoo.apps.mixture.mode_coverage`` counts the modes covered (a mode
+Each trained generator draws 2,500 samples; ``zoo.toy.mode_coverage`` counts the modes covered (a mode
 holds >= 1% of all samples within 3 std of its centre) and the share of high-quality samples (within 3 std of
 some centre). Coverage is also recorded every ``steps / snapshots`` updates, since a plain GAN tends to hop
 from mode to mode rather than sit on one.
@@ -103,7 +103,7 @@ def sample(generator, n, seed):
 def run_one(method, args, seed):
     import keras
 
-    from zoo.apps.mixture import mode_coverage, ring_of_gaussians
+    from zoo.toy import mode_coverage, ring_of_gaussians
 
     gan = build(method, args, seed)
     data = ring_of_gaussians(args.steps * args.batch_size, seed=seed)  # fresh points for every update
@@ -171,7 +171,7 @@ def strip_png(path, shots, title):
     """The snapshots of one run side by side (Pillow)."""
     from PIL import Image, ImageDraw
 
-    from zoo.apps.mixture import scatter_png
+    from zoo.toy import scatter_png
 
     tiles = []
     for step, s in shots:
@@ -192,7 +192,7 @@ def main(argv=None):
     import keras
 
     set_threads(args.threads)
-    from zoo.apps.mixture import ring_of_gaussians, scatter_png
+    from zoo.toy import ring_of_gaussians, scatter_png
 
     command = "KERAS_BACKEND=" + keras.backend.backend() + " python apps/dcgan/mode_collapse.py " + " ".join(
         argv if argv is not None else sys.argv[1:])

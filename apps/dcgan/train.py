@@ -52,8 +52,9 @@ def main(argv=None):
     train_rows = split(y)[0]
     x = x[train_rows].astype("float32") / 127.5 - 1.0
     y = y[train_rows]
-    g_cfg, d_cfg = dcgan.CONFIGS[a.preset]
-    gan = GAN(dcgan.DCGANGenerator(**g_cfg), dcgan.DCGANDiscriminator(**d_cfg), ema_decay=a.ema, seed=a.seed)
+    preset = dcgan.CONFIGS[a.preset]
+    g_cfg = preset.config
+    gan = GAN(preset.build_generator(), preset.build_discriminator(), ema_decay=a.ema, seed=a.seed)
     gan.compile()
     os.makedirs(run, exist_ok=True)
     ckpt = Checkpoint(run)

@@ -72,7 +72,7 @@ def main(argv=None):
     p.add_argument("--presets", nargs="+", default=list(PRESETS), choices=sorted(pix2pix.CONFIGS))
     p.add_argument("--run-dir", default="runs", help="folder holding <preset>/generator.weights.h5")
     p.add_argument("--no-register", action="store_true", help="measure only")
-    p.add_argument("--recipe", default="", help="how the weights were trained (kept in the manifest)")
+    p.add_argument("--recipe", default="", help="how the weights were trained (for its Preset)")
     p.add_argument("--stats", choices=("moving", "image"), help="batch-norm statistics for translate (default: "
                    "each preset's test_stats); anything but the default measures only (no registering)")
     p.add_argument("--out", default=os.path.join(HERE, "results.json"))
@@ -90,7 +90,7 @@ def main(argv=None):
             gen = pix2pix.pretrained(name)
         else:
             cfg = pix2pix.CONFIGS[name]
-            gen = weights.load_into(cfg.generator(**cfg.generator_config),
+            gen = weights.load_into(cfg.build_generator(),
                                     os.path.join(a.run_dir, name, "generator.weights.h5"))
         m = {k: round(v, 4) for k, v in measure(gen, inputs, targets, stats=a.stats).items()}
         results["presets"][name] = m

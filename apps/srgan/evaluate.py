@@ -8,7 +8,7 @@ Protocol, as in SR papers (Ledig et al. 2017, Table 2; the usual MATLAB / BasicS
 
 * inputs are the LR images given with the benchmark (MATLAB bicubic x4, in <data>/<set>/LR, matched to
   <data>/<set>/HR by name: img_001_SRF_4_LR.png <-> img_001_SRF_4_HR.png); when a set has no LR folder the
-  LR is made from the HR with zoo.data.bicubic_downscale (MATLAB imresize, bit-exact in the interior);
+  LR is made from the HR with zoo.sr_data.bicubic_downscale (MATLAB imresize, bit-exact in the interior);
 * every output is a uint8 image (rounded, as a saved PNG would be) of exactly the HR's size;
 * PSNR and SSIM on the luma Y of ITU-R BT.601 as MATLAB rgb2ycbcr (16..235), with ``scale`` pixels shaved from
   every border (zoo.metrics.psnr / ssim, y_channel=True, shave=scale); grey images (one in Set14) are measured
@@ -20,10 +20,12 @@ the two differ only in how the image edge is padded, mostly inside the shaved bo
 
 zoo.apps.srgan is imported only when a model is asked for (--bicubic-only works without it):
   --preset NAME         zoo.apps.srgan.pretrained(NAME), then model.upscale(lr_uint8) per image
-  --weights F --arch A  the generator of architecture zoo.apps.srgan.CONFIGS[A] with file F loaded
+  --weights F --arch A  the generator of preset A's architecture (zoo.apps.srgan.CONFIGS[A]) with F loaded
   --register NAME       with --weights: publish F as preset srgan/NAME in weights/ (zoo.weights.register) with
                         the measured PSNR/SSIM as its metrics and a stored reference output (--default: make
-                        it the app's default; --recipe: the training command, kept in the manifest)
+                        it the app's default; --recipe: the training command). A name zoo/apps/srgan/presets.py
+                        declares gets its manifest entry (file, sha256, reference) and a warning listing what
+                        to copy into its Preset (sha256, metrics, recipe)
 ``upscale`` must return a uint8 array of the HR's size (what zoo's inference verbs return for uint8 input).
 
 Prints a table (data set, method, PSNR, SSIM, images) and writes JSON (--out) with per-image values.
@@ -43,7 +45,8 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 if REPO not in sys.path:  # run as a script from anywhere in a checkout
     sys.path.insert(0, REPO)
 
-from zoo import data, metrics  # noqa: E402
+from zoo import metrics  # noqa: E402
+from zoo.apps.srgan import data as sr_data  # noqa: E402
 
 DATA = os.path.join(REPO, "..", "shared", "data", "sr", "val")
 DATASETS = ("Set5", "Set14")
@@ -60,7 +63,7 @@ def load_pairs(root, name, scale):
     hr_dir, lr_dir = os.path.join(root, name, "HR"), os.path.join(root, name, "LR")
     if not os.path.isdir(hr_dir):
         raise FileNotFoundError(f"{hr_dir} not found: --data must hold <set>/HR (and <set>/LR) folders")
-    return data.sr_eval_pairs(hr_dir, lr_dir if os.path.isdir(lr_dir) else None, scale=scale)
+    return sr_data.sr_eval_pairs(hr_dir, lr_dir if os.path.isdir(lr_dir) else None, scale=scale)
 
 
 def measure(pairs, upscale, scale, method):
@@ -91,7 +94,7 @@ def load_model(preset=None, weights_file=None, arch=None):
     if arch not in srgan.CONFIGS:
         raise ValueError(f"unknown --arch {arch!r}: one of zoo.apps.srgan.CONFIGS {sorted(srgan.CONFIGS)}")
     cfg = srgan.CONFIGS[arch]
-    return weights.load_into(cfg.generator(**cfg.generator_config), weights_file)
+    return weights.load_into(cfg.build_generator(), weights_file)
 
 
 def table(rows):
@@ -115,7 +118,7 @@ def main(argv=None):
                    help="<set>/<name>:<top>:<left>:<side> of the HR image to crop for --grid")
     p.add_argument("--register", metavar="NAME", help="register --weights as preset srgan/NAME")
     p.add_argument("--default", action="store_true", help="with --register: the app's default preset")
-    p.add_argument("--recipe", default="", help="with --register: how the weights were trained")
+    p.add_argument("--recipe", default="", help="with --register: how the weights were trained (for the Preset)")
     a = p.parse_args(argv)
     if a.register and not a.weights:
         p.error("--register needs --weights (the file to publish)")

@@ -13,8 +13,8 @@ L1 and a larger, decayed learning rate reach a higher PSNR sooner (EDSR, Lim et 
 better; ESRGAN's PSNR phase uses it too). Without flags the trainer's defaults are the paper's.
 
 Data: ../shared/data/sr/train (BSD200 + T91, 291 images), random 96x96 HR crops with flips and 90-degree
-rotations, LR by MATLAB-style bicubic x4 downscaling (zoo.data.sr_pairs), batch 16. Every ``--steps-per-epoch``
-steps the run folder gets a checkpoint, and Set5 PSNR/SSIM (Y channel, 4-px border shaved, the given LR
+rotations, LR by MATLAB-style bicubic x4 downscaling (zoo.apps.srgan.data.sr_pairs), batch 16. Every
+``--steps-per-epoch`` steps the run folder gets a checkpoint, and Set5 PSNR/SSIM (Y channel, 4-px border shaved, the given LR
 images; apps/srgan/evaluate.py's protocol) is appended to runs/<preset>/set5.csv. The generator ends up in
 runs/<preset>/generator.weights.h5; measure it with apps/srgan/evaluate.py --weights ... --arch <preset>.
 
@@ -87,7 +87,7 @@ def main(argv=None):
     run = a.run or os.path.join("runs", a.preset)
     os.makedirs(run, exist_ok=True)
     keras.utils.set_random_seed(a.seed)
-    scale = srgan.CONFIGS[a.preset].generator_config["scale"]
+    scale = srgan.CONFIGS[a.preset].config["scale"]
     gan = srgan.build(a.preset, hr_crop=a.hr_crop, content=not a.no_content, seed=a.seed, ema_decay=a.ema)
     if a.init:
         gan.generator.load_weights(a.init)

@@ -1,5 +1,5 @@
-"""Paired image-to-image translation: pix2pix (Isola et al. 2017, "Image-to-Image Translation with Conditional
-Adversarial Networks").
+"""pix2pix networks (Isola et al. 2017, "Image-to-Image Translation with Conditional Adversarial Networks"):
+the U-Net generator and the PatchGAN discriminator.
 
 Images. Both networks take and return channels-last float images in [-1, 1]. G maps an input image x (edges, a
 label map, a grey photo) to an output image G(x) of the same size; D judges pairs: it sees the input and an
@@ -34,12 +34,6 @@ per overlapping patch of the input, which the losses average. Each logit sees a 
 C64 - C128 - 1, the reference's ``PixelDiscriminator``). The 70x70 PatchGAN on 6 channels has the reference
 ``NLayerDiscriminator(6, 64, 3)``'s 2,768,705 trainable parameters.
 
-Objective (section 3.1): G minimises ``L_cGAN + lambda * L1(y, G(x))`` with lambda = 100, where L_cGAN is the
-non-saturating ``-log D(x, G(x))`` (the zoo's ``non_saturating`` loss, averaged over the patches); D minimises
-the cross-entropy on (x, y) real and (x, G(x)) fake, halved "to slow down the rate at which D learns relative to
-G". Adam 2e-4, beta_1 0.5, one D step and one G step per iteration (``Pix2Pix``, a ``zoo.GAN``).
-``Pix2Pix(generator)`` without a discriminator trains G on L1 alone: the paper's "L1" ablation (table 1).
-
 Batch norm at batch size 1. The paper trains with batch size 1 (edges2shoes: 4), where batch norm in training
 mode normalises each image by its own statistics, i.e. instance normalisation with batch norm's learned scale
 and offset, and it *tests* the same way: statistics of the test image and dropout on (the reference
@@ -55,20 +49,16 @@ apps/pix2pix/MODEL_CARD.md); per-image statistics are what it was trained with. 
 train_mode=True)`` is the paper's protocol exactly (dropout on as well). ``norm="instance"`` makes all modes
 agree but for dropout.
 
-``CONFIGS`` lists the presets' architectures: ``edges2shoes_handbags`` (unet_256 with 32 base filters, 70x70
-PatchGAN with 64, batch norm) and ``edges2shoes_handbags_l1`` (the same U-Net trained on L1 alone, the
-ablation). The presets' U-Net has half the paper's base width (13,608,259 parameters, a quarter of unet_256's
-54.4M: a 54 MB weight file instead of 218 MB, for 2,000 training pairs); ``UNetGenerator()`` is the paper's.
+The presets' U-Net has half the paper's base width (13,608,259 parameters, a quarter of unet_256's 54.4M: a 54
+MB weight file instead of 218 MB, for 2,000 training pairs; ``presets.py``); ``UNetGenerator()`` is the paper's.
 """
 import dataclasses
-from typing import NamedTuple
 
 import keras
 import numpy as np
 from keras import layers, ops
 
-from zoo import losses, models
-from zoo.gan import GAN
+from zoo import models
 from zoo.layers import GAN_INIT, UNetDown, UNetUp, make_norm
 
 NORMS = ("batch", "instance")
@@ -285,211 +275,3 @@ class PatchDiscriminator(models.Discriminator):
         for _ in range(n):
             r = 2 * r + 2  # (r - 1) * 2 + 4 through a 4x4 stride-2 convolution
         return r
-
-
-# ---------------------------------------------------------------------------------------------------------
-# The trainer
-# ---------------------------------------------------------------------------------------------------------
-def l1_loss(real, fake):
-    """Mean absolute error per example (images in [-1, 1])."""
-    return losses.per_example_mean(ops.abs(ops.cast(real, "float32") - ops.cast(fake, "float32")))
-
-
-@keras.saving.register_keras_serializable("zoo")
-class Pix2Pix(GAN):
-    """The pix2pix trainer: ``zoo.GAN`` on ``(input, target)`` pairs with the conditional discriminator and L1.
-
-    ``fit`` takes batches of ``(input, target)`` pairs (``dataset(...)``, or ``fit(inputs, targets)``), both in
-    [-1, 1]. D sees ``concatenate([input, image])`` for the target and for G(input); its loss is halved. G
-    minimises ``adversarial_weight * L_cGAN + l1_weight * L1``. The logs are the zoo's (``d_loss``, ``g_loss``,
-    ``d_real``, ``d_fake``, ``d_acc``) and ``l1``, the unweighted mean absolute error of G(input) against the
-    target (in [-1, 1] units: multiply by 127.5 for 8-bit levels).
-
-    ``Pix2Pix(generator)`` (no discriminator) trains G on L1 alone, one G step per batch (the paper's L1
-    ablation). Both networks run in training mode in the steps (see the module docstring on batch norm).
-    """
-
-    def __init__(self, generator, discriminator=None, **kwargs):
-        super().__init__(generator, discriminator, **kwargs)
-
-    def compile(self, d_optimizer=None, g_optimizer=None, loss="non_saturating", l1_weight=100.0,
-                adversarial_weight=1.0, learning_rate=2e-4, **kwargs):
-        """The paper's defaults: non-saturating cGAN loss, lambda = ``l1_weight`` = 100, Adam(``learning_rate``
-        2e-4, beta_1 0.5, beta_2 0.999) for both networks. ``loss``: any ``zoo.losses`` name (``"lsgan"`` as
-        CycleGAN). Other keyword arguments go to ``zoo.GAN.compile``."""
-        if l1_weight < 0:
-            raise ValueError(f"l1_weight must be >= 0, got {l1_weight}")
-        if not self.adversarial and not l1_weight:
-            raise ValueError("without a discriminator G trains on L1 alone: l1_weight must be > 0")
-        self.l1_weight = float(l1_weight)
-        self.learning_rate = float(learning_rate)
-        adam = lambda: keras.optimizers.Adam(self.learning_rate, beta_1=0.5, beta_2=0.999)
-        g_optimizer = g_optimizer or adam()
-        if self.adversarial:
-            d_optimizer = d_optimizer or adam()
-        super().compile(d_optimizer, g_optimizer, loss=loss, adversarial_weight=adversarial_weight, **kwargs)
-
-    # -- hooks ---------------------------------------------------------------------------------------
-    def unpack(self, data):
-        """``(input, target)`` -> ``(real=target, condition=input)``."""
-        if isinstance(data, (tuple, list)) and (len(data) == 2 or (len(data) == 3 and data[2] is None)):
-            return ops.convert_to_tensor(data[1]), ops.convert_to_tensor(data[0])
-        raise ValueError("Pix2Pix trains on (input, target) pairs: a dataset of (input, target) batches or "
-                         f"fit(inputs, targets); got {type(data).__name__}")
-
-    def generator_inputs(self, condition, n):
-        return condition
-
-    def discriminator_inputs(self, images, condition):
-        return ops.concatenate([ops.cast(condition, images.dtype), images], axis=-1)
-
-    def call(self, data, training=False):
-        """G(input) for input images (or for the inputs of ``(input, target)`` pairs)."""
-        if isinstance(data, (tuple, list)):
-            data = data[0]
-        return self.generator(data, training=training)
-
-    def discriminator_loss(self, real, condition, training=True):
-        loss, logs = super().discriminator_loss(real, condition, training)
-        return 0.5 * loss, logs
-
-    def generator_extra_losses(self, real, fake, condition):
-        return {"l1": self.l1_weight * l1_loss(real, fake)} if self.l1_weight else {}
-
-    def generator_objective(self, fake_logits, real, fake, condition, training=True):
-        loss, logs = super().generator_objective(fake_logits, real, fake, condition, training)
-        logs["l1"] = ops.mean(l1_loss(real, fake))  # logged unweighted
-        return loss, logs
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Presets
-# ---------------------------------------------------------------------------------------------------------
-class Config(NamedTuple):
-    """The architecture of a preset: its networks' classes and constructor arguments (no discriminator: the
-    generator is trained on L1 alone)."""
-
-    generator: type
-    generator_config: dict
-    discriminator: type | None = None
-    discriminator_config: dict | None = None
-
-
-_UNET_256 = {"depth": 8, "filters": 32, "norm": "batch", "dropout": 0.5, "in_channels": 3, "out_channels": 3,
-             "test_stats": "image"}
-_PATCH_70 = {"n_layers": 3, "filters": 64, "norm": "batch", "channels": 6}
-
-CONFIGS = {
-    "edges2shoes_handbags": Config(UNetGenerator, dict(_UNET_256), PatchDiscriminator, dict(_PATCH_70)),
-    "edges2shoes_handbags_l1": Config(UNetGenerator, dict(_UNET_256)),
-}
-
-
-# -- the common verbs --------------------------------------------------------------------------------------
-Generator = UNetGenerator
-Discriminator = PatchDiscriminator
-
-
-def pretrained(name=None):
-    """A shipped pix2pix generator, hash-verified, with ``translate``:
-    ``pix2pix.pretrained().translate("edges.png")``."""
-    from zoo import weights
-
-    return weights.pretrained("pix2pix", name)
-
-
-def build(name="edges2shoes_handbags", generator=None, **kwargs):
-    """The ``Pix2Pix`` trainer of preset architecture ``name`` (``CONFIGS``) with a fresh discriminator (for
-    the generator's input + output channels) and a fresh generator unless ``generator`` is given; keyword
-    arguments go to ``Pix2Pix`` (``seed``, ``ema_decay``, ...). To fine-tune a shipped preset, ``finetune``."""
-    if name not in CONFIGS:
-        raise KeyError(f"unknown pix2pix architecture {name!r}; one of {sorted(CONFIGS)}")
-    cfg = CONFIGS[name]
-    g = generator if generator is not None else cfg.generator(**cfg.generator_config)
-    d = None if cfg.discriminator is None else cfg.discriminator(
-        **{**cfg.discriminator_config, "channels": g.in_channels + g.out_channels})
-    return Pix2Pix(g, d, **kwargs)
-
-
-def finetune(source, preset=None, steps=1000, adversarial=True, learning_rate=2e-4, direction="BtoA",
-             batch_size=4, callbacks=None, verbose="auto", **data_kwargs):
-    """Fine-tune a shipped preset on your own pairs and return the generator::
-
-        model = pix2pix.finetune("my/AB_images", steps=2000)     # side-by-side AB files, edges on the right
-        model.translate("drawing.png")
-
-    ``source`` as for ``dataset`` (a folder of AB images or a pair of folders), with the paper's jitter.
-    ``adversarial=True`` trains cGAN + 100 L1 against a fresh 70x70 PatchGAN (the preset's recipe, Adam
-    ``learning_rate``); ``False`` trains on L1 alone. ``data_kwargs`` go to ``dataset``; ``callbacks`` and
-    ``verbose`` to fit. The returned generator keeps the preset's ``test_stats``.
-    """
-    g = pretrained(preset)
-    g.preset = None  # no longer the shipped weights
-    gan = build("edges2shoes_handbags" if adversarial else "edges2shoes_handbags_l1", generator=g)
-    gan.compile(learning_rate=learning_rate)
-    data = dataset(source, direction=direction, batch_size=batch_size, repeat=True, **data_kwargs)
-    gan.fit(data, epochs=1, steps_per_epoch=int(steps), callbacks=callbacks, verbose=verbose)
-    return gan.generator
-
-
-def dataset(source, direction="BtoA", jitter=True, batch_size=1, load_size=286, crop_size=256, **kwargs):
-    """``(input, target)`` training pairs in [-1, 1], ``(batch_size, crop_size, crop_size, channels)`` each.
-
-    ``source``: a folder of the pix2pix release's side-by-side "AB" images (A the left half, B the right;
-    ``zoo.data.side_by_side``), or a pair ``(a_dir, b_dir)`` of folders whose files match by name
-    (``zoo.data.paired_folders``). ``direction``: ``"AtoB"`` (input A, target B) or ``"BtoA"``. In
-    edges2shoes / edges2handbags the photo is on the left and the edges on the right, so edges -> photo is
-    ``"BtoA"`` (the default).
-
-    ``jitter=True`` is the paper's random jitter (section 6.2): both images resized to ``load_size`` (286), one
-    random ``crop_size`` (256) window and one random mirroring, the same for input and target. ``jitter=False``
-    resizes to ``crop_size`` only (evaluation). Other keyword arguments (``shuffle``, ``seed``, ``repeat``,
-    ``channels``, ``drop_remainder``, ``fit``) go to the ``zoo.data`` function.
-    """
-    import os
-
-    from zoo import data
-
-    if direction not in ("AtoB", "BtoA"):
-        raise ValueError(f'direction must be "AtoB" or "BtoA", got {direction!r}')
-    if jitter and load_size < crop_size:
-        raise ValueError(f"load_size ({load_size}) must be >= crop_size ({crop_size}): images are resized to "
-                         f"load_size, then cropped")
-    size = {"image_size": load_size, "crop": crop_size, "flip": True} if jitter else {"image_size": crop_size}
-    if isinstance(source, (str, os.PathLike)):
-        return data.side_by_side(source, direction=direction, batch_size=batch_size, **size, **kwargs)
-    if isinstance(source, (tuple, list)) and len(source) == 2:
-        a_dir, b_dir = source if direction == "AtoB" else source[::-1]
-        return data.paired_folders(a_dir, b_dir, batch_size=batch_size, **size, **kwargs)
-    raise TypeError(f"source must be a folder of side-by-side AB images or a pair (a_dir, b_dir) of folders, got "
-                    f"{source!r}")
-
-
-def demo(outdir):
-    """The default preset on three shipped edge drawings (val edges of a shoe, a handbag and a boot, never
-    trained on): edges | photo, one row each."""
-    import os
-
-    from zoo import images
-
-    model = pretrained()
-    rows = []
-    for name in ("shoe", "handbag", "boot"):
-        edges = images.asset(f"edges_{name}.png")
-        rows += [np.asarray(images.load_image(edges).convert("RGB")), np.asarray(model.translate(edges))]
-    os.makedirs(outdir, exist_ok=True)
-    path = os.path.join(outdir, "edges2photo.png")
-    images.save_png(path, images.grid(np.stack(rows), ncols=2))
-    return [(f"edges -> photo, {model.preset.name}: edge drawing | generated photo", path)]
-
-
-# -- command line ----------------------------------------------------------------------------------------------
-def add_commands(subparsers):
-    from zoo.cli import add_image_verb
-
-    verbs = subparsers.add_parser("pix2pix", help="paired image-to-image translation (e.g. edges -> photo)"
-                                  ).add_subparsers(dest="verb", required=True)
-    t = add_image_verb(verbs, "pix2pix", "translate", "translate an image file", CONFIGS, "edges2shoes_handbags",
-                       lambda model, args: model.translate(args.input, fit=args.fit))
-    t.add_argument("--fit", default="pad", choices=("pad", "resize"),
-                   help="sizes the U-Net cannot take: reflect-pad (default) or resize to the training size")

@@ -1,0 +1,76 @@
+"""The srgan presets, each declared once: architecture, recipe, data, measured numbers and weights file.
+
+``weights/manifest.json`` lists the same files with their hashes and reference outputs;
+tests/test_presets.py checks that the two agree. The discriminators are the papers' (flattened, for 96x96 and
+128x128 HR crops); to fine-tune on other crops ``build(..., hr_crop=<crop>)`` (or ``hr_size=None``: pooled, any
+size). ``companions``: ``content``, the ``VGGFeatures`` arguments of the content loss (weights aside; none = no
+VGG loss); ``gan_phase``/``psnr_phase``, the preset of the same generator in the other training phase
+(``finetune`` follows it).
+"""
+from types import MappingProxyType
+
+from zoo.weights import Preset, register_presets
+
+from .networks import RRDBNet, SRGANDiscriminator, SRResNet
+from .trainer import ESRGAN, SRGAN
+
+_SRRESNET_X4 = dict(scale=4, blocks=16, filters=64, channels=3, output_activation=None)
+_RRDB_X4 = dict(scale=4, blocks=23, filters=64, growth=32, channels=3, residual_scale=0.2)
+_SRGAN_D96 = dict(hr_size=96, channels=3, filters=64, stages=4, strided_kernel=3, dense_units=1024)
+_ESRGAN_D128 = dict(hr_size=128, channels=3, filters=64, stages=5, strided_kernel=4, dense_units=100)
+_SR291 = "shared/data/sr/train: BSD200 + T91 (291 images), 96x96 HR crops, LR by MATLAB bicubic"
+_MEASURED = "measured by apps/srgan/evaluate.py (Y channel, 4-px shave, given LR)"
+
+SRRESNET_X4 = Preset(
+    name="srresnet_x4", app="srgan", default=True,
+    file="srgan/srresnet_x4.weights.h5",
+    sha256="7971e04278682c2a23c2bed5e3a25f7faa76c2e6ca6c39bedf9a78e123cc80cc",
+    architecture=SRResNet, config=dict(_SRRESNET_X4), trainer=SRGAN,
+    companions={"gan_phase": "srgan_x4"}, input_size=(24, 24),
+    trained_on=_SR291,
+    recipe="stage 1 (2 CPU cores, TensorFlow): python apps/srgan/train.py --preset srresnet_x4 --pixel-loss l1 "
+           "--lr 3e-4 --halve-at 8000 11000 13000 --steps 15000 --ema 0.999; stage 2 (NVIDIA H100, "
+           "KERAS_BACKEND=torch, stopped at its step-3500 checkpoint, 289 training images): python "
+           "apps/srgan/train.py --preset srresnet_x4 --run runs/srresnet_x4_gpu --init "
+           "runs/srresnet_x4/generator.weights.h5 --pixel-loss mse --lr 1e-4 --halve-at 6000 10000 --steps 3500 "
+           "--ema 0.999; stage 3 (2 CPU cores, TensorFlow): python apps/srgan/train.py --preset srresnet_x4 --run "
+           "runs/srresnet_x4_stage3 --init runs/srresnet_x4_gpu/generator.weights.h5 --pixel-loss mse --lr 5e-5 "
+           f"--halve-at 2000 3000 --steps 4000 --ema 0.999; {_MEASURED}",
+    metrics={"set14_psnr_y": 27.8034, "set14_ssim_y": 0.7611, "set5_psnr_y": 31.0468, "set5_ssim_y": 0.876},
+)
+
+SRGAN_X4 = Preset(
+    name="srgan_x4", app="srgan",
+    file="srgan/srgan_x4.weights.h5",
+    sha256="6e58e0029e4d6e5469ca92a64c3d4e8c04ee1066c3011c05594abb5bd90f5c9c",
+    architecture=SRResNet, config=dict(_SRRESNET_X4), trainer=SRGAN,
+    discriminator=SRGANDiscriminator, discriminator_config=dict(_SRGAN_D96),
+    companions={"content": dict(layer="block5_conv4", before_activation=False), "psnr_phase": "srresnet_x4"},
+    input_size=(24, 24),
+    trained_on=_SR291,
+    recipe="python apps/srgan/train.py --preset srgan_x4 --no-content --init runs/srresnet_x4/generator.weights.h5 "
+           "--steps 3000 (SRGAN-MSE: MSE content + 1e-3 adversarial, Adam 1e-4, batch 16, 96x96 HR crops; "
+           "KERAS_BACKEND=torch on one NVIDIA H100 shared with three other runs, 225 ms/step; init = the 15k-step "
+           "srresnet_x4 generator, Set5 30.90 dB; 289 of the 291 training images: t91/t20 is smaller than the "
+           "96-px crop (skipped by every run) and bsd200/28096 was lost in transfer to the GPU machine); "
+           f"{_MEASURED}",
+    metrics={"set14_psnr_y": 25.9443, "set14_ssim_y": 0.6847, "set5_psnr_y": 27.9999, "set5_ssim_y": 0.7891},
+)
+
+# ESRGAN's two phases: architectures and recipes, no trained weights yet.
+RRDB_PSNR_X4 = Preset(
+    name="rrdb_psnr_x4", app="srgan", architecture=RRDBNet, config=dict(_RRDB_X4), trainer=ESRGAN,
+    companions={"gan_phase": "esrgan_x4"}, input_size=(32, 32),
+)
+
+ESRGAN_X4 = Preset(
+    name="esrgan_x4", app="srgan", architecture=RRDBNet, config=dict(_RRDB_X4), trainer=ESRGAN,
+    discriminator=SRGANDiscriminator, discriminator_config=dict(_ESRGAN_D128),
+    companions={"content": dict(layer="block5_conv4", before_activation=True), "psnr_phase": "rrdb_psnr_x4"},
+    input_size=(32, 32),
+)
+
+PRESETS = register_presets(SRRESNET_X4, SRGAN_X4, RRDB_PSNR_X4, ESRGAN_X4)
+
+#: ``{name: Preset}`` of the presets above (read-only).
+CONFIGS = MappingProxyType({p.name: p for p in PRESETS})
