@@ -155,10 +155,8 @@ def test_presets_and_build():
 
 # -- the trainer ---------------------------------------------------------------------------------------------
 def step(gan, which, x, y):
-    real, cond = ops.convert_to_tensor(y), ops.convert_to_tensor(x)
-    if which == "d":
-        return gan._update(gan.discriminator, gan.d_optimizer, gan.discriminator_loss, real, cond, gan.generator)
-    return gan._update(gan.generator, gan.g_optimizer, gan.generator_loss, real, cond, gan.discriminator)
+    logs = gan.discriminator_update((x, y)) if which == "d" else gan.generator_update((x, y))
+    return logs[f"{which}_loss"], logs
 
 
 def test_discriminator_step_changes_only_d():
@@ -178,7 +176,7 @@ def test_generator_step_changes_only_g():
     gan.compile()
     g0, d0 = snapshot(gan.generator), snapshot(gan.discriminator)
     loss, logs = step(gan, "g", x, y)
-    assert np.isfinite(float(numpy_of(loss))) and set(logs) == {"l1"}
+    assert np.isfinite(float(numpy_of(loss))) and set(logs) == {"g_loss", "adversarial", "l1"}
     assert not any(changed(d0, gan.discriminator)), "D's weights (incl. batch-norm statistics) moved in a G step"
     assert all(c for c, w in zip(changed(g0, gan.generator), gan.generator.weights) if w.trainable)
 
@@ -187,12 +185,13 @@ def test_losses_match_numpy():
     rng = np.random.default_rng(0)
     x, y = pairs(3)
     fake = rng.uniform(-1, 1, y.shape).astype("float32")
-    logits = rng.normal(size=(3, 2, 2, 1)).astype("float32")
     gan = pix2pix.Pix2Pix(tiny_g(), tiny_d())
     gan.compile()
     assert (gan.l1_weight, gan.learning_rate, gan.loss_name) == (100.0, 2e-4, "non_saturating")
     assert float(gan.g_optimizer.beta_1) == 0.5 and float(gan.d_optimizer.beta_1) == 0.5
-    loss, logs = gan.generator_objective(ops.convert_to_tensor(logits), y, fake, x)
+    terms, logs = gan.generator_loss(ops.convert_to_tensor(y), ops.convert_to_tensor(x), ops.convert_to_tensor(fake))
+    loss = sum(terms.values())
+    logits = numpy_of(gan.discriminator(np.concatenate([x, fake], -1), training=True))
     l1 = np.abs(y - fake).mean(axis=(1, 2, 3))
     adv = np.log1p(np.exp(-logits)).mean(axis=(1, 2, 3))  # -log sigmoid, averaged over the patches
     np.testing.assert_allclose(numpy_of(loss), adv + 100 * l1, rtol=1e-5)
@@ -200,8 +199,9 @@ def test_losses_match_numpy():
     # D sees the input and the image concatenated (input first); its loss is halved
     pair = numpy_of(gan.discriminator_inputs(ops.convert_to_tensor(y), ops.convert_to_tensor(x)))
     np.testing.assert_array_equal(pair, np.concatenate([x, y], -1))
-    d_loss, _ = gan.discriminator_loss(ops.convert_to_tensor(y), ops.convert_to_tensor(x), training=False)
     fake_g = numpy_of(gan.generator(x, training=False))
+    terms, _ = gan.discriminator_loss(ops.convert_to_tensor(y), ops.convert_to_tensor(x), fake_g, training=False)
+    d_loss = terms["d_loss"]
     real_l = numpy_of(gan.discriminator(np.concatenate([x, y], -1), training=False))
     fake_l = numpy_of(gan.discriminator(np.concatenate([x, fake_g], -1), training=False))
     expected = 0.5 * (np.log1p(np.exp(-real_l)) + np.log1p(np.exp(fake_l))).mean(axis=(1, 2, 3))

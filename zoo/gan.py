@@ -58,7 +58,8 @@ SIGMOID_LOSSES = ("minimax", "non_saturating", "ragan")
 
 class Critic(NamedTuple):
     """One discriminator's judgement: ``fn(images) -> logits`` (the condition already bound), the real images and
-    the fakes it compares, and the weight of its adversarial terms (pix2pix and CycleGAN halve D's loss)."""
+    the fakes it compares, and the weight of its term in D's loss (pix2pix and CycleGAN halve it; G's adversarial
+    term is not weighted by it)."""
     fn: Callable
     real: Any
     fake: Any
@@ -259,9 +260,9 @@ class GAN(keras.Model):
         total = 0.0
         for c in self.critics(real, condition, fakes, training).values():
             if getattr(self.g_loss_fn, "relativistic", False):
-                total = total + c.weight * self.g_loss_fn(ops.stop_gradient(c.fn(c.real)), c.fn(c.fake))
+                total = total + self.g_loss_fn(ops.stop_gradient(c.fn(c.real)), c.fn(c.fake))
             else:
-                total = total + c.weight * self.g_loss_fn(c.fn(c.fake))
+                total = total + self.g_loss_fn(c.fn(c.fake))
         return total
 
     def _prefixes(self, critics):
@@ -356,10 +357,10 @@ class GAN(keras.Model):
         own ``losses``; mean over this replica / replicas == sum over the global batch / global batch size."""
         means = {name: ops.mean(ops.cast(t, "float32")) for name, t in terms.items()}
         loss = sum(means.values()) + ops.cast(own, "float32")
-        logs = dict(logs)
-        logs.update({n: v for n, v in means.items() if n != total_name and (len(means) > 1 or n in self.LOGS)})
-        logs[total_name] = loss
-        return optimizer.scale_loss(loss / backend.num_replicas()), logs
+        out = {n: v for n, v in means.items() if n != total_name and (len(means) > 1 or n in self.LOGS)}
+        out.update(logs)
+        out[total_name] = loss
+        return optimizer.scale_loss(loss / backend.num_replicas()), out
 
     def _log(self, logs):
         for name, value in logs.items():
@@ -370,12 +371,13 @@ class GAN(keras.Model):
         return {name: self.trackers[name].result() for name in self.trackers if name in logs}
 
     def test_step(self, *args):
-        """Validation losses with every network in inference mode (no state changes)."""
+        """Validation (``evaluate``, ``fit(validation_data=...)``): ``validation_logs``, tracked like training's."""
         if len(args) == 2:
-            return backend.stateless_eval(self, self._test_step, *args)
-        return self._test_step(args[0])
+            return backend.stateless_eval(self, lambda data: self._log(self.validation_logs(data)), *args)
+        return self._log(self.validation_logs(args[0]))
 
-    def _test_step(self, data):
+    def validation_logs(self, data):
+        """The losses with every network in inference mode (no state changes)."""
         real, condition = self.unpack(data)
         outputs = self.generate(real, condition, training=False)
         logs = {}
@@ -385,7 +387,7 @@ class GAN(keras.Model):
             logs = self._objective(self.d_optimizer, terms, logs, 0.0, "d_loss")[1]
         terms, g_logs = self.generator_loss(real, condition, outputs, training=False)
         logs.update(self._objective(self.g_optimizer, terms, g_logs, 0.0, "g_loss")[1])
-        return self._log(logs)
+        return logs
 
     def sampling_generator(self):
         """The generator to sample from: the EMA copy when the GAN keeps one."""

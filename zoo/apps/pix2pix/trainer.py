@@ -38,6 +38,8 @@ class Pix2Pix(GAN):
     ablation). Both networks run in training mode in the steps (see the module docstring on batch norm).
     """
 
+    LOGS = ("l1",)
+
     def __init__(self, generator, discriminator=None, **kwargs):
         super().__init__(generator, discriminator, **kwargs)
 
@@ -78,14 +80,12 @@ class Pix2Pix(GAN):
             data = data[0]
         return self.generator(data, training=training)
 
-    def discriminator_loss(self, real, condition, training=True):
-        loss, logs = super().discriminator_loss(real, condition, training)
-        return 0.5 * loss, logs
+    def critics(self, real, condition, fakes, training=True):
+        """The conditional D on (input, image), its loss halved."""
+        return {name: c._replace(weight=0.5) for name, c in super().critics(real, condition, fakes, training).items()}
 
     def generator_extra_losses(self, real, fake, condition):
         return {"l1": self.l1_weight * l1_loss(real, fake)} if self.l1_weight else {}
 
-    def generator_objective(self, fake_logits, real, fake, condition, training=True):
-        loss, logs = super().generator_objective(fake_logits, real, fake, condition, training)
-        logs["l1"] = ops.mean(l1_loss(real, fake))  # logged unweighted
-        return loss, logs
+    def extra_logs(self, real, fake, condition):
+        return {"l1": ops.mean(l1_loss(real, fake))}  # logged unweighted

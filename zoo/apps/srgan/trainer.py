@@ -95,6 +95,8 @@ class SRGAN(GAN):
         d_steps, ema_decay, seed: as ``zoo.GAN``.
     """
 
+    LOGS = ("pixel", "content", "psnr_rgb")
+
     #: ``compile()`` defaults of the PSNR-oriented phase (Ledig et al.: SRResNet on MSE, Adam 1e-4, beta_1 0.9).
     PRETRAIN = dict(loss="non_saturating", pixel_loss="mse", pixel_weight=1.0, content_loss="mse",
                     content_weight=0.0, content_scale=1 / 12.75, adversarial_weight=1e-3, learning_rate=1e-4)
@@ -187,16 +189,16 @@ class SRGAN(GAN):
                                                                       self.content_criterion, self.content_scale)
         return terms
 
-    def test_step(self, data):
+    def validation_logs(self, data):
         """Validation (``evaluate``, ``fit(validation_data=...)``): G in inference mode (batch-norm moving
         statistics, left unchanged) on the pixel and content terms, and ``psnr_rgb``, the PSNR of the [-1, 1]
         RGB images (not the benchmarks' Y-channel PSNR). No adversarial term: D is not called."""
         real, condition = self.unpack(data)
-        fake = self.generator(self.generator_inputs(condition, ops.shape(real)[0]), training=False)
-        loss, logs = self.generator_objective(None, real, fake, condition, training=False)
+        fake = self.generate(real, condition, training=False)
+        terms = {name: ops.mean(t) for name, t in self.generator_extra_losses(real, fake, condition).items()}
         mse = pixel_loss(real, fake, "mse")
         psnr = 10.0 * ops.log(4.0 / ops.maximum(mse, 1e-10)) / math.log(10.0)
-        return {"g_loss": ops.mean(loss), **logs, "psnr_rgb": ops.mean(psnr)}
+        return {"g_loss": sum(terms.values()), **terms, "psnr_rgb": ops.mean(psnr)}
 
 
 @keras.saving.register_keras_serializable("zoo")
