@@ -1,4 +1,4 @@
-"""UnrolledGAN (zoo/unrolled.py) and the ring-of-Gaussians helpers (zoo/apps/mixture.py).
+"""UnrolledGAN (zoo/unrolled.py) and the ring-of-Gaussians helpers (zoo/toy.py).
 
 Run on both backends: ``pytest tests/test_unrolled.py`` and ``KERAS_BACKEND=torch pytest tests/test_unrolled.py``.
 """
@@ -10,7 +10,7 @@ from keras import ops
 from helpers import generator_loss
 from zoo import GAN, backend
 from zoo.apps.dcgan import MLPDiscriminator, MLPGenerator
-from zoo.apps.mixture import mode_centres, mode_coverage, ring_of_gaussians, scatter_png
+from zoo.toy import mode_centres, mode_coverage, ring_of_gaussians, scatter_png
 from zoo.unrolled import UnrolledGAN
 
 
