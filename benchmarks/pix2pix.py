@@ -14,11 +14,12 @@ Two kinds of rows (``zoo.apps.pix2pix``; Isola et al. 2017), both on synthetic i
 
 FLOPs per image (``zoo.bench.count_flops``: convolutions and transposed convolutions; a multiply-add is 2;
 normalization, activations, dropout and the L1 term are not counted). G is counted on the 256x256x3 input, D on
-the 256x256x6 pair. Training FLOPs per image follow ``zoo.bench.gan_train_flops`` (a backward pass costs 2x the
-forward for the network being trained, 1x for D's input-gradient-only pass in the G step):
+the 256x256x6 pair. Training FLOPs per image are the trainer's own count (``Pix2Pix.iteration_flops``; a
+backward pass costs 2x the forward for the network being trained, 1x for D's input-gradient-only pass in the G
+step; G runs forward once per iteration, its fakes shared by both steps):
 
-    D step: G (frozen, forward) + 2 x 3 D (real and fake pairs, forward + backward) = G + 6 D
-    G step: 3 G + 2 D (D forward + input gradient)          one iteration: 4 G + 8 D per image
+    D step: G forward + 2 x 3 D (real and fake pairs, forward + backward) = G + 6 D
+    G step: 2 G (backward) + 2 D (D forward + input gradient)          one iteration: 3 G + 8 D per image
 
 Every row's JSON carries ``flops_g``/``flops_d``, the formula and the architecture. Inputs must have sides
 divisible by ``2**depth`` (256 for unet_256).
@@ -41,7 +42,7 @@ from zoo import bench  # noqa: E402
 
 APP = "pix2pix"
 PRESET = "edges2shoes_handbags"  # the architecture timed by default (unet_256 + 70x70 PatchGAN, batch norm)
-FORMULA = "4 G + 8 D"
+FORMULA = "3 G + 8 D"
 
 
 HELPS = {  # the shared flags, as this app reads them
@@ -114,8 +115,7 @@ def build(args):
         train_batch=lambda n: _pairs(n, r),  # a tuple: the harness calls train_on_batch(input, target)
         infer_batch=lambda n: bench.synthetic_images(n, r, 3, seed=2),
         # FLOPs: infer = G on infer_batch(1); train = the trainer's iteration_flops (G and D on what it feeds
-        # them: D on concat(input, target), 6 channels), or for a trainer without it the harness's fallback,
-        # gan_train_flops of G and D (D on its 6 channels at the batch's size): 4 G + 8 D (= the info fields).
+        # them: D on concat(input, target), 6 channels): 3 G + 8 D (= the info fields).
         info={
             "architecture": dict(generator=g_cfg, discriminator=d_cfg),
             "generator_params": _trainable(generator), "discriminator_params": _trainable(discriminator),

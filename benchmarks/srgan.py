@@ -23,12 +23,12 @@ The VGG19 content network has **random weights** by default (``--vgg-weights``):
 attempted, and the compute is the same as with the ImageNet weights.
 
 FLOPs per image (``zoo.bench.count_flops``: convolutions and dense layers; a multiply-add is 2). G is counted on
-the LR crop, D and the VGG content network (V, to block5_conv4) on the HR crop. Training FLOPs per HR image
-follow ``zoo.bench.gan_train_flops`` (a backward pass costs 2x the forward for the trained network, 1x for an
-input-gradient-only pass) plus the content network, which gan_train_flops does not see:
+the LR crop, D and the VGG content network (V, to block5_conv4) on the HR crop. Training FLOPs per HR image are
+the trainer's own count (``SRGAN.iteration_flops``: a backward pass costs 2x the forward for the trained
+network, 1x for an input-gradient-only pass; G runs forward once per iteration):
 
-    D step: G + 6 D          G step: 3 G + 2 D + 3 V (V on HR without gradient, V on SR forward + input-grad)
-    SRGAN:  4 G + 8 D + 3 V            ESRGAN (RaGAN: the G step also runs D on the real HR): 4 G + 9 D + 3 V
+    D step: G + 6 D          G step: 2 G + 2 D + 3 V (V on HR without gradient, V on SR forward + input-grad)
+    SRGAN:  3 G + 8 D + 3 V            ESRGAN (RaGAN: the G step also runs D on the real HR): 3 G + 9 D + 3 V
 
 Every row's JSON carries ``flops_g``/``flops_d``/``flops_vgg`` and the formula. ``resolution`` is the LR side
 the generator sees (train: the LR crop; infer: ``--resolution``; tiled: "HxW"); ``lr_size``/``hr_size`` give both.
@@ -51,7 +51,7 @@ from zoo import bench  # noqa: E402
 
 APP = "srgan"
 ARCHES = {"srresnet_x4": ("srgan_x4", 24), "rrdb": ("esrgan_x4", 32)}  # --arch -> (CONFIGS preset, LR crop)
-FORMULAS = {"srresnet_x4": "4 G + 8 D + 3 V", "rrdb": "4 G + 9 D + 3 V"}
+FORMULAS = {"srresnet_x4": "3 G + 8 D + 3 V", "rrdb": "3 G + 9 D + 3 V"}
 
 
 def _hw(text):
@@ -119,7 +119,7 @@ def _vgg(args):
 
     cfg = srgan.CONFIGS[ARCHES[args.arch][0]]
     weights = None if args.vgg_weights == "random" else args.vgg_weights
-    return srgan.VGGFeatures(**cfg.content, weights=weights)
+    return srgan.VGGFeatures(**cfg.companions["content"], weights=weights)
 
 
 _FLOPS = {}
@@ -139,9 +139,7 @@ def flop_counts(args, g=None, d=None, vgg=None):
         fv = bench.count_flops(vgg, np.zeros((1, 4 * c, 4 * c, 3), "float32"))
         # All counted layers of the generator are "same"-padded convolutions: FLOPs are linear in LR pixels.
         per_px = bench.count_flops(g, np.zeros((1, 8, 8, 3), "float32")).total / 64
-        extra_d = fd.total if args.arch == "rrdb" else 0  # RaGAN: D(real HR) in the G step, forward only
-        train = bench.gan_train_flops(fg.total, fd.total, 1, extra=3 * fv.total + extra_d)
-        _FLOPS[key] = dict(g=fg.total, d=fd.total, vgg=fv.total, g_per_lr_pixel=per_px, train=train,
+        _FLOPS[key] = dict(g=fg.total, d=fd.total, vgg=fv.total, g_per_lr_pixel=per_px,
                            uncounted=sorted(set(fg.uncounted + fd.uncounted + fv.uncounted)))
     return _FLOPS[key]
 
@@ -174,7 +172,6 @@ def build(args):
         train_batch=lambda n: _pairs(n, args.lr_crop),  # a tuple: the harness calls train_on_batch(lr, hr)
         infer_batch=lambda n: bench.synthetic_images(n, args.resolution, 3, seed=2),
         compile_kwargs=compile_kwargs,
-        train_flops=flops["train"],
         infer_flops=round(flops["g_per_lr_pixel"] * args.resolution * args.resolution),
         info=_info(args, generator, discriminator, vgg, flops),
         task_fields={"train": {"resolution": args.lr_crop, **_sizes(args.lr_crop)},
@@ -188,7 +185,7 @@ def _info(args, generator, discriminator, vgg, flops):
     cfg, g_cfg, d_cfg = _config(args)
     info = {
         "arch": args.arch, "trainer": cfg.trainer.__name__,
-        "architecture": dict(generator=dict(g_cfg), discriminator=dict(d_cfg), content=dict(cfg.content)),
+        "architecture": dict(generator=dict(g_cfg), discriminator=dict(d_cfg), content=dict(cfg.companions["content"])),
         "train_lr_crop": args.lr_crop, "train_hr_crop": 4 * args.lr_crop,
         "generator_params": generator.count_params(),
         "vgg_weights": args.vgg_weights,

@@ -126,11 +126,25 @@ def test_count_flops_of_a_fully_convolutional_model_on_concrete_shapes():
     assert bench.count_flops(model, input_shape=(2, 5, 7, 3)).total == 2 * 108 * 35  # per example
 
 
-def test_gan_train_flops():
-    assert bench.gan_train_flops(10, 1) == 4 * 10 + 8 * 1
-    # k = 2: two D steps (G + 6 D each) and one G step (3 G + 2 D) over 2 minibatches of real images.
-    assert bench.gan_train_flops(10, 1, d_steps=2) == (2 * (10 + 6) + 30 + 2) // 2
-    assert bench.gan_train_flops(10, 1, extra=5) == 53
+def test_trainers_say_what_an_iteration_computes():
+    """zoo.GAN.iteration_flops: one G forward per D step (its fakes reused by the G step), per real example:
+    k (G + 6 D) + 2 G + 2 D over k minibatches; SRGAN adds its content network (3 V)."""
+    from zoo import GAN
+    from zoo.apps import srgan
+
+    g, d = fully_convolutional(), keras.Sequential([keras.Input((None, None, 4)), layers.Conv2D(1, 1)])
+    counter = bench.Counter()
+    fg, fd = 2 * 108 * 25, 2 * 4 * 25                      # per example on 5x5: G 3->4 channels 3x3, D 4->1 1x1
+    for k in (1, 2):
+        gan = GAN(g, d, d_steps=k)
+        gan.generator_inputs = lambda condition, n: condition
+        gan.discriminator_inputs = lambda images, condition: images
+        batch = (np.zeros((2 * k, 5, 5, 4), "float32"), np.zeros((2 * k, 5, 5, 3), "float32"))
+        assert gan.iteration_flops(batch, counter) == (k * (fg + 6 * fd) + 2 * fg + 2 * fd) // k
+    vgg = keras.Sequential([keras.Input((None, None, 4)), layers.Conv2D(2, 1)])
+    sr = srgan.SRGAN(g, d, content=vgg)
+    lr_hr = (np.zeros((1, 5, 5, 3), "float32"), np.zeros((1, 5, 5, 4), "float32"))
+    assert sr.iteration_flops(lr_hr, counter) == fg + 6 * fd + 2 * fg + 2 * fd + 3 * (2 * 4 * 2 * 25)
 
 
 # -- timing ----------------------------------------------------------------------------------------------
@@ -247,7 +261,7 @@ def test_run_spreads_tuple_batches_counts_fully_convolutional_models_and_times_e
     assert gan.calls == [((2, 6, 6, 3), (2, 12, 12, 4))] * 3      # train_on_batch(lr, hr): 1 warm-up + 2
     g_px, d_px = 2 * 108, 2 * 4
     assert rows[1]["flops_per_image"] == g_px * 25                   # the network on infer_batch(1)
-    assert rows[0]["flops_per_image"] == bench.gan_train_flops(g_px * 25, d_px * 144)
+    assert rows[0]["flops_per_image"] is None  # a trainer without iteration_flops: not guessed by the harness
     assert [r["resolution"] for r in rows] == [6, 16, 16, "7x9", "7x9", 16]
     assert made == [(2, "auto"), (3, "auto")]
     extra, late = rows[3], rows[5]
@@ -315,19 +329,6 @@ def test_counter_counts_one_call_on_the_inputs_shapes_memoised():
         object.__delattr__(model, "call")
     assert counter.flop_count(model, (1, 2, 2, 3)).total == count_flops(model, input_shape=(1, 2, 2, 3)).total
     assert counter.uncounted == []
-
-
-def test_fallback_counts_a_conditional_discriminator_on_its_declared_channels():
-    """A trainer without iteration_flops: D with unknown height and width but 7 declared channels (a pix2pix
-    pair) is counted on the batch's height and width and its own channels; gan_train_flops combines them."""
-    x = keras.Input((None, None, 7))
-    d = keras.Model(x, layers.Conv2D(1, 1, name="d")(x))  # 7 MACs per pixel
-    g = fully_convolutional()
-    gan = FakeGAN(g, d)
-    flops = bench.workload_flops(_two_network_workload(gan))
-    assert flops["train"] == bench.gan_train_flops(2 * 108 * 25, 2 * 7 * 144)
-    gan.discriminator = None                                  # G alone: forward + backward
-    assert bench.workload_flops(_two_network_workload(gan))["train"] == 3 * 2 * 108 * 25
 
 
 def test_flops_module_stands_alone():
@@ -430,8 +431,8 @@ def test_srgan_benchmark_tiny_end_to_end(tmp_path):
         assert r["flops_per_image"] > 0 and r["vgg_weights"] == "random"
     train, infer, tiled = rows[0], rows[1], rows[3]
     assert train["resolution"] == 8 and train["hr_size"] == [32, 32] and infer["resolution"] == 16
-    # SRGAN: 4 G + 8 D + 3 VGG, G at the LR crop, D and VGG at the HR crop
-    assert train["flops_per_image"] == 4 * train["flops_g"] + 8 * train["flops_d"] + 3 * train["flops_vgg"]
+    # SRGAN: 3 G + 8 D + 3 VGG (G forward once per iteration), G at the LR crop, D and VGG at the HR crop
+    assert train["flops_per_image"] == 3 * train["flops_g"] + 8 * train["flops_d"] + 3 * train["flops_vgg"]
     assert infer["flops_per_image"] == infer["flops_g_per_lr_pixel"] * 16 * 16 == 4 * train["flops_g"]
     assert tiled["resolution"] == "40x120" and tiled["windows_per_image"] >= 2 and tiled["tile_overhead"] > 1
     assert tiled["megapixels_per_s"] == pytest.approx(160 * 480 / 1e6 * tiled["images_per_s"])
@@ -446,7 +447,7 @@ def test_pix2pix_benchmark_tiny_end_to_end(tmp_path):
                            "--repeats", "2", "--json", str(out)],
                           env=env, capture_output=True, text=True, timeout=240)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "70x70 PatchGAN" in proc.stdout and "4 G + 8 D" in proc.stdout
+    assert "70x70 PatchGAN" in proc.stdout and "3 G + 8 D" in proc.stdout
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert [(r["task"], r["batch_size"]) for r in rows] == [("train", 1), ("train", 2), ("infer", 1), ("infer", 4)]
     for r in rows:
@@ -456,7 +457,7 @@ def test_pix2pix_benchmark_tiny_end_to_end(tmp_path):
         assert r["resolution"] == 32 and r["architecture"]["discriminator"]["channels"] == 6
     train, infer = rows[0], rows[2]
     # G on 32x32x3, D on 32x32x6: the D step is G + 6 D, the G step 3 G + 2 D
-    assert train["flops_per_image"] == 4 * train["flops_g"] + 8 * train["flops_d"]
+    assert train["flops_per_image"] == 3 * train["flops_g"] + 8 * train["flops_d"]
     assert infer["flops_per_image"] == train["flops_g"] and train["receptive_field"] == 70
 
 

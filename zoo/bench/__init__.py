@@ -1,7 +1,7 @@
 """The benchmark harness every ``benchmarks/<app>.py`` uses, one module per job:
 
-* :mod:`zoo.bench.flops`: FLOP counting (:func:`count_flops`, :class:`FlopCount`, :class:`Counter`,
-  :func:`gan_train_flops`); needs only Keras and NumPy, usable on its own.
+* :mod:`zoo.bench.flops`: FLOP counting (:func:`count_flops`, :class:`FlopCount`, :class:`Counter`);
+  needs only Keras and NumPy, usable on its own.
 * :mod:`zoo.bench.timing`: :func:`time_calls`, :func:`synchronize`, :class:`Timing`.
 * :mod:`zoo.bench.env`: backend, device and versions, peak TFLOP/s, peak memory, CPU threads.
 * :mod:`zoo.bench.report`: the JSON rows (:data:`SCHEMA`), the printed table, the JSON lines file.
@@ -23,8 +23,8 @@ What each number means:
   Inference runs the network's own predict function (``predict_function`` on TensorFlow and PyTorch, a
   ``jax.jit`` of ``stateless_call`` on JAX); outputs stay on the device (no copy to the host is timed).
 * FLOPs per image: counted analytically by :func:`count_flops` (which layers: :data:`COUNTED_LAYERS`);
-  training FLOPs per image by the trainer's ``iteration_flops(batch, count)`` where it has one, else by
-  :func:`gan_train_flops` (see :func:`zoo.bench.harness.workload_flops`). A multiply-add is 2 FLOPs. Achieved
+  training FLOPs per image by the trainer's own ``iteration_flops(batch, count)`` (see
+  :func:`zoo.bench.harness.workload_flops`). A multiply-add is 2 FLOPs. Achieved
   TFLOP/s = FLOPs/image x images/s, and its share of the device's dense peak for the precision
   (:data:`PEAK_TFLOPS`; on a CPU only with ``--device-peak-tflops``).
 * peak memory: see :mod:`zoo.bench.env` (``memory_kind`` says which measure a row holds).
@@ -34,8 +34,7 @@ harness runs where TensorFlow is not installed.
 """
 from zoo.bench.env import (PEAK_TFLOPS, environment, exec_mode, free_memory, known_device, peak_basis,  # noqa: F401
                            peak_memory, peak_tflops, reset_peak_memory, set_threads)
-from zoo.bench.flops import (COUNTED_LAYERS, COUNTED_SHORT, Counter, FlopCount, count_flops,  # noqa: F401
-                             gan_train_flops)
+from zoo.bench.flops import COUNTED_LAYERS, COUNTED_SHORT, Counter, FlopCount, count_flops  # noqa: F401
 from zoo.bench.harness import (DEFAULTS, JIT_CHOICES, PRECISIONS, TINY, Parser, Task, Workload,  # noqa: F401
                                exit_status, jit_settings, main, make_parser, parse_args, run, synthetic_images,
                                to_device, workload_flops)

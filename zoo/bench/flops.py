@@ -5,8 +5,7 @@
 
 Needs only Keras and NumPy (no TensorFlow on the torch and jax backends). A multiply-add is 2 FLOPs;
 :data:`COUNTED_LAYERS` says which layers are counted. :class:`Counter` is the ``count(network, inputs)``
-callable a trainer's ``iteration_flops(batch, count)`` gets; :func:`gan_train_flops` is the formula of the
-default adversarial step, for trainers that do not say their own.
+callable a trainer's ``iteration_flops(batch, count)`` gets (the trainer says what one iteration computes).
 """
 import dataclasses
 import math
@@ -177,20 +176,6 @@ def count_flops(model, inputs=None, input_shape=None):
     total = sum(f for _, _, f in records)
     per_example = [(p, c, f // batch) for p, c, f in records]
     return FlopCount(total // batch, per_example, sorted(uncounted))
-
-
-def gan_train_flops(g_flops, d_flops, d_steps=1, extra=0):
-    """FLOPs per real image of one adversarial iteration (``GAN.train_step``), from forward FLOPs per image.
-
-    A backward pass costs 2x the forward (input and weight gradients) for the network being trained, 1x for
-    D during the G step (only its input gradients are needed); the frozen G's forward in the D step has no
-    backward. Per D step on a minibatch of m: G forward + D forward on real and fake + their backward
-    = G + 6 D; the G step: G forward + D forward + D input-gradient + G backward = 3 G + 2 D. A fit() batch
-    holds k x m real images. ``extra``: per-image FLOPs the app adds (content-loss networks, penalties).
-    """
-    k = int(d_steps)
-    per_minibatch = k * (g_flops + 6 * d_flops) + 3 * g_flops + 2 * d_flops
-    return int(per_minibatch / k + extra)
 
 
 def _shapes(inputs):

@@ -8,8 +8,7 @@ inference batch size and the workload's extra tasks, and prints and writes a row
 (:mod:`zoo.bench.report`).
 
 FLOPs per image: inference from :func:`zoo.bench.flops.count_flops` of the network; training from the
-trainer's own ``gan.iteration_flops(batch, count)`` where it has one, else from ``gan_train_flops`` of the
-generator's and discriminator's counts (see :func:`workload_flops`); ``Workload.train_flops`` /
+trainer's own ``gan.iteration_flops(batch, count)`` (see :func:`workload_flops`); ``Workload.train_flops`` /
 ``infer_flops`` override both.
 """
 import argparse
@@ -21,7 +20,7 @@ import numpy as np
 
 from zoo.bench.env import (environment, exec_mode, free_memory, peak_basis, peak_memory, peak_tflops,
                            reset_peak_memory, set_threads)
-from zoo.bench.flops import COUNTED_SHORT, Counter, gan_train_flops
+from zoo.bench.flops import COUNTED_SHORT, Counter
 from zoo.bench.report import emit, fill_row, row_base
 from zoo.bench.timing import synchronize, time_calls
 
@@ -178,7 +177,7 @@ class Workload:
     infer_batch(n): the network's input for n examples.
     train_flops / infer_flops: FLOPs per image, overriding the counts of :func:`workload_flops` (infer: the
         network's :func:`count_flops`; train: the trainer's ``gan.iteration_flops(train_batch(1), count)``
-        where it has one, else :func:`gan_train_flops` of the generator's and discriminator's counts).
+        where it has one).
     info: extra fields for every JSON row (architecture settings, parameter counts).
     task_fields: {task name: fields} for the rows of one task only ("train", "infer" or an extra task's),
         e.g. a per-task ``resolution``.
@@ -334,7 +333,7 @@ def run(args, build, app):
     print(f"# resolution {args.resolution}, warm-up {args.warmup} + repeats {args.repeats} calls per row, "
           f"median and p10-p90 of the timed calls{threads}")
     print(f"# FLOPs counted: {COUNTED_SHORT}; training FLOPs/image: the trainer's iteration_flops, else "
-          "gan_train_flops (4 G + 8 D at k=1), unless the app gives its own")
+          "the trainer's iteration_flops (3 G + 8 D at k=1), unless the app gives its own")
     train_ok, train_why = _training_supported()
     rows, flops, printed_header = [], {}, False
     for precision in args.precision:
@@ -388,8 +387,7 @@ def workload_flops(w):
     infer: ``w.infer_flops``, else :func:`count_flops` of ``w.network`` (on ``infer_batch(1)``'s shape when its
     inputs have unknown dimensions). train: ``w.train_flops``, else the trainer's own
     ``w.gan.iteration_flops(w.train_batch(1), count)`` (``count``: a :class:`zoo.bench.flops.Counter`, the
-    forward FLOPs of one call of a network on the inputs the trainer feeds it), else
-    :func:`_fallback_train_flops`.
+    forward FLOPs of one call of a network on the inputs the trainer feeds it), else None.
     """
     counter = Counter()
     network = counter.flop_count(w.network, _input_shape(w.network, lambda: w.infer_batch(1)))  # also for uncounted
@@ -397,31 +395,10 @@ def workload_flops(w):
     if w.train_flops is not None:
         train = w.train_flops
     elif hasattr(w.gan, "iteration_flops"):
-        train = w.gan.iteration_flops(w.train_batch(1), counter)
+        train = int(w.gan.iteration_flops(w.train_batch(1), counter))
     else:
-        train = _fallback_train_flops(w, counter)
-    return {"train": int(train), "infer": int(infer), "uncounted": counter.uncounted}
-
-
-def _fallback_train_flops(w, counter):
-    """:func:`gan_train_flops` of G's and D's forward counts, for a trainer without ``iteration_flops``.
-
-    A network with unknown input dimensions is counted on its declared input with those dimensions taken
-    from a batch of one: the generator on ``infer_batch(1)`` when it is the network, else on ``train_batch(1)``
-    (a tuple's first element); the discriminator on ``train_batch(1)`` (a tuple's last element; e.g. pix2pix's
-    6-channel D on the 3-channel target's height and width). No discriminator: G forward + backward, 3 G.
-    """
-    g, d = w.gan.generator, w.gan.discriminator
-    g_batch = (lambda: w.infer_batch(1)) if g is w.network else (lambda: _pick(w.train_batch(1), 0))
-    fg = counter.flop_count(g, _input_shape(g, g_batch)).total
-    if d is None:
-        return 3 * fg
-    fd = counter.flop_count(d, _input_shape(d, lambda: _pick(w.train_batch(1), -1))).total
-    return gan_train_flops(fg, fd, getattr(w.gan, "d_steps", 1))
-
-
-def _pick(batch, i):
-    return batch[i] if isinstance(batch, tuple) else batch
+        train = None  # a trainer that does not say what its iteration computes
+    return {"train": train, "infer": int(infer), "uncounted": counter.uncounted}
 
 
 def _input_shape(model, batch):

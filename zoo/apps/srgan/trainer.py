@@ -189,6 +189,18 @@ class SRGAN(GAN):
                                                                       self.content_criterion, self.content_scale)
         return terms
 
+    def iteration_flops(self, batch, count):
+        """``zoo.GAN``'s count plus the content network (V on the HR and the SR image and V's input gradient,
+        3 V) and, for a relativistic loss, D on the HR images in the G step (1 D)."""
+        flops = super().iteration_flops(batch, count)
+        real, _ = self.unpack(batch)
+        n = int(ops.shape(real)[0])
+        if self.content is not None:
+            flops += 3 * count(self.content, real) // n
+        if self.adversarial and getattr(getattr(self, "g_loss_fn", None), "relativistic", False):
+            flops += count(self.discriminator, real) // n
+        return flops
+
     def validation_logs(self, data):
         """Validation (``evaluate``, ``fit(validation_data=...)``): G in inference mode (batch-norm moving
         statistics, left unchanged) on the pixel and content terms, and ``psnr_rgb``, the PSNR of the [-1, 1]
