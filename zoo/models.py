@@ -18,6 +18,11 @@ import keras
 from keras import ops
 
 
+def config_value(key, doc=None):
+    """A read-only property of a ``Network`` subclass: the constructor argument ``key`` from its config."""
+    return property(lambda self: self._zoo_config[key], doc=doc or f"The ``{key}`` the network was built with.")
+
+
 class Network(keras.Model):
     """Functional model whose config is its constructor arguments."""
 

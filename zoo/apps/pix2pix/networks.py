@@ -114,26 +114,18 @@ class UNetGenerator(models.Generator):
                                              "in_channels": in_channels, "out_channels": out_channels,
                                              "test_stats": test_stats}, **kwargs)
 
-    @property
-    def depth(self):
-        return self._zoo_config["depth"]
+    depth = models.config_value("depth")
 
-    @property
-    def in_channels(self):
-        return self._zoo_config["in_channels"]
+    in_channels = models.config_value("in_channels")
 
-    @property
-    def out_channels(self):
-        return self._zoo_config["out_channels"]
+    out_channels = models.config_value("out_channels")
 
     @property
     def multiple(self):
         """What the input's height and width must be divisible by: ``2**depth`` (256 for unet_256)."""
         return 2**self.depth
 
-    @property
-    def test_stats(self):
-        return self._zoo_config["test_stats"]
+    test_stats = models.config_value("test_stats")
 
     def translate(self, x, fit="pad", stats=None, train_mode=False):
         """Translate images as people have them: a path, PIL image, uint8/uint16/float array, single or batch,

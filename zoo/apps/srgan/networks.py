@@ -72,13 +72,9 @@ def _prelu(name=None):
 class _SRGenerator(models.Generator):
     """A generator driven by an LR image (``latent_dim`` None) that upscales by ``scale``."""
 
-    @property
-    def scale(self):
-        return self._zoo_config["scale"]
+    scale = models.config_value("scale")
 
-    @property
-    def channels(self):
-        return self._zoo_config["channels"]
+    channels = models.config_value("channels")
 
     #: Largest tile context (LR pixels) ``upscale`` uses by default.
     MAX_OVERLAP = 48
