@@ -157,15 +157,12 @@ class GAN(keras.Model):
         names = ["g_loss"]
         if self.adversarial:
             names += ["d_loss", "adversarial"]
-            for prefix in self._critic_prefixes():
+            for prefix in _prefixes(self.discriminators):
                 names += [f"{prefix}_real", f"{prefix}_fake"]
                 names += [f"{prefix}_acc"] if self.loss_name in SIGMOID_LOSSES else []
                 names += [f"{prefix}_loss"] if len(self.discriminators) > 1 else []
             names += ["gp"] * bool(self.gp_weight) + ["r1"] * bool(self.r1_gamma)
         return list(dict.fromkeys(names + list(self.LOGS)))
-
-    def _critic_prefixes(self):
-        return ["d"] if len(self.discriminators) == 1 else list(self.discriminators)
 
     @property
     def metrics(self):
@@ -229,7 +226,7 @@ class GAN(keras.Model):
         """Per-example D terms (adversarial per critic, penalties, extra terms) and D's score logs."""
         terms, logs, logits = {}, {}, {}
         critics = self.critics(real, condition, fakes, training)
-        for prefix, (name, c) in zip(self._prefixes(critics), critics.items()):
+        for prefix, (name, c) in zip(_prefixes(critics), critics.items()):
             real_logits, fake_logits = c.fn(c.real), c.fn(c.fake)
             logits[name] = (real_logits, fake_logits)
             terms[f"{prefix}_loss"] = c.weight * self.d_loss_fn(real_logits, fake_logits)
@@ -265,9 +262,6 @@ class GAN(keras.Model):
                 total = total + self.g_loss_fn(c.fn(c.fake))
         return total
 
-    def _prefixes(self, critics):
-        return ["d"] if len(critics) == 1 else list(critics)
-
     def _score_logs(self, prefix, real_logits, fake_logits):
         real_logits, fake_logits = ops.cast(real_logits, "float32"), ops.cast(fake_logits, "float32")
         if self.loss_name not in SIGMOID_LOSSES:  # critic scores, LSGAN outputs: raw means
@@ -289,15 +283,14 @@ class GAN(keras.Model):
         logs = {}
         for i in range(k):
             r, c = _rows(real, i, k), _rows(condition, i, k)
-            if i < k - 1:  # an earlier D step of k > 1: fresh fakes, G frozen
+            if i == k - 1:  # the forward the G step reuses and differentiates through
+                outputs, own, pullback = self._forward(r, c)
+            else:           # an earlier D step of k > 1: fresh fakes, G frozen
                 with _frozen(self.generators):
                     outputs = self.generate(r, c)
-            else:          # the forward the G step differentiates through
-                forward = self._forward(r, c)
-                outputs = forward[0]
             if self.adversarial:
                 logs.update(self._discriminator_step(r, c, outputs))
-        logs.update(self._generator_step(r, c, *forward))
+        logs.update(self._generator_step(r, c, outputs, own, pullback))
         self.after_step()
         return self._log(logs)
 
@@ -333,8 +326,7 @@ class GAN(keras.Model):
             own = _group_loss(self.discriminators)
             return self._objective(self.d_optimizer, terms, logs, own, "d_loss")
 
-        with _frozen(self.generators):
-            _, logs, grads = backend.gradients(loss_fn, variables)
+        _, logs, grads = backend.gradients(loss_fn, variables)
         backend.apply_gradients(self.d_optimizer, grads, variables)
         return logs
 
@@ -426,6 +418,11 @@ class OptimizerGroup:
 
     def build(self, variables):
         pass
+
+
+def _prefixes(named):
+    """Log prefixes of the critics (or discriminators): ``d`` for one, their names for several."""
+    return ["d"] if len(named) == 1 else list(named)
 
 
 def _trainable(group):
