@@ -212,24 +212,8 @@ def jit_settings(jit):
     return {"auto": ["auto"], "on": [True], "off": [False], "both": [False, True]}[jit]
 
 
-def _training_supported():
-    """(True, "") or (False, why): probes zoo.backend.gradients, which raises NotImplementedError for
-    backends the trainer does not support yet."""
-    from zoo import backend
-
-    try:
-        backend.gradients(lambda: keras.ops.convert_to_tensor(0.0), [])
-    except NotImplementedError as e:
-        return False, str(e)
-    except Exception:
-        pass
-    return True, ""
-
-
-def _compile_train(w, jit, supported, why):
+def _compile_train(w, jit):
     """The workload's GAN compiled for ``jit``; returns (one-iteration function, whether XLA/compile is on)."""
-    if not supported:
-        raise NotImplementedError(why)
     w.gan.compile(**({} if jit == "auto" else {"jit_compile": jit}), **w.compile_kwargs)
     return w.gan.train_on_batch, bool(w.gan.jit_compile)
 
@@ -267,7 +251,7 @@ def _to_device_batch(batch):
     return to_device(batch)
 
 
-def _harness_tasks(w, jit, args, flops, train_ok, train_why):
+def _harness_tasks(w, jit, args, flops):
     """The train and infer tasks as :class:`Task` objects (each compiles once, on its first row)."""
     tasks = []
     if not args.skip_train:
@@ -275,7 +259,7 @@ def _harness_tasks(w, jit, args, flops, train_ok, train_why):
 
         def make_train(batch, _jit):
             if "step" not in cache:
-                cache["step"] = _compile_train(w, jit, train_ok, train_why)
+                cache["step"] = _compile_train(w, jit)
             step, compiled = cache["step"]
             return _spread(step, _to_device_batch(w.train_batch(batch))), compiled
 
@@ -332,9 +316,8 @@ def run(args, build, app):
     threads = f", {args.threads} CPU threads" if getattr(args, "threads", None) else ""
     print(f"# resolution {args.resolution}, warm-up {args.warmup} + repeats {args.repeats} calls per row, "
           f"median and p10-p90 of the timed calls{threads}")
-    print(f"# FLOPs counted: {COUNTED_SHORT}; training FLOPs/image: the trainer's iteration_flops, else "
-          "the trainer's iteration_flops (3 G + 8 D at k=1), unless the app gives its own")
-    train_ok, train_why = _training_supported()
+    print(f"# FLOPs counted: {COUNTED_SHORT}; training FLOPs/image: the trainer's iteration_flops (3 G + 8 D at "
+          "k=1), unless the app gives its own")
     rows, flops, printed_header = [], {}, False
     for precision in args.precision:
         for jit in jit_settings(args.jit):
@@ -357,7 +340,7 @@ def run(args, build, app):
             common = {"peak_tflops": peak, "peak_basis": basis, "train_flops_per_image": flops["train"],
                       "infer_flops_per_image": flops["infer"], "flops_counted": COUNTED_SHORT,
                       "flops_not_counted": flops["uncounted"], **w.info}
-            tasks = _harness_tasks(w, jit, args, flops, train_ok, train_why)
+            tasks = _harness_tasks(w, jit, args, flops)
             tasks += [t if isinstance(t, Task) else Task(*t) for t in w.tasks]
             for task in tasks:
                 for batch in task.batch_sizes:
