@@ -267,3 +267,30 @@ def test_generator_runs_once_per_discriminator_step(k):
     gan.compile(run_eagerly=True)
     gan.train_on_batch(images(4 * k, 6))
     assert len(calls) == k
+
+
+# -- after the updates -------------------------------------------------------------------------------------
+class FadeIn(LatentGAN):
+    """ProGAN's shape: a fade-in alpha advanced after every iteration, as training state."""
+
+    def __init__(self, *args, steps=8, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.alpha = self.add_weight(shape=(), initializer="zeros", trainable=False, name="alpha")
+        self.rate = 1.0 / steps
+
+    def after_step(self):
+        super().after_step()
+        self.alpha.assign(ops.minimum(self.alpha + self.rate, 1.0))
+
+
+def test_after_step_runs_once_per_iteration_after_both_updates(tmp_path):
+    gan = FadeIn(latent_net(), critic_net(), steps=8, ema_decay=0.5)
+    gan.compile()
+    ckpt = Checkpoint(tmp_path)
+    gan.fit(images(24, 7), batch_size=4, epochs=1, verbose=0, callbacks=[ckpt])  # 6 iterations
+    assert float(ops.convert_to_numpy(gan.alpha)) == pytest.approx(6 / 8)
+    assert any(changed(snapshot(gan.generator), gan.ema_generator))  # the EMA, the base hook, still ran
+    fresh = FadeIn(latent_net(), critic_net(), steps=8, ema_decay=0.5)
+    fresh.compile()
+    ckpt.resume(fresh)
+    assert float(ops.convert_to_numpy(fresh.alpha)) == pytest.approx(6 / 8)

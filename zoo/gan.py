@@ -108,9 +108,7 @@ class GAN(keras.Model):
         if ema_decay is not None:
             if not 0.0 < ema_decay < 1.0:
                 raise ValueError(f"ema_decay must be in (0, 1), got {ema_decay}")
-            if not isinstance(self.generator, Network):
-                raise TypeError("ema_decay needs a zoo Network generator (it is cloned from its config)")
-            self.ema_generator = self.generator.clone()
+            self.ema_generator = _clone(self.generator)
         self.noise = keras.random.SeedGenerator(seed)
         self.trackers = {}
         self.built = True
@@ -418,6 +416,15 @@ class OptimizerGroup:
 
     def build(self, variables):
         pass
+
+
+def _clone(net):
+    """A copy of a network with its weights: a zoo ``Network`` from its config, any other model by Keras."""
+    if isinstance(net, Network):
+        return net.clone()
+    twin = keras.models.clone_model(net)
+    twin.set_weights(net.get_weights())
+    return twin
 
 
 def _prefixes(named):
