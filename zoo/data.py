@@ -223,8 +223,9 @@ def _examples(n, example, channels, shapes, batch_size, shuffle, seed, repeat, d
       example made in ``tf.numpy_function`` by a parallel ``map``, cast to float [-1, 1], batched, prefetched;
     * or by ``NumpyBatches`` (a ``keras.utils.PyDataset``) in worker threads, with its own seeded stream.
 
-    ``shapes``: the ``(h, w)`` of each output (None where it varies); ``extra``: an array (labels) whose row
-    ``i`` goes with example ``i``. Yields one image, or a tuple of images (plus the extra).
+    ``shapes``: the ``(h, w)`` of each output (they may differ, e.g. an LR and its HR; None where a side varies);
+    ``extra``: an array (labels) whose row ``i`` goes with example ``i``. Yields one image, or a tuple of images
+    (plus the extra). The ``tf.data`` side of one example is ``_tf_example``, which the TFDS SR pairs also use.
     """
     _check_batch(n, batch_size, drop_remainder, repeat)
     if not use_tf():
@@ -242,21 +243,31 @@ def _examples(n, example, channels, shapes, batch_size, shuffle, seed, repeat, d
     ds = tf.data.Dataset.zip((ds, seeds))
     extra_t = None if extra is None else tf.constant(extra)
 
-    def py_example(i, s):
-        return example(int(i), np.random.default_rng(np.asarray(s).astype(np.uint64)))
-
     def element(i, s):
-        arrays = tf.numpy_function(py_example, [i, s], [tf.uint8] * len(shapes), stateful=False)
-        arrays = list(arrays) if isinstance(arrays, (list, tuple)) else [arrays]
-        for a, hw in zip(arrays, shapes):
-            a.set_shape([hw[0], hw[1], channels])
-        out = [tf.cast(a, tf.float32) / 127.5 - 1.0 for a in arrays]
+        out = _tf_example(lambda i, rng: example(int(i), rng), [i], s, shapes, channels)
         if extra_t is not None:
             out.append(tf.gather(extra_t, i))
         return out[0] if len(out) == 1 else tuple(out)
 
     ds = ds.map(element, num_parallel_calls=tf.data.AUTOTUNE)
     return _finish(ds, batch_size, drop_remainder)
+
+
+def _tf_example(example, args, seed, shapes, channels):
+    """Inside a ``tf.data`` ``map``: ``example(*args, rng) -> list of uint8 (H, W, C) arrays`` run by
+    ``tf.numpy_function`` on the NumPy values of the tensors ``args``, with ``rng`` a ``numpy.random.Generator``
+    seeded by the shape-``[2]`` int64 tensor ``seed`` (a ``Dataset.random`` pair). Returns the outputs as float32
+    tensors in [-1, 1] of static shape ``shapes[j] + (channels,)`` (None where a side varies)."""
+    import tensorflow as tf
+
+    def call(*a):
+        return example(*a[:-1], np.random.default_rng(np.asarray(a[-1]).astype(np.uint64)))
+
+    arrays = tf.numpy_function(call, [*args, seed], [tf.uint8] * len(shapes), stateful=False)
+    arrays = list(arrays) if isinstance(arrays, (list, tuple)) else [arrays]
+    for a, hw in zip(arrays, shapes):
+        a.set_shape([hw[0], hw[1], channels])
+    return [tf.cast(a, tf.float32) / 127.5 - 1.0 for a in arrays]
 
 
 def use_tf():

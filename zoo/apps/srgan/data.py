@@ -5,18 +5,21 @@
     sr_eval_pairs("Set5/HR", "Set5/LR", scale=4)       # uint8 NumPy pairs of a benchmark (Set5 / Set14 layout)
     bicubic_downscale(hr, 4)                           # MATLAB's imresize(hr, 1/4, 'bicubic') in NumPy
 
-The generic pieces (file listing and reading, ``NumpyBatches``, ``ZOO_PIPELINE``) are ``zoo.data``'s: folder
-``sr_pairs`` returns a ``tf.data`` pipeline or, without TensorFlow or with ``ZOO_PIPELINE=numpy``, a
-``keras.utils.PyDataset`` with the same crops, augmentation and LR. TFDS sources need TensorFlow.
+The generic pieces (file listing and reading, the ``_examples`` driver, ``NumpyBatches``, ``ZOO_PIPELINE``) are
+``zoo.data``'s. Every training pair is made by one NumPy function, ``_sr_example`` (random HR crop, dihedral
+augmentation, MATLAB-bicubic LR): folder ``sr_pairs`` runs it through ``zoo.data._examples``, as a ``tf.data``
+pipeline or, without TensorFlow or with ``ZOO_PIPELINE=numpy``, a ``keras.utils.PyDataset``; TFDS sources (which
+need TensorFlow) read and filter with ``tf.data`` and run the same function in ``tf.numpy_function``.
 """
+import functools
 import os
 
 import numpy as np
 
 from zoo import images as _images
 from zoo.data import (  # the generic helpers these pipelines share
-    NumpyBatches, _check_batch, _check_channels, _convert_channels, _finish, _names, _np_crop_flip, _resize,
-    _tf_channels, _tfds_open, _to_uint8, list_images, random_crop_flip, read_image, use_tf)
+    _check_batch, _check_channels, _convert_channels, _examples, _finish, _names, _np_crop_flip, _resize,
+    _tf_example, _tfds_open, _to_uint8, list_images, read_image)
 
 
 # ------------------------------------------------------------------------------------ super-resolution
@@ -24,8 +27,8 @@ from zoo.data import (  # the generic helpers these pipelines share
 # LR images are made as MATLAB's ``imresize(hr, 1/scale, 'bicubic')`` makes them, because that is how the
 # benchmark LR images (Set5, Set14, DIV2K bicubic, ...) were made: Keys' cubic kernel (a = -0.5) stretched by
 # ``scale`` (antialiasing), edges mirrored (symmetric padding), rows resized first, then columns, and for uint8
-# images a rounding to uint8 after each of the two passes. ``bicubic_downscale`` does exactly that in NumPy and
-# ``sr_pairs`` applies the same weights in TensorFlow. Measured on ../shared Set5 + Set14 (19 images) against
+# images a rounding to uint8 after each of the two passes. ``bicubic_downscale`` does exactly that in NumPy, and
+# ``sr_pairs`` makes every LR with it. Measured on ../shared Set5 + Set14 (19 images) against
 # the given MATLAB LR: 99.84-99.99% of pixels equal away from the 3-pixel border (96.1-99.9% overall: the
 # mismatches sit at the borders, likely because the LR was made before the HR was cut to a multiple of 4).
 # ``tf.image.resize(method="bicubic", antialias=True)`` uses the same kernel but renormalises it where it
@@ -40,9 +43,11 @@ def _cubic(x):
             + (-0.5 * a ** 3 + 2.5 * a ** 2 - 4 * a + 2) * ((a > 1) & (a <= 2)))
 
 
+@functools.lru_cache(maxsize=8)
 def _downscale_matrix(n_in, scale):
     """``(ceil(n_in / scale), n_in)`` float64 matrix of MATLAB ``imresize`` weights for shrinking one axis by
-    an integer ``scale``: antialiased cubic kernel, symmetric (mirror) edges, rows summing to 1."""
+    an integer ``scale``: antialiased cubic kernel, symmetric (mirror) edges, rows summing to 1. Cached (every
+    training crop has the same size), so read-only."""
     n_out = -(-n_in // scale)
     width = 4.0 * scale
     u = np.arange(1, n_out + 1) * scale + 0.5 * (1 - scale)  # 1-based source coordinate of each output
@@ -54,6 +59,7 @@ def _downscale_matrix(n_in, scale):
     idx = mirror[np.mod(taps.astype(np.int64) - 1, 2 * n_in)]
     m = np.zeros((n_out, n_in))
     np.add.at(m, (np.repeat(np.arange(n_out), idx.shape[1]), idx.ravel()), w.ravel())
+    m.flags.writeable = False
     return m
 
 
@@ -89,32 +95,6 @@ def bicubic_downscale(image, scale=4):
     return x.astype(np.uint8) if a.dtype == np.uint8 else x
 
 
-def _tf_downscale(x01, mh, mw):
-    """TF twin of ``bicubic_downscale`` for a float ``(H, W, C)`` tensor in [0, 1] holding 8-bit levels, with
-    the weight matrices precomputed for its static size; returns 8-bit levels in [0, 1]."""
-    import tensorflow as tf
-
-    def level(t):
-        return tf.clip_by_value(tf.round(t), 0.0, 255.0)
-
-    x = level(tf.einsum("oh,hwc->owc", tf.constant(mh, tf.float32), x01 * 255.0))
-    return level(tf.einsum("pw,owc->opc", tf.constant(mw, tf.float32), x)) / 255.0
-
-
-def _dihedral(tensors, seed):
-    """One of the 8 flips/rotations by 90 degrees, the same for every (square) ``(H, W, C)`` tensor."""
-    import tensorflow as tf
-    u = tf.random.stateless_uniform([2], seed=seed)
-    k = tf.minimum(tf.cast(u[0] * 4.0, tf.int32), 3)
-    out = []
-    for t in tensors:
-        r = tf.image.rot90(t, k)
-        r = tf.cond(u[1] < 0.5, lambda r=r: tf.reverse(r, [-2]), lambda r=r: r)
-        r.set_shape(t.shape)
-        out.append(r)
-    return out
-
-
 def _header_size(path):
     """(height, width) from the file header, as ``read_image`` will see it (EXIF rotation applied)."""
     from PIL import Image, UnidentifiedImageError
@@ -128,48 +108,40 @@ def _header_size(path):
     return h, w
 
 
-def _tf_cover(img, crop):
-    """Upscale (TF bicubic) a float ``(H, W, C)`` image whose short side is below ``crop`` so both sides reach
-    it, keeping the aspect ratio; larger images pass unchanged."""
-    import tensorflow as tf
-    hw = tf.shape(img)[:2]
-    small = tf.reduce_any(hw < crop)
-
-    def up():
-        f = tf.reduce_max(float(crop) / tf.cast(hw, tf.float32))
-        new = tf.maximum(tf.cast(tf.math.ceil(tf.cast(hw, tf.float32) * f), tf.int32), crop)
-        return tf.clip_by_value(tf.image.resize(img, new, "bicubic", antialias=True), 0.0, 1.0)
-
-    return tf.cond(small, up, lambda: img)
-
-
-def _np_sr_pairs(files, scale, hr_crop, channels, augment, small, cache, batch_size, shuffle, seed, repeat,
-                 drop_remainder):
-    """``sr_pairs`` of a folder without TensorFlow: the same crops, dihedral augmentation and MATLAB-bicubic LR
-    (``bicubic_downscale`` on uint8, rounding as MATLAB does), from a ``NumpyBatches``."""
-    decoded = {}
-
-    def read(i):
-        if i in decoded:
-            return decoded[i]
-        img = read_image(files[i], channels)
-        if small == "upscale" and min(img.shape[:2]) < hr_crop:
-            f = hr_crop / min(img.shape[:2])
-            img = _resize(img, (max(hr_crop, int(np.ceil(img.shape[0] * f))),
-                                max(hr_crop, int(np.ceil(img.shape[1] * f)))), "stretch")
-        if cache:
-            decoded[i] = img
+def _cover(img, crop):
+    """Enlarge a uint8 ``(H, W, C)`` image whose short side is below ``crop`` (Pillow bicubic, aspect ratio kept)
+    until both sides reach it; larger images pass unchanged."""
+    if min(img.shape[:2]) >= crop:
         return img
+    f = crop / min(img.shape[:2])
+    return _resize(img, (max(crop, int(np.ceil(img.shape[0] * f))), max(crop, int(np.ceil(img.shape[1] * f)))),
+                   "stretch")
 
-    def example(i, rng):
-        hr, = _np_crop_flip([read(i)], (hr_crop, hr_crop), False, None, rng)
-        if augment:
-            hr = np.rot90(hr, int(rng.integers(0, 4)))
-            hr = hr[:, ::-1] if rng.random() < 0.5 else hr
-        lr = bicubic_downscale(np.ascontiguousarray(hr), scale)
-        return lr.astype(np.float32) / 127.5 - 1.0, hr.astype(np.float32) / 127.5 - 1.0
 
-    return NumpyBatches(len(files), example, batch_size, shuffle, seed, repeat, drop_remainder)
+def _sr_example(hr, rng, scale, hr_crop, augment, small="skip", lr=None):
+    """One super-resolution training pair ``[lr, hr]`` of uint8 arrays from one HR image: the one definition of
+    the crop, augmentation and LR that every ``sr_pairs`` source runs (by ``tf.data`` or ``NumpyBatches``).
+
+    ``hr``: uint8 ``(H, W, C)``; ``rng``: a ``numpy.random.Generator``. A random ``hr_crop`` x ``hr_crop``
+    window (``small="upscale"``: a smaller image is first enlarged by ``_cover``); with ``augment`` one of the 8
+    flips / 90-degree rotations (``k`` quarter turns, then a left-right flip half of the time); then the LR by
+    ``bicubic_downscale`` (MATLAB ``imresize`` bicubic, uint8 rounding). With ``lr`` (a data set's own LR,
+    ``scale`` times smaller than ``hr``) the window is drawn on the LR grid, both are cut at it and get the same
+    flip / rotation, and nothing is downscaled.
+    """
+    if lr is None:
+        if small == "upscale":
+            hr = _cover(hr, hr_crop)
+        hr, = _np_crop_flip([hr], (hr_crop, hr_crop), False, None, rng)
+    else:
+        lr, hr = _np_crop_flip([lr, hr], (hr_crop // scale, hr_crop // scale), False, (1, scale), rng)
+    pair = [hr] if lr is None else [lr, hr]
+    if augment:
+        k, flip = int(rng.integers(0, 4)), rng.random() < 0.5
+        pair = [np.rot90(a, k) for a in pair]
+        pair = [a[:, ::-1] for a in pair] if flip else pair
+    pair = [np.ascontiguousarray(a) for a in pair]
+    return [bicubic_downscale(pair[0], scale)] + pair if lr is None else pair
 
 
 def sr_pairs(source, scale=4, hr_crop=96, batch_size=16, channels=3, shuffle=True, seed=None, augment=True,
@@ -183,8 +155,8 @@ def sr_pairs(source, scale=4, hr_crop=96, batch_size=16, channels=3, shuffle=Tru
 
     Each example is one random ``hr_crop`` x ``hr_crop`` window of an HR image (``hr_crop`` must be divisible by
     ``scale``); with ``augment`` one of the 8 flips / 90-degree rotations; then its LR is made by bicubic
-    downscaling exactly as MATLAB ``imresize(hr, 1/scale, 'bicubic')`` with uint8 rounding (the same weights as
-    ``bicubic_downscale``; see the note above it), so the pairs look like the benchmark LR images. The LR is made
+    downscaling exactly as MATLAB ``imresize(hr, 1/scale, 'bicubic')`` with uint8 rounding
+    (``bicubic_downscale``; see the note above it), so the pairs look like the benchmark LR images. The LR is made
     from the crop: its outer two pixels see the crop's mirrored edge rather than the neighbouring HR pixels.
 
     TFDS: the HR image is feature ``hr_key`` (default "hr" when the data set has it, else "image"). When the
@@ -197,7 +169,7 @@ def sr_pairs(source, scale=4, hr_crop=96, batch_size=16, channels=3, shuffle=Tru
 
     Images smaller than ``hr_crop`` (either side): with ``small="skip"`` (default) they are left out — a folder
     is checked up front from the file headers (a warning names them; ValueError when none is left), TFDS
-    examples are filtered as they are read; ``small="upscale"`` enlarges them (TF bicubic, aspect kept) until
+    examples are filtered as they are read; ``small="upscale"`` enlarges them (Pillow bicubic, aspect kept) until
     the crop fits, which gives blurrier HR targets (not available with a data set's own LR).
 
     ``cache=True`` keeps the decoded images in memory after the first epoch (the 291 images of BSD200 + T91 take
@@ -215,23 +187,7 @@ def sr_pairs(source, scale=4, hr_crop=96, batch_size=16, channels=3, shuffle=Tru
                          f"{hr_crop / scale:g} pixels); use {lo or hi} or {hi}")
     if small not in ("skip", "upscale"):
         raise ValueError(f'small must be "skip" or "upscale", got {small!r}')
-    lr_crop = hr_crop // scale
-    mh = _downscale_matrix(hr_crop, scale)
-
-    def finish(lr, hr):
-        return lr * 2.0 - 1.0, hr * 2.0 - 1.0
-
-    def from_hr(hr, rnd):  # float (H, W, C) in [0, 1] -> (lr, hr) in [-1, 1]
-        if small == "upscale":
-            hr = _tf_cover(hr, hr_crop)
-        hr = random_crop_flip(hr, crop=hr_crop, seed=rnd)
-        if augment:
-            hr, = _dihedral([hr], tf.random.experimental.stateless_fold_in(rnd, 1))
-        return finish(_tf_downscale(hr, mh, mh), hr)
-
-    def big_enough(hr):
-        hw = tf.shape(hr)[:2]
-        return tf.reduce_all(hw >= hr_crop)
+    shapes = [(hr_crop // scale, hr_crop // scale), (hr_crop, hr_crop)]
 
     is_folder = isinstance(source, (str, os.PathLike)) and os.path.isdir(source)
     if is_folder:
@@ -249,36 +205,19 @@ def sr_pairs(source, scale=4, hr_crop=96, batch_size=16, channels=3, shuffle=Tru
                               stacklevel=2)
                 dropped = set(too_small)
                 files = [f for f in files if f not in dropped]
-        n = len(files)
-        _check_batch(n, batch_size, drop_remainder, repeat)
-        if not use_tf():
-            return _np_sr_pairs(files, scale, hr_crop, channels, augment, small, cache, batch_size, shuffle, seed,
-                                repeat, drop_remainder)
+        decoded = {}  # cache=True: index -> decoded image, kept for the life of the pipeline
+
+        def example(i, rng):
+            hr = decoded.get(i)
+            if hr is None:
+                hr = read_image(files[i], channels)
+                if cache:
+                    decoded[i] = hr
+            return _sr_example(hr, rng, scale, hr_crop, augment, small)
+
+        return _examples(len(files), example, channels, shapes, batch_size, shuffle, seed, repeat, drop_remainder)
+
     import tensorflow as tf
-    seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
-    if is_folder:
-        ds = tf.data.Dataset.from_tensor_slices(tf.constant(files))
-
-        def decode(path):
-            img = tf.numpy_function(lambda p: read_image(os.fsdecode(p), channels), [path], tf.uint8,
-                                    stateful=False)
-            img.set_shape([None, None, channels])
-            return img
-
-        if cache:
-            ds = ds.map(decode, num_parallel_calls=tf.data.AUTOTUNE).cache()
-            if shuffle:
-                ds = ds.shuffle(n, seed=seed, reshuffle_each_iteration=True)
-        else:
-            if shuffle:
-                ds = ds.shuffle(n, seed=seed, reshuffle_each_iteration=True)
-            ds = ds.map(decode, num_parallel_calls=tf.data.AUTOTUNE)
-        if repeat:
-            ds = ds.repeat()
-        ds = tf.data.Dataset.zip((ds, seeds)).map(
-            lambda img, rnd: from_hr(tf.cast(img, tf.float32) / 255.0, rnd), num_parallel_calls=tf.data.AUTOTUNE)
-        return _finish(ds, batch_size, drop_remainder)
-
     import tensorflow_datasets as tfds
     if isinstance(source, tfds.core.DatasetBuilder):
         builder = source
@@ -303,14 +242,16 @@ def sr_pairs(source, scale=4, hr_crop=96, batch_size=16, channels=3, shuffle=Tru
     ds = builder.as_dataset(split=split, shuffle_files=shuffle, read_config=tfds.ReadConfig(shuffle_seed=seed),
                             decoders={k: tfds.decode.SkipDecoding() for k in keys})
 
-    def decode(ex):
-        out = tuple(tf.image.convert_image_dtype(_tf_channels(features[k].decode_example(ex[k]), channels, label),
-                                                 tf.float32) for k in keys)
+    def decode(ex):  # the stored pixels (uint8, or uint16 for 16-bit sets); channels are converted in NumPy
+        out = tuple(features[k].decode_example(ex[k]) for k in keys)
         return out if use_lr else out[0]
 
     if not cache and shuffle:
         ds = ds.shuffle(min(shuffle_buffer, max(n, 1)), seed=seed, reshuffle_each_iteration=True)
     ds = ds.map(decode, num_parallel_calls=tf.data.AUTOTUNE)
+
+    def big_enough(hr, *_):
+        return tf.reduce_all(tf.shape(hr)[:2] >= hr_crop)
 
     if use_lr:
         def aligned(hr, lr):
@@ -323,9 +264,7 @@ def sr_pairs(source, scale=4, hr_crop=96, batch_size=16, channels=3, shuffle=Tru
             return hr[:lhw[0] * scale, :lhw[1] * scale], lr[:lhw[0], :lhw[1]]
 
         ds = ds.map(aligned, num_parallel_calls=tf.data.AUTOTUNE)
-        if small == "skip":
-            ds = ds.filter(lambda hr, lr: big_enough(hr))
-    elif small == "skip":
+    if small == "skip":
         ds = ds.filter(big_enough)
     if cache:
         ds = ds.cache()
@@ -334,17 +273,17 @@ def sr_pairs(source, scale=4, hr_crop=96, batch_size=16, channels=3, shuffle=Tru
     if repeat:
         ds = ds.repeat()
 
-    def from_pair(hr, lr, rnd):
-        lr, hr = random_crop_flip(lr, hr, crop=lr_crop, seed=rnd, scales=(1, scale))
-        if augment:
-            lr, hr = _dihedral([lr, hr], tf.random.experimental.stateless_fold_in(rnd, 1))
-        return finish(lr, hr)
+    def pixels(a):
+        return _convert_channels(_to_uint8(a), channels)
 
-    if use_lr:
-        ds = tf.data.Dataset.zip((ds, seeds)).map(lambda pair, rnd: from_pair(pair[0], pair[1], rnd),
-                                                  num_parallel_calls=tf.data.AUTOTUNE)
-    else:
-        ds = tf.data.Dataset.zip((ds, seeds)).map(from_hr, num_parallel_calls=tf.data.AUTOTUNE)
+    def example(hr, *lr_rng):  # (hr, rng) or (hr, lr, rng): the folder's per-example function on decoded pixels
+        *lr, rng = lr_rng
+        return _sr_example(pixels(hr), rng, scale, hr_crop, augment, small, lr=pixels(lr[0]) if lr else None)
+
+    seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
+    ds = tf.data.Dataset.zip((ds, seeds)).map(
+        lambda imgs, rnd: tuple(_tf_example(example, list(imgs) if use_lr else [imgs], rnd, shapes, channels)),
+        num_parallel_calls=tf.data.AUTOTUNE)
     return _finish(ds, batch_size, drop_remainder)
 
 
