@@ -25,12 +25,6 @@ from keras import tree
 
 NAME = keras.backend.backend()
 
-if NAME == "jax":
-    # JAX imports this module lazily inside device_put; Keras's JAX trainer calls device_put from its prefetch
-    # thread and the main thread at once, and the two racing imports can leave it unimportable for the rest of
-    # the process ("cannot import name 'multihost_utils' from 'jax.experimental'", seen in CI). Import it here.
-    import jax.experimental.multihost_utils  # noqa: F401
-
 
 def _split(out):
     return out if isinstance(out, tuple) else (out, None)
