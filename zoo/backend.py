@@ -71,19 +71,19 @@ def _apply_updates(updates):
 
 
 def stateless_step(model, step, state, data):
-    """Keras's JAX ``train_step(state, data)``: ``step(data)`` run statefully inside a scope holding ``state``."""
-    groups = _state_variables(model)
-    mapping = [(v, value) for vs, values in zip(groups, state) for v, value in zip(vs, values)]
-    with _Scope(mapping) as scope:
-        logs = step(data)
-    new_state = tuple([scope.get_current_value(v) for v in vs] for vs in groups)
-    return logs, new_state
+    """Keras's JAX ``train_step(state, data)``: ``step(data)`` run statefully inside a scope holding ``state``
+    (trainable, non-trainable, optimizer and metrics variables)."""
+    t, nt, opt, m = _state_variables(model)
+    return _in_state((t, nt, opt, m), step, state, data)
 
 
 def stateless_eval(model, step, state, data):
     """Keras's JAX ``test_step(state, data)``: the state is (trainable, non-trainable, metrics) variables."""
     t, nt, _, m = _state_variables(model)
-    groups = (t, nt, m)
+    return _in_state((t, nt, m), step, state, data)
+
+
+def _in_state(groups, step, state, data):
     mapping = [(v, value) for vs, values in zip(groups, state) for v, value in zip(vs, values)]
     with _Scope(mapping) as scope:
         logs = step(data)
@@ -211,8 +211,7 @@ def apply_gradients(optimizer, grads, variables):
     if NAME != "jax":
         optimizer.apply(grads, variables)
         return
-    new_values, new_state = optimizer.stateless_apply([v.value for v in optimizer.variables], grads,
-                                                      [v.value for v in variables])
+    new_values, new_state = optimizer.stateless_apply(_values(optimizer.variables), grads, _values(variables))
     for v, value in zip(variables, new_values):
         v.assign(value)
     for v, value in zip(optimizer.variables, new_state):

@@ -130,8 +130,10 @@ class GAN(keras.Model):
         arguments go to ``keras.Model.compile`` (``jit_compile``, ``steps_per_execution``, ...). Under a
         ``mixed_float16`` policy each optimizer is wrapped in a ``LossScaleOptimizer``."""
         super().compile(**kwargs)
-        self.g_optimizer = self._prepare(g_optimizer, self.generators)
-        self.d_optimizer = self._prepare(d_optimizer, self.discriminators) if self.adversarial else None
+        # Each side's variables, fixed here: what its optimizer is built on and what its steps differentiate.
+        self._g_variables, self._d_variables = _trainable(self.generators), _trainable(self.discriminators)
+        self.g_optimizer = self._prepare(g_optimizer, self._g_variables)
+        self.d_optimizer = self._prepare(d_optimizer, self._d_variables) if self.adversarial else None
         self.optimizer = OptimizerGroup([o for o in (self.d_optimizer, self.g_optimizer) if o is not None])
         self.adversarial_weight = float(adversarial_weight)
         self.loss_name = loss if isinstance(loss, str) else "custom"
@@ -141,12 +143,12 @@ class GAN(keras.Model):
         self.trackers = {name: keras.metrics.Mean(name=name) for name in self.log_names()}
 
     @staticmethod
-    def _prepare(optimizer, group):
+    def _prepare(optimizer, variables):
         optimizer = optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5)
         policy = keras.config.dtype_policy()
         if policy.name == "mixed_float16" and not isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
             optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
-        optimizer.build(_trainable(group))
+        optimizer.build(variables)
         return optimizer
 
     def log_names(self):
@@ -308,7 +310,7 @@ class GAN(keras.Model):
     def _forward(self, real, condition):
         """G's forward kept for the G step: (outputs, the generators' own losses, pullback to their weights)."""
         (outputs, own), pullback = backend.vjp(lambda: self._generate_with_losses(real, condition),
-                                               _trainable(self.generators))
+                                               self._g_variables)
         return outputs, own, pullback
 
     def _generate_with_losses(self, real, condition):
@@ -317,29 +319,28 @@ class GAN(keras.Model):
 
     def _discriminator_step(self, real, condition, outputs):
         fakes = self.fakes(real, condition, tree.map_structure(ops.stop_gradient, outputs), "d")
-        variables = _trainable(self.discriminators)
 
         def loss_fn():
             terms, logs = self.discriminator_loss(real, condition, fakes)
             own = _group_loss(self.discriminators)
             return self._objective(self.d_optimizer, terms, logs, own, "d_loss")
 
-        _, logs, grads = backend.gradients(loss_fn, variables)
-        backend.apply_gradients(self.d_optimizer, grads, variables)
+        _, logs, grads = backend.gradients(loss_fn, self._d_variables)
+        backend.apply_gradients(self.d_optimizer, grads, self._d_variables)
         return logs
 
     def _generator_step(self, real, condition, outputs, own, pullback):
-        variables = _trainable(self.generators)
-
         def loss_fn(outs):
             terms, logs = self.generator_loss(real, condition, outs)
             return self._objective(self.g_optimizer, terms, logs, ops.stop_gradient(own), "g_loss")
 
         with _frozen(self.discriminators):
             _, logs, d_outputs = backend.value_and_grad(loss_fn, outputs)
-        scale = ops.cast(self.g_optimizer.scale_loss(ops.convert_to_tensor(1.0 / backend.num_replicas())), "float32")
-        grads = pullback((d_outputs, ops.cast(scale, _dtype(own))))
-        backend.apply_gradients(self.g_optimizer, grads, variables)
+        # d(scaled loss) / d(own), for the pullback of the generators' own (float32) losses.
+        own_cotangent = ops.cast(self.g_optimizer.scale_loss(ops.convert_to_tensor(1.0 / backend.num_replicas())),
+                                 "float32")
+        grads = pullback((d_outputs, own_cotangent))
+        backend.apply_gradients(self.g_optimizer, grads, self._g_variables)
         return logs
 
     def _objective(self, optimizer, terms, logs, own, total_name):
@@ -392,13 +393,12 @@ class GAN(keras.Model):
         step reuses the last forward: D forward + input gradient (2 D) and G backward (2 G)."""
         real, condition = self.unpack(batch)
         k = self.d_steps if self.adversarial else 1
-        g_inputs = self.generator_inputs(condition, ops.shape(tree.flatten(real)[0])[0])
-        g = count(self.generator, g_inputs)
+        n = int(ops.shape(tree.flatten(real)[0])[0])
+        g = count(self.generator, self.generator_inputs(condition, n))
         d = 0
         if self.adversarial:
             fake = self.generate(real, condition, training=False)
             d = count(self.discriminator, self.discriminator_inputs(fake, condition))
-        n = int(ops.shape(tree.flatten(real)[0])[0])
         return int((k * (g + 6 * d) + 2 * g + 2 * d) / (k * n))
 
 
@@ -446,10 +446,6 @@ def _group_loss(group):
     """The sum of a group's ``losses`` (add_loss, regularizers) after its calls; 0.0 when it has none."""
     terms = [ops.cast(l, "float32") for net in group.values() for l in net.losses]
     return sum(terms) if terms else ops.zeros((), "float32")
-
-
-def _dtype(x):
-    return keras.backend.standardize_dtype(x.dtype)
 
 
 class _frozen:

@@ -629,27 +629,27 @@ class ImagePool(layers.Layer):
         if self.size == 0:
             return fakes
         n = ops.shape(fakes)[0]
+        per_image = (-1,) + (1,) * (len(fakes.shape) - 1)                      # broadcasts over one image
         stored = ops.cast(self.images, fakes.dtype)
-        fill = ops.cast(self.count, "int32") + ops.arange(n, dtype="int32")    # slots while filling
-        filling = fill < self.size
         held = ops.cast(self.count, "int32")                                   # swaps pick among these
+        fill = held + ops.arange(n, dtype="int32")                             # slots while filling
+        filling = fill < self.size
         swap = ops.logical_and(ops.logical_and(ops.logical_not(filling), held > 0),
                                keras.random.uniform((n,), seed=self.seed_generator) > 0.5)
         u = keras.random.uniform((n,), seed=self.seed_generator)
         j = ops.minimum(ops.cast(u * ops.cast(held, "float32"), "int32"), ops.maximum(held - 1, 0))
         picked = ops.take(stored, j, axis=0)
-        mask = ops.reshape(ops.cast(swap, fakes.dtype), (-1,) + (1,) * (len(fakes.shape) - 1))
+        mask = ops.reshape(ops.cast(swap, fakes.dtype), per_image)
         returned = mask * picked + (1.0 - mask) * fakes
         slot = ops.where(filling, fill, ops.where(swap, j, -1))                # -1: not stored
         onehot = ops.one_hot(ops.maximum(slot, 0), self.size, dtype=fakes.dtype) * ops.cast(
             ops.reshape(slot >= 0, (-1, 1)), fakes.dtype)                      # (n, size); not stored: zeros
         hits = ops.sum(onehot, axis=0)                                         # (size,)
         written = ops.tensordot(ops.transpose(onehot), ops.reshape(fakes, (n, -1)), axes=1)
-        written = ops.reshape(written, ops.shape(stored)) / ops.reshape(ops.maximum(hits, 1.0), (-1,) + (1,) * (
-            len(fakes.shape) - 1))
-        keep = ops.reshape(ops.cast(hits == 0, fakes.dtype), (-1,) + (1,) * (len(fakes.shape) - 1))
+        written = ops.reshape(written, ops.shape(stored)) / ops.reshape(ops.maximum(hits, 1.0), per_image)
+        keep = ops.reshape(ops.cast(hits == 0, fakes.dtype), per_image)
         self.images.assign(ops.cast(keep * stored + written, self.images.dtype))
-        self.count.assign(ops.minimum(ops.cast(self.count, "int32") + n, self.size))
+        self.count.assign(ops.minimum(held + n, self.size))
         return ops.stop_gradient(returned)
 
     def compute_output_shape(self, input_shape):

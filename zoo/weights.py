@@ -817,6 +817,13 @@ def register(app, name, model, file_path=None, trained_on="", recipe="", metrics
     architecture = architecture_name(model)
     architecture_class(architecture)  # refuse now what pretrained() would refuse later
     config = _jsonable({k: v for k, v in model.get_config().items() if k != "name"})
+    # Refused before anything is written.
+    declaration = declared(app).get(name)
+    if declaration is not None and (architecture_class(declaration.architecture) is not type(model)
+                                    or _jsonable(declaration.config) != config):
+        raise ValueError(f"preset {app}/{name} is declared in zoo/apps/{app}/presets.py as "
+                         f"{declaration.architecture_path}({declaration.config}); this model is {architecture}"
+                         f"({config}): register it under another name")
 
     rel = f"{app}/{name}{WEIGHTS_SUFFIX}"
     dest = root / rel
@@ -833,12 +840,6 @@ def register(app, name, model, file_path=None, trained_on="", recipe="", metrics
         if not (dest.exists() and src.resolve() == dest.resolve()):
             _atomic_write(dest, lambda tmp: shutil.copyfile(src, tmp), suffix=WEIGHTS_SUFFIX)
 
-    declaration = declared(app).get(name)
-    if declaration is not None and (architecture_class(declaration.architecture) is not type(model)
-                                    or _jsonable(declaration.config) != config):
-        raise ValueError(f"preset {app}/{name} is declared in zoo/apps/{app}/presets.py as "
-                         f"{declaration.architecture_path}({declaration.config}); this model is {architecture}"
-                         f"({config}): register it under another name")
     entry = {"file": rel, "sha256": sha256(dest), "url": url, "architecture": architecture, "config": config,
              "default": bool(default), "trained_on": trained_on, "recipe": recipe,
              "metrics": _jsonable(dict(metrics or {}))}
@@ -863,7 +864,6 @@ def register(app, name, model, file_path=None, trained_on="", recipe="", metrics
 
     data = manifest(root)
     key = f"{app}/{name}"
-    declaration = declared(app).get(name)
     if declaration is not None:
         return _register_declared(declaration, entry, data, root)
     if default:

@@ -40,9 +40,6 @@ class Pix2Pix(GAN):
 
     LOGS = ("l1",)
 
-    def __init__(self, generator, discriminator=None, **kwargs):
-        super().__init__(generator, discriminator, **kwargs)
-
     def compile(self, d_optimizer=None, g_optimizer=None, loss="non_saturating", l1_weight=100.0,
                 adversarial_weight=1.0, learning_rate=2e-4, **kwargs):
         """The paper's defaults: non-saturating cGAN loss, lambda = ``l1_weight`` = 100, Adam(``learning_rate``
