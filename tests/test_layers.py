@@ -224,6 +224,44 @@ def test_instance_norm_normalises_each_sample_and_channel():
     assert plain.weights == []
 
 
+@pytest.mark.parametrize("affine", [True, False])
+def test_instance_norm_equals_group_normalization_in_output_and_gradients(affine):
+    """The fused layer against Keras's GroupNormalization(groups=-1): same outputs, same gradients with respect
+    to the input and the scale/offset, at batch 1 and 3, odd sizes."""
+    from zoo import backend
+
+    for shape in ((1, 9, 7, 5), (3, 6, 10, 4)):
+        x = randn(*shape) * 3.0 + 2.0
+        w = ops.convert_to_tensor(randn(*shape))  # a loss weighting: gradients not trivially zero
+        fast = instance_norm(affine=affine)
+        ref = keras.layers.GroupNormalization(groups=-1, epsilon=1e-5, center=affine, scale=affine)
+        fast.build(shape), ref.build(shape)
+        if affine:
+            gamma, beta = randn(shape[-1]) + 1.0, randn(shape[-1])
+            for layer in (fast, ref):
+                layer.set_weights([gamma, beta])
+            assert [v.path.split("/")[-1] for v in fast.weights] == [v.path.split("/")[-1] for v in ref.weights]
+        np.testing.assert_allclose(np_(fast(x)), np_(ref(x)), rtol=1e-4, atol=1e-4)
+        grads = [np_(backend.input_gradient(lambda t, layer=layer: layer(t) * w, ops.convert_to_tensor(x)))
+                 for layer in (fast, ref)]
+        np.testing.assert_allclose(grads[0], grads[1], rtol=1e-3, atol=1e-4)
+        assert np.abs(grads[0]).max() > 1e-3
+        if affine:
+            g_fast, g_ref = (backend.gradients(lambda layer=layer: ops.sum(layer(x) * w), layer.trainable_weights)[2]
+                             for layer in (fast, ref))
+            for a, b in zip(g_fast, g_ref):
+                np.testing.assert_allclose(np_(a), np_(b), rtol=1e-4, atol=1e-3)
+
+
+def test_instance_norm_under_mixed_precision_keeps_the_input_dtype():
+    x = randn(2, 8, 8, 3) * 50.0
+    layer = instance_norm(dtype="mixed_bfloat16")
+    out = layer(ops.cast(x, "bfloat16"))
+    assert keras.backend.standardize_dtype(out.dtype) == "bfloat16"
+    mean, var = x.mean(axis=(1, 2), keepdims=True), x.var(axis=(1, 2), keepdims=True)
+    np.testing.assert_allclose(np_(out), (x - mean) / np.sqrt(var + 1e-5), atol=0.05)
+
+
 def test_spectral_norm_divides_by_the_top_singular_value():
     # Seeded: power iteration converges as (s2/s1)^(2k), slowly for kernels whose top two singular values are close.
     keras.utils.set_random_seed(0)

@@ -19,6 +19,9 @@ inside a ``keras.StatelessScope`` holding every variable of that state, and each
 function inside a child scope whose values for the differentiated variables are JAX tracers. Variable updates
 made inside (batch-norm statistics, random-generator states, pools) flow back out to the enclosing scope, so the
 same step code trains on all three backends.
+
+One kernel is here for speed: :func:`instance_norm`, which each backend has fused (TensorFlow's fused batch
+norm, PyTorch's group norm), 2-4x faster than the same arithmetic in ``keras.ops`` on CPU.
 """
 import keras
 from keras import tree
@@ -234,6 +237,38 @@ def zip_none(grads, like):
 
 def _values(variables):
     return [v.value for v in variables]
+
+
+# -- fused kernels ----------------------------------------------------------------------------------------
+def instance_norm(x, epsilon=1e-5):
+    """``x`` (N, H, W, C) with each example's each channel normalised over its pixels (biased variance), in
+    float32, through the backend's fused kernel: TensorFlow's ``FusedBatchNormV3`` in training mode on the
+    examples laid side by side as channels (``(1, H, W, N * C)``; the transposes are free at N = 1), PyTorch's
+    ``group_norm`` with one group per channel on a channels-last view; the plain formula elsewhere (JAX: XLA fuses
+    it). Its gradient is the backend's own."""
+    from keras import ops
+
+    if NAME == "tensorflow":
+        import tensorflow as tf
+
+        x = tf.cast(x, tf.float32)
+        c = x.shape[-1]
+        s = tf.shape(x)
+        n, h, w = s[0], s[1], s[2]
+        t = tf.reshape(tf.transpose(x, (1, 2, 0, 3)), (1, h, w, n * c))
+        empty = tf.zeros((0,), tf.float32)
+        y = tf.raw_ops.FusedBatchNormV3(x=t, scale=tf.ones((n * c,)), offset=tf.zeros((n * c,)), mean=empty,
+                                        variance=empty, epsilon=epsilon, data_format="NHWC", is_training=True)[0]
+        return tf.transpose(tf.reshape(y, (h, w, n, c)), (2, 0, 1, 3))
+    if NAME == "torch":
+        import torch.nn.functional as F
+
+        x = ops.cast(x, "float32")
+        return F.group_norm(x.permute(0, 3, 1, 2), x.shape[-1], eps=epsilon).permute(0, 2, 3, 1)
+    x = ops.cast(x, "float32")
+    mean = ops.mean(x, axis=(1, 2), keepdims=True)
+    centred = x - mean
+    return centred * ops.rsqrt(ops.mean(ops.square(centred), axis=(1, 2), keepdims=True) + epsilon)
 
 
 def num_replicas():
