@@ -38,6 +38,7 @@ in overlapping tiles, so memory stays bounded, and for convolutional networks gi
     out = apply_tiled(generator, batch, tile=256, overlap=32, scale=4)   # == generator(batch) for fully
                                                                         # conv nets seeing <= 32 px around
 """
+import dataclasses
 import math
 import os
 from dataclasses import dataclass, field
@@ -407,6 +408,27 @@ def _to_uint8(images):
     if not np.isfinite(a).all():
         raise ValueError("images contain NaN or inf")
     return np.round((np.clip(a, -1.0, 1.0) + 1.0) * 127.5).astype(np.uint8)
+
+
+def resize(batch, size):
+    """A float batch ``(N, H, W, C)`` resized to ``size`` (h, w): bicubic, antialiased when shrinking."""
+    from keras import ops
+
+    return ops.convert_to_numpy(ops.image.resize(batch, tuple(size), interpolation="bicubic", antialias=True))
+
+
+def output_spec(spec, channels):
+    """What an image-to-image verb returns for input ``spec`` when its model outputs ``channels``: the input's
+    kind, layout and size, with colour when the model makes colour from grey (PIL/path results then become 8-bit
+    RGB(A))."""
+    if spec.kind == "list":
+        return dataclasses.replace(spec, items=[output_spec(s, channels) for s in spec.items])
+    if channels != 3 or spec.colour != 1:
+        return spec
+    spec = dataclasses.replace(spec, colour=3, ndim=3 if spec.ndim == 2 else spec.ndim)
+    if spec.kind in ("pil", "path"):
+        spec = dataclasses.replace(spec, dtype="uint8", mode=None)
+    return spec
 
 
 def asset(name):

@@ -52,8 +52,6 @@ agree but for dropout.
 The presets' U-Net has half the paper's base width (13,608,259 parameters, a quarter of unet_256's 54.4M: a 54
 MB weight file instead of 218 MB, for 2,000 training pairs; ``presets.py``); ``UNetGenerator()`` is the paper's.
 """
-import dataclasses
-
 import keras
 import numpy as np
 from keras import layers, ops
@@ -156,14 +154,14 @@ class UNetGenerator(models.Generator):
         batch, spec = images.as_batch(x, channels=self.in_channels)
         size = batch.shape[1:3]
         if fit == "resize":
-            batch = _resize(batch, (self.multiple, self.multiple))
+            batch = images.resize(batch, (self.multiple, self.multiple))
         stats = _check_stats(self.test_stats if stats is None else stats)
         per_image = train_mode or stats == "image"
         fn = (lambda b: self._image_stats_call(b, dropout=train_mode)) if per_image else self.predict_on_batch
         out = images.apply_tiled(fn, batch, multiple=self.multiple, batch_size=1 if per_image else None)
         if fit == "resize":
-            out = _resize(out, size)
-        return images.restore(np.clip(out, -1.0, 1.0), _output_spec(spec, self.out_channels))
+            out = images.resize(out, size)
+        return images.restore(np.clip(out, -1.0, 1.0), images.output_spec(spec, self.out_channels))
 
     def _image_stats_call(self, batch, dropout):
         """The generator in training mode (batch statistics) with the moving statistics restored afterwards and,
@@ -188,23 +186,6 @@ def _check_stats(stats):
         raise ValueError(f'stats must be "moving" (moving averages) or "image" (each image\'s own statistics), '
                          f'got {stats!r}')
     return stats
-
-
-def _resize(batch, size):
-    return ops.convert_to_numpy(ops.image.resize(batch, tuple(size), interpolation="bicubic", antialias=True))
-
-
-def _output_spec(spec, channels):
-    """What ``translate`` returns for ``spec``: the input's kind, layout and size, with colour when the model
-    makes colour from grey (PIL/path results then become 8-bit RGB(A))."""
-    if spec.kind == "list":
-        return dataclasses.replace(spec, items=[_output_spec(s, channels) for s in spec.items])
-    if channels != 3 or spec.colour != 1:
-        return spec
-    spec = dataclasses.replace(spec, colour=3, ndim=3 if spec.ndim == 2 else spec.ndim)
-    if spec.kind in ("pil", "path"):
-        spec = dataclasses.replace(spec, dtype="uint8", mode=None)
-    return spec
 
 
 # ---------------------------------------------------------------------------------------------------------

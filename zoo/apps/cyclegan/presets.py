@@ -1,0 +1,33 @@
+"""The CycleGAN presets, each declared once: architecture, recipe, data, measured numbers and weights file.
+
+``weights/manifest.json`` lists the same files with their hashes and reference outputs; tests/test_presets.py
+checks that the two agree.
+
+* ``edges2shoes_handbags_128``: edge drawings (A) <-> photos of shoes and handbags (B), learned from unpaired
+  halves of the shared edges2shoes_handbags train split (no photo's own edge map is ever seen), trained on
+  128x128 crops on CPU: ResNet generators with 6 blocks (the paper's choice for 128x128), the 70x70 PatchGAN
+  with instance norm; widths in ``_GEN`` / ``_PATCH_70``.
+"""
+from types import MappingProxyType
+
+from zoo.weights import Preset, register_presets
+
+from .networks import CycleGenerators, PatchDiscriminator
+from .trainer import CycleGAN
+
+_GEN_128 = {"n_blocks": 6, "filters": 32, "norm": "instance", "a_channels": 3, "b_channels": 3, "train_size": 128}
+_PATCH_70 = {"n_layers": 3, "filters": 64, "norm": "instance", "channels": 3}
+_DATA = ("shared/data/edges2shoes_handbags/train, unpaired halves: A = the edge drawings of pairs 1-500 and "
+         "1001-1500, B = the photos of pairs 501-1000 and 1501-2000 (500 shoes and 500 handbags each)")
+
+EDGES2SHOES_HANDBAGS_128 = Preset(
+    name="edges2shoes_handbags_128", app="cyclegan", default=True,
+    architecture=CycleGenerators, config=dict(_GEN_128), trainer=CycleGAN,
+    discriminator=PatchDiscriminator, discriminator_config=dict(_PATCH_70), input_size=(128, 128),
+    trained_on=_DATA,
+)
+
+PRESETS = register_presets(EDGES2SHOES_HANDBAGS_128)
+
+#: ``{name: Preset}`` of the presets above (read-only).
+CONFIGS = MappingProxyType({p.name: p for p in PRESETS})
