@@ -56,7 +56,12 @@ def outputs(generator, inputs, batch_size=8, stats=None):
 
 def measure(generator, inputs, targets, batch_size=8, stats=None):
     """The card's measures of ``generator.translate`` on uint8 inputs against uint8 targets (a dict)."""
-    out = outputs(generator, inputs, batch_size, stats)
+    return scores(outputs(generator, inputs, batch_size, stats), targets)
+
+
+def scores(out, targets):
+    """L1 (in [0, 1] units), PSNR, SSIM and the sharpness ratio of uint8 outputs against uint8 targets (a dict;
+    the CycleGAN card uses the same measures)."""
     return {"l1": float(np.mean(np.abs(out.astype(np.float64) - targets) / 255.0)),
             "psnr": float(np.mean(metrics.psnr(out, targets))),
             "ssim": float(np.mean(metrics.ssim(out, targets))),

@@ -316,8 +316,7 @@ def run(args, build, app):
     threads = f", {args.threads} CPU threads" if getattr(args, "threads", None) else ""
     print(f"# resolution {args.resolution}, warm-up {args.warmup} + repeats {args.repeats} calls per row, "
           f"median and p10-p90 of the timed calls{threads}")
-    print(f"# FLOPs counted: {COUNTED_SHORT}; training FLOPs/image: the trainer's iteration_flops (3 G + 8 D at "
-          "k=1), unless the app gives its own")
+    print(f"# FLOPs counted: {COUNTED_SHORT}; training FLOPs/image: the trainer's own iteration_flops")
     rows, flops, printed_header = [], {}, False
     for precision in args.precision:
         for jit in jit_settings(args.jit):

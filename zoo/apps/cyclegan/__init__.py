@@ -100,9 +100,14 @@ def dataset(a_source, b_source=None, crop_size=256, load_size=None, batch_size=1
         raise ValueError(f"load_size ({load_size}) must be >= crop_size ({crop_size})")
     size = {"image_size": load_size, "crop": crop_size, "flip": flip}
     if b_source is None:
-        if not isinstance(a_source, str) or os.path.isdir(a_source):
-            raise TypeError("dataset needs two folders (a_source, b_source) or a TFDS cycle_gan name")
+        if isinstance(a_source, (str, os.PathLike)) and os.path.isdir(a_source):
+            raise TypeError(f"dataset needs two folders (a_source, b_source) or a TFDS cycle_gan name; got only "
+                            f"the folder {a_source}")
         return _tfds_pairs(a_source, batch_size=batch_size, **size, **kwargs)
+    for domain, folder in (("A", a_source), ("B", b_source)):
+        n = len(data.list_images(folder))
+        if n < batch_size:
+            raise ValueError(f"domain {domain} ({folder}) has {n} image(s), fewer than batch_size {batch_size}")
     return data.unpaired(a_source, b_source, batch_size=batch_size, **size, **kwargs)
 
 

@@ -96,8 +96,13 @@ class CycleGAN(GAN):
     def unpack(self, data):
         if isinstance(data, (tuple, list)) and (len(data) == 2 or (len(data) == 3 and data[2] is None)):
             a, b = ops.convert_to_tensor(data[0]), ops.convert_to_tensor(data[1])
-            for name, x in (("a", a), ("b", b)):
-                if tuple(x.shape[1:3]) != (self.image_size,) * 2 and None not in x.shape[1:3]:
+            for name, x, pool in (("a", a, self.pool_a), ("b", b, self.pool_b)):
+                if len(x.shape) != 4:
+                    raise ValueError(f"domain {name.upper()} batch must be (N, H, W, C), got shape {tuple(x.shape)}")
+                if x.shape[-1] != pool.image_shape[-1]:
+                    raise ValueError(f"domain {name.upper()} images have {x.shape[-1]} channels but its networks "
+                                     f"take {pool.image_shape[-1]}")
+                if tuple(x.shape[1:3]) != pool.image_shape[:2] and None not in x.shape[1:3]:
                     raise ValueError(f"domain {name.upper()} batch has {tuple(x.shape[1:3])} images but the pools "
                                      f"hold {self.image_size}x{self.image_size}: CycleGAN(image_size=...) must "
                                      f"be the training crop size")
