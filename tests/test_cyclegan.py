@@ -180,6 +180,17 @@ def test_dataset_of_two_unpaired_folders_of_any_sizes(tmp_path):
     gan.fit(cyclegan.dataset(a_dir, b_dir, crop_size=16, batch_size=2, repeat=True), steps_per_epoch=2, verbose=0)
 
 
+def test_dataset_without_tensorflow_trains_from_numpy_batches(tmp_path, monkeypatch):
+    """The GPU machine has no TensorFlow: the same folders as a keras.utils.PyDataset."""
+    monkeypatch.setenv("ZOO_PIPELINE", "numpy")
+    a_dir, b_dir = _folders(tmp_path)
+    ds = cyclegan.dataset(a_dir, b_dir, crop_size=16, batch_size=2, repeat=True, seed=0)
+    assert isinstance(ds, keras.utils.PyDataset)
+    a, b = ds[0]
+    assert a.shape == b.shape == (2, 16, 16, 3)
+    tiny().fit(ds, steps_per_epoch=2, verbose=0)
+
+
 def test_dataset_errors_name_the_problem(tmp_path):
     a_dir, b_dir = _folders(tmp_path, n_a=1)
     with pytest.raises(ValueError, match="domain A .* 1 image.*batch_size 2"):
@@ -333,6 +344,14 @@ def test_pretrained_turns_val_edges_into_photos_better_than_the_mean_photo():
     fake = cyclegan.pretrained().translate(edges)
     l1 = np.abs(fake.astype(float) - photos).mean() / 255
     assert l1 < np.abs(128.0 - photos).mean() / 255
+
+
+@pytest.mark.skipif(not SHIPPED, reason="no shipped cyclegan preset")
+def test_demo_writes_its_grid(tmp_path):
+    from PIL import Image
+
+    (caption, path), = cyclegan.demo(str(tmp_path))
+    assert "edges" in caption and Image.open(path).size[0] > 3 * 256
 
 
 @pytest.mark.skipif(not SHIPPED, reason="no shipped cyclegan preset")

@@ -1,6 +1,6 @@
 """Recipe for the CycleGAN presets (resumable: rerun the same command to continue a killed run).
 
-    python apps/cyclegan/train.py --preset edges2shoes_handbags_128 --steps 9000     # the shipped preset
+    python apps/cyclegan/train.py --preset edges2shoes_handbags_128 --steps 10000 --precision mixed_bfloat16
 
 Data: the unpaired halves of ../shared/data/edges2shoes_handbags/train (side-by-side AB images, photo left,
 edges right; 1-1000 shoes, 1001-2000 handbags): domain A = the edge drawings of pairs 1-500 and 1001-1500,
@@ -68,13 +68,16 @@ class Snapshots(keras.callbacks.Callback):
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--preset", choices=sorted(cyclegan.CONFIGS), required=True)
-    p.add_argument("--steps", type=int, default=9000, help="iterations in all (half constant, half decaying)")
+    p.add_argument("--steps", type=int, default=10000, help="iterations in all (half constant, half decaying)")
     p.add_argument("--steps-per-epoch", type=int, default=500, help="checkpoint interval")
     p.add_argument("--batch-size", type=int, default=1)
     p.add_argument("--data", default=os.path.join(DATA, "train"))
     p.add_argument("--run", help="run folder (default runs/cyclegan_<preset>)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--precision", default="float32", choices=("float32", "mixed_bfloat16", "mixed_float16"),
+                   help="Keras dtype policy (mixed_bfloat16: 1.6x faster on a CPU with AMX; weights stay float32)")
     a = p.parse_args(argv)
+    keras.config.set_dtype_policy(a.precision)
     if a.steps < 2 or a.steps % a.steps_per_epoch:
         p.error("--steps must be >= 2 and a multiple of --steps-per-epoch")
     run = a.run or os.path.join("runs", f"cyclegan_{a.preset}")
