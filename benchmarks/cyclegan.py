@@ -45,6 +45,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # run from a checkout
 
+import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 from zoo import bench  # noqa: E402
@@ -70,6 +71,9 @@ def add_arguments(parser):
     parser.add_argument("--filters", type=int, help="width of the generators' first convolution")
     parser.add_argument("--d-filters", type=int, help="width of the discriminators' first convolution")
     parser.add_argument("--norm", choices=("instance", "batch"), help="normalization of all four networks")
+    parser.add_argument("--group-norm", action="store_true",
+                        help="instance norm as Keras's GroupNormalization(groups=-1) instead of zoo's fused layer "
+                             "(the plain Keras port), to measure what the fused layer buys")
     parser.add_argument("--peer", action="store_true",
                         help="also time a PyTorch version of the reference's iteration against zoo's (needs torch)")
 
@@ -108,11 +112,19 @@ def _trainable(model):
 def build(args):
     """The workload, under the dtype policy the harness has set: train on unpaired (a, b) batches, infer the
     A -> B generator, both at ``--resolution``."""
+    from zoo import layers
     from zoo.apps import cyclegan
 
     g_cfg, d_cfg = _configs(args)
-    pair = cyclegan.CycleGenerators(**g_cfg)
-    d = {name: cyclegan.PatchDiscriminator(**d_cfg, name=name) for name in ("d_a", "d_b")}
+    fused = layers.instance_norm
+    if args.group_norm:  # every instance norm built below (make_norm looks it up in zoo.layers)
+        layers.instance_norm = lambda affine=True, epsilon=1e-5, **kw: keras.layers.GroupNormalization(
+            groups=-1, epsilon=epsilon, center=affine, scale=affine, **kw)
+    try:
+        pair = cyclegan.CycleGenerators(**g_cfg)
+        d = {name: cyclegan.PatchDiscriminator(**d_cfg, name=name) for name in ("d_a", "d_b")}
+    finally:
+        layers.instance_norm = fused
     flops = flop_counts(args, pair.a_to_b, d["d_a"])
     r = args.resolution
     return bench.Workload(
@@ -122,7 +134,8 @@ def build(args):
         train_batch=lambda n: (bench.synthetic_images(n, r, 3, seed=0), bench.synthetic_images(n, r, 3, seed=1)),
         infer_batch=lambda n: bench.synthetic_images(n, r, 3, seed=2),
         info={
-            "architecture": dict(generator=g_cfg, discriminator=d_cfg, pool_size=50),
+            "architecture": dict(generator=g_cfg, discriminator=d_cfg, pool_size=50,
+                                 instance_norm="GroupNormalization(groups=-1)" if args.group_norm else "zoo fused"),
             "generator_params": _trainable(pair.a_to_b), "discriminator_params": _trainable(d["d_a"]),
             "receptive_field": d["d_a"].receptive_field,
             "flops_g": flops["g"], "flops_d": flops["d"],
@@ -145,7 +158,6 @@ def _import_peer():
 def peer_rows(args):
     """For each jit setting and training batch size: zoo's float32 iteration and the peer's, alternated; prints
     a table and appends ``task="peer"`` rows to ``--json``. Returns the rows."""
-    import keras
 
     peer = _import_peer()
     env = bench.environment()
