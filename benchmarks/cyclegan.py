@@ -158,7 +158,6 @@ def _import_peer():
 def peer_rows(args):
     """For each jit setting and training batch size: zoo's float32 iteration and the peer's, alternated; prints
     a table and appends ``task="peer"`` rows to ``--json``. Returns the rows."""
-
     peer = _import_peer()
     env = bench.environment()
     device = "cuda" if env["accelerator"] == "gpu" and peer.torch.cuda.is_available() else "cpu"
