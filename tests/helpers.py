@@ -32,6 +32,29 @@ def changed(before, model):
     return [not np.array_equal(b, a) for b, a in zip(before, snapshot(model))]
 
 
+def kill_after_checkpoint(proc, ckpt, epoch, timeout=240):
+    """SIGKILL the training subprocess ``proc`` once its checkpoint file ``ckpt`` records ``epoch`` finished
+    epochs; asserts it was still running then (its stderr otherwise)."""
+    import os
+    import signal
+    import time
+
+    import h5py
+
+    deadline, done = time.time() + timeout, 0
+    while time.time() < deadline and proc.poll() is None and done < epoch:
+        if os.path.exists(ckpt):
+            try:
+                with h5py.File(ckpt, "r") as f:
+                    done = int(f.attrs["zoo_epoch"])
+            except (OSError, KeyError):  # being written
+                done = 0
+        time.sleep(0.1)
+    assert proc.poll() is None, "training finished before it could be killed: " + proc.communicate()[1][-2000:]
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+
 # -- images whose pixels say where they are (data pipeline tests) ----------------------------------------------
 def save(path, array, mode=None):
     """Write uint8 ``array`` as an image file (creating folders); returns the path as a string."""

@@ -2,17 +2,15 @@
 others frozen, pools restored after kill -9), the schedule, data, translate on what users have, the CLI, the
 shipped preset, and the errors."""
 import os
-import signal
 import subprocess
 import sys
-import time
 
 import keras
 import numpy as np
 import pytest
 from keras import ops
 
-from helpers import changed, conv, count, save, snapshot
+from helpers import changed, conv, count, kill_after_checkpoint, save, snapshot
 from zoo import weights
 from zoo.apps import cyclegan
 from zoo.schedules import ConstantThenLinearDecay
@@ -109,23 +107,9 @@ def test_iteration_flops_counts_both_generators_and_discriminators():
 
 def test_pools_and_training_state_survive_kill_minus_9(tmp_path):
     run = tmp_path / "run"
-    ckpt = run / "checkpoint.weights.h5"
     proc = subprocess.Popen([sys.executable, SCRIPT, str(run), "8", "--sleep", "1.0"], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
-    import h5py
-
-    deadline, epoch = time.time() + 240, 0
-    while time.time() < deadline and proc.poll() is None and epoch < 2:
-        if ckpt.exists():
-            try:
-                with h5py.File(ckpt, "r") as f:
-                    epoch = int(f.attrs["zoo_epoch"])
-            except (OSError, KeyError):
-                epoch = 0
-        time.sleep(0.1)
-    assert proc.poll() is None, proc.communicate()[1][-2000:]
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+    kill_after_checkpoint(proc, run / "checkpoint.weights.h5", 2)
     sys.path.insert(0, os.path.dirname(SCRIPT))
     try:
         import train_cyclegan_tiny as script

@@ -1,15 +1,14 @@
 """Checkpoint + resume: a run killed with SIGKILL and restarted with the same command ends where an
 uninterrupted run of the same seed ends (weights, EMA, both optimizers' state, noise state)."""
 import os
-import signal
 import subprocess
 import sys
-import time
 
-import h5py
 import keras
 import numpy as np
 import pytest
+
+from helpers import kill_after_checkpoint
 
 SCRIPT = os.path.join(os.path.dirname(__file__), "scripts", "train_tiny.py")
 pytestmark = [pytest.mark.core, pytest.mark.slow]
@@ -29,21 +28,7 @@ def test_resume_after_kill_equals_uninterrupted(tmp_path):
     ckpt = killed_dir / "checkpoint.weights.h5"
     proc = subprocess.Popen([sys.executable, SCRIPT, killed_dir, str(EPOCHS), "--sleep", "1.0"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 240
-    epoch = 0
-    while time.time() < deadline and proc.poll() is None:
-        if ckpt.exists():
-            try:
-                with h5py.File(ckpt, "r") as f:
-                    epoch = int(f.attrs["zoo_epoch"])
-            except (OSError, KeyError):
-                epoch = 0
-            if epoch >= 2:
-                break
-        time.sleep(0.1)
-    assert proc.poll() is None, "training finished before it could be killed"
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+    kill_after_checkpoint(proc, ckpt, 2)
     assert not (killed_dir / "final.npz").exists()
 
     resumed = run([killed_dir, EPOCHS])

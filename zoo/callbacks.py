@@ -1,4 +1,4 @@
-"""Training callbacks: checkpoint + resume, sample grids (PNG and TensorBoard images).
+"""Training callbacks: checkpoint + resume, generator snapshots, sample grids (PNG and TensorBoard images).
 
 Scalars go to TensorBoard through Keras's own ``keras.callbacks.TensorBoard(logdir)``; ``SampleGrid`` writes its
 images to the same ``logdir``. The EMA of the generator's weights is kept by the trainer itself
@@ -69,6 +69,21 @@ class Checkpoint(keras.callbacks.Callback):
             for i, v in enumerate(_seed_states(self.model)):
                 group[str(i)] = keras.ops.convert_to_numpy(v.value)
         os.replace(tmp, self.path)
+
+
+class Snapshots(keras.callbacks.Callback):
+    """The network a run ships (``gan.sampling_generator()``: the EMA copy when kept, both generators of a
+    CycleGAN) after every epoch, as ``directory/<name>.step<N>.weights.h5`` with N the generator step, so runs
+    can be compared, or an earlier point shipped, at equal steps."""
+
+    def __init__(self, directory, name="generator"):
+        super().__init__()
+        self.directory, self.name = str(directory), name
+
+    def on_epoch_end(self, epoch, logs=None):
+        step = int(keras.ops.convert_to_numpy(self.model.g_optimizer.iterations))
+        self.model.sampling_generator().save_weights(
+            os.path.join(self.directory, f"{self.name}.step{step:06d}.weights.h5"))
 
 
 def _seed_states(model):

@@ -22,7 +22,7 @@ import keras
 import numpy as np
 
 from zoo.apps import cyclegan
-from zoo.callbacks import Checkpoint
+from zoo.callbacks import Checkpoint, Snapshots
 
 DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "shared", "data",
                     "edges2shoes_handbags")
@@ -51,18 +51,6 @@ def write_domains(train_dir, out):
             box = (0, 0, w // 2, h) if half == "left" else (w // 2, 0, w, h)
             images.save_png(os.path.join(folder, f"{n}.png"), np.asarray(ab.crop(box)))
     return paths
-
-
-class Snapshots(keras.callbacks.Callback):
-    """The generators after every epoch as <run>/generators.step<N>.weights.h5."""
-
-    def __init__(self, run):
-        super().__init__()
-        self.run = run
-
-    def on_epoch_end(self, epoch, logs=None):
-        step = int(keras.ops.convert_to_numpy(self.model.g_optimizer.iterations))
-        self.model.pair.save_weights(os.path.join(self.run, f"generators.step{step:06d}.weights.h5"))
 
 
 def main(argv=None):
@@ -94,10 +82,11 @@ def main(argv=None):
     print(f"{a.preset}: epochs {start} -> {epochs} of {a.steps_per_epoch} steps at {size}x{size}, run folder {run}",
           file=sys.stderr)
     data = cyclegan.dataset(a_dir, b_dir, crop_size=size, batch_size=a.batch_size, repeat=True, seed=a.seed + start)
-    callbacks = [ckpt, Snapshots(run), keras.callbacks.CSVLogger(os.path.join(run, "log.csv"), append=True)]
+    callbacks = [ckpt, Snapshots(run, "generators"),
+                 keras.callbacks.CSVLogger(os.path.join(run, "log.csv"), append=True)]
     gan.fit(data, epochs=epochs, initial_epoch=start, steps_per_epoch=a.steps_per_epoch, verbose=2,
             callbacks=callbacks)
-    gan.pair.save_weights(os.path.join(run, "generators.weights.h5"))
+    gan.sampling_generator().save_weights(os.path.join(run, "generators.weights.h5"))
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ import sys
 import keras
 
 from zoo.apps import pix2pix
-from zoo.callbacks import Checkpoint
+from zoo.callbacks import Checkpoint, Snapshots
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -44,18 +44,6 @@ class Validate(keras.callbacks.Callback):
             w.writerow([epoch + 1, step, *row.values()])
         print(f"\nepoch {epoch + 1} (step {step}): " + ", ".join(f"{k} {v:.4f}" for k, v in row.items()),
               file=sys.stderr)
-
-
-class Snapshots(keras.callbacks.Callback):
-    """The generator after every epoch as <run>/generator.step<N>.weights.h5 (to compare runs at equal steps)."""
-
-    def __init__(self, run):
-        super().__init__()
-        self.run = run
-
-    def on_epoch_end(self, epoch, logs=None):
-        step = int(keras.ops.convert_to_numpy(self.model.g_optimizer.iterations))
-        self.model.sampling_generator().save_weights(os.path.join(self.run, f"generator.step{step:06d}.weights.h5"))
 
 
 def main(argv=None):

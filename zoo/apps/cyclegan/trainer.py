@@ -145,6 +145,10 @@ class CycleGAN(GAN):
         real, _ = self.unpack(data)
         return self.pair([real["a"], real["b"]], training=training)
 
+    def sampling_generator(self):
+        """What a CycleGAN run ships: both generators, the ``CycleGenerators``."""
+        return self.pair
+
     def iteration_flops(self, batch, count):
         """FLOPs per (a, b) pair of one step: G and F run 3 times forward each (fake, reconstruction, identity)
         and backward (2x) = 9 G + 9 F; each D forward + backward on real and pooled fake (6 D) in its step and
