@@ -87,7 +87,6 @@ class Generator(Network):
         if not isinstance(n, (int, np.integer)) or n < 1:
             raise ValueError(f"n must be a positive integer, got {n!r}")
         z = np.random.default_rng(seed).standard_normal((n, self.latent_dim)).astype("float32")
-        inputs = [z]
         if self.num_classes:
             if labels is None:
                 raise ValueError(f"{type(self).__name__} is class-conditional: pass labels (one class or {n})")
@@ -96,11 +95,18 @@ class Generator(Network):
                 raise ValueError(f"labels must be one class or {n} classes, got shape {labels.shape}")
             if not np.issubdtype(labels.dtype, np.integer) or labels.min() < 0 or labels.max() >= self.num_classes:
                 raise ValueError(f"labels must be integers in [0, {self.num_classes}), got {labels}")
-            inputs.append(labels.astype("int32"))
         elif labels is not None:
             raise ValueError(f"{type(self).__name__} is not class-conditional; labels must be None")
+        return self.from_latents(z, labels, batch_size)
+
+    def from_latents(self, z, labels=None, batch_size=256):
+        """uint8 images ``(n, H, W, C)`` for the latent vectors ``z`` (NumPy ``(n, latent_dim)``) and, for
+        class-conditional generators, ``labels`` (``n`` ints), run ``batch_size`` at a time."""
+        import numpy as np
+
+        inputs = [np.asarray(z, "float32")] + ([np.asarray(labels).astype("int32")] if labels is not None else [])
         out = []
-        for i in range(0, n, batch_size):
+        for i in range(0, len(inputs[0]), batch_size):
             chunk = [b[i:i + batch_size] for b in inputs]
             out.append(ops.convert_to_numpy(self(chunk if len(chunk) > 1 else chunk[0], training=False)))
         x = np.concatenate(out).astype("float32")
