@@ -1,0 +1,257 @@
+"""zoo.apps.progan: the paper's parameter count, equalized learning rate, pixel norm, minibatch stddev, the fade-in
+arithmetic of both networks and of the reals, the phase schedule, resume across a phase boundary after kill -9,
+generation and latent walks, data, the shipped preset and the CLI."""
+import math
+import os
+import subprocess
+import sys
+import warnings
+
+import keras
+import numpy as np
+import pytest
+from keras import ops
+
+from helpers import conv, count, kill_after_checkpoint, numpy_of
+from zoo.apps import progan
+from zoo.apps.progan.networks import downscale, features, pixel_norm, upscale
+from zoo.layers import EqualizedConv2D, EqualizedDense
+
+SCRIPT = os.path.join(os.path.dirname(__file__), "scripts", "train_progan_tiny.py")
+
+
+def tiny(resolution=16, **kwargs):
+    g = progan.ProGANGenerator(resolution, latent_dim=8, fmap_base=32, fmap_max=16)
+    d = progan.ProGANDiscriminator(resolution, fmap_base=32, fmap_max=16)
+    gan = progan.ProGAN(g, d, seed=0, **kwargs)
+    gan.compile()
+    return gan
+
+
+def latents(n=4, dim=8, seed=0):
+    return np.random.default_rng(seed).standard_normal((n, dim)).astype("float32")
+
+
+def images(n=4, side=16, seed=0):
+    return np.random.default_rng(seed).uniform(-1, 1, (n, side, side, 3)).astype("float32")
+
+
+# -- architecture -----------------------------------------------------------------------------------------------
+def paper_counts(resolution=1024, latent=512, base=8192, fmax=512):
+    f = lambda s: features(s, base, fmax)  # noqa: E731
+    sides = progan.sides(resolution)
+    g = latent * 16 * f(4) + 16 * f(4) + conv(3, f(4), f(4))
+    g += sum(conv(3, f(s // 2), f(s)) + conv(3, f(s), f(s)) for s in sides[1:])
+    g += sum(conv(1, f(s), 3) for s in sides)
+    d = sum(conv(1, 3, f(s)) for s in sides)
+    d += sum(conv(3, f(s), f(s)) + conv(3, f(s), f(s // 2)) for s in sides[1:])
+    d += conv(3, f(4) + 1, f(4)) + 16 * f(4) * f(2) + f(2) + f(2) + 1
+    return g, d
+
+
+def test_the_papers_1024_networks_have_23_1_million_parameters_each():
+    g, d = progan.ProGANGenerator(), progan.ProGANDiscriminator()
+    assert (count(g), count(d)) == paper_counts()
+    assert round(count(g) / 1e6, 1) == 23.1 and round(count(d) / 1e6, 1) == 23.1  # the paper's Table 2
+    assert [features(s) for s in (4, 32, 64, 128, 1024)] == [512, 512, 256, 128, 16]
+
+
+def test_preset_networks_are_the_capped_configuration():
+    preset = progan.CONFIGS["celeba_64"]
+    g, d = preset.build_generator(), preset.build_discriminator()
+    assert (count(g), count(d)) == paper_counts(64, 128, 1024, 128)
+    assert [features(s, 1024, 128) for s in progan.sides(64)] == [128, 128, 128, 64, 32]
+    assert g.output.shape[1:] == (64, 64, 3) and d.output.shape[1:] == (1,)
+
+
+def test_every_layer_has_an_equalized_learning_rate():
+    gan = tiny()
+    for net in (gan.generator, gan.discriminator):
+        weighted = [l for l in net.layers if l.weights]
+        assert weighted and all(isinstance(l, (EqualizedConv2D, EqualizedDense)) for l in weighted)
+        for l in weighted:  # N(0, 1) storage, He's constant applied at run time
+            gain = 1.0 if l.name.startswith(("to_rgb", "score")) else (2.0 / 16 if net is gan.generator and
+                                                                      l.name == "dense4" else 2.0)
+            assert l.scale == pytest.approx(math.sqrt(gain / l.fan_in)), l.name
+
+
+def test_pixel_norm_makes_the_generator_blind_to_the_latent_scale():
+    x = np.random.default_rng(0).normal(size=(2, 3, 3, 5)).astype("float32") * 7
+    np.testing.assert_allclose(numpy_of(ops.mean(ops.square(pixel_norm(x)), axis=-1)), 1.0, rtol=1e-5)
+    g = tiny().generator
+    z = latents()
+    np.testing.assert_allclose(numpy_of(g(z)), numpy_of(g(5.0 * z)), atol=1e-5)
+
+
+def test_minibatch_stddev_lets_the_critic_see_the_other_images_of_its_group():
+    d = tiny().discriminator
+    x = images(4)
+    y = x.copy()
+    y[1] = -y[1]  # change another member of image 0's group
+    assert abs(float(numpy_of(d(x))[0, 0] - numpy_of(d(y))[0, 0])) > 1e-6
+    same = np.repeat(x[:1], 4, axis=0)
+    alone = numpy_of(d(x[:1]))
+    np.testing.assert_allclose(numpy_of(d(same))[0], alone[0], atol=1e-5)  # no spread: as a batch of one
+
+
+# -- growing ----------------------------------------------------------------------------------------------------
+def test_generator_fades_the_new_level_in():
+    g = tiny().generator
+    z = ops.convert_to_tensor(latents())
+    low = numpy_of(g.grow(z, 1, 1.0))
+    assert low.shape == (4, 8, 8, 3) and numpy_of(g.grow(z, 0)).shape == (4, 4, 4, 3)
+    at0, at1 = numpy_of(g.grow(z, 2, 0.0)), numpy_of(g.grow(z, 2, 1.0))
+    np.testing.assert_allclose(at0, numpy_of(upscale(low)), atol=1e-6)  # alpha 0: the level below, upscaled
+    np.testing.assert_array_equal(at1, numpy_of(g(z)))  # alpha 1: the grown network
+    np.testing.assert_allclose(numpy_of(g.grow(z, 2, 0.25)), 0.75 * at0 + 0.25 * at1, atol=1e-5)
+    with pytest.raises(ValueError, match="level must be in"):
+        g.grow(z, 3)
+
+
+def test_discriminator_fades_the_new_level_in():
+    d = tiny().discriminator
+    x = ops.convert_to_tensor(images(4))
+    below = numpy_of(d.grow(downscale(x), 1, 1.0))
+    np.testing.assert_allclose(numpy_of(d.grow(x, 2, 0.0)), below, atol=1e-5)
+    np.testing.assert_allclose(numpy_of(d.grow(x, 2, 1.0)), numpy_of(d(x)), atol=1e-5)
+    with pytest.raises(ValueError, match="level 1 judges 8x8"):
+        d.grow(x, 1)
+
+
+def test_reals_are_pooled_to_the_level_and_faded_like_the_fakes():
+    gan = tiny()
+    x = images(4)
+    gan.level = 1
+    gan.alpha.assign(0.25)
+    x8 = numpy_of(downscale(x))
+    want = 0.75 * numpy_of(upscale(downscale(x8))) + 0.25 * x8
+    np.testing.assert_allclose(numpy_of(gan.reals_at_level(ops.convert_to_tensor(x))), want, atol=1e-6)
+    gan.level = 0
+    np.testing.assert_allclose(numpy_of(gan.reals_at_level(ops.convert_to_tensor(x))),
+                               numpy_of(downscale(downscale(x))), atol=1e-6)
+
+
+def test_critic_loss_holds_wgan_gp_and_the_drift_term():
+    gan = tiny()
+    x = ops.convert_to_tensor(images(4))
+    fakes = gan.generate(x, None)
+    terms, _ = gan.discriminator_loss(x, None, fakes)
+    real_logits = numpy_of(gan.discriminator(x))[:, 0]
+    np.testing.assert_allclose(numpy_of(terms["drift"]), 1e-3 * real_logits ** 2, rtol=1e-4, atol=1e-8)
+    assert set(terms) == {"d_loss", "gp", "drift"} and gan.gp_weight == 10.0 and gan.loss_name == "wgan"
+    cfg = gan.d_optimizer.get_config()
+    assert (cfg["beta_1"], cfg["beta_2"], cfg["epsilon"]) == (0.0, 0.99, 1e-8)
+
+
+# -- the schedule -----------------------------------------------------------------------------------------------
+def test_schedule_phases_are_whole_epochs_with_per_level_batch_and_rate():
+    s = progan.Schedule(16, fade_images=12, stable_images=8, final_images=16, batch_size={4: 8, 8: 4, 16: 4},
+                        learning_rate={4: 2e-3, 8: 1e-3, 16: 5e-4})
+    phases = s.phases(lambda b: 2)
+    assert [(p.level, p.side, p.first_epoch, p.end_epoch) for p in phases] == [(0, 4, 0, 1), (1, 8, 1, 4),
+                                                                               (2, 16, 4, 8)]
+    assert [(p.batch_size, p.learning_rate, p.fade_images) for p in phases] == [(8, 2e-3, 0), (4, 1e-3, 12),
+                                                                                (4, 5e-4, 12)]
+    for bad in (dict(resolution=48), dict(resolution=16, fade_images=-1), dict(resolution=16, batch_size=0),
+                dict(resolution=16, learning_rate={4: 1e-3})):
+        with pytest.raises((ValueError, KeyError)):
+            progan.Schedule(**bad)
+
+
+def test_fit_walks_the_phases_and_advances_alpha_every_step():
+    gan = tiny()
+    x = images(8)
+    sched = progan.Schedule(16, fade_images=12, stable_images=8, final_images=4, batch_size=4,
+                            learning_rate={4: 3e-3, 8: 2e-3, 16: 1e-3})
+    seen = []
+
+    class Watch(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            m = self.model
+            seen.append((m.level, round(float(numpy_of(m.alpha)), 4), int(numpy_of(m.images_seen)),
+                         float(numpy_of(m.g_optimizer.learning_rate))))
+
+    history = gan.fit(x, schedule=sched, shuffle=False, verbose=0, callbacks=[Watch()])
+    assert [s[:3] for s in seen] == [(0, 1.0, 8), (1, round(8 / 12, 4), 16), (1, 1.0, 24), (1, 1.0, 32),
+                                     (2, round(8 / 12, 4), 40), (2, 1.0, 48)]
+    assert [s[3] for s in seen] == pytest.approx([3e-3, 2e-3, 2e-3, 2e-3, 1e-3, 1e-3])
+    assert len(history.history["d_loss"]) == 6 and all(np.isfinite(history.history["g_loss"]))
+    with pytest.raises(TypeError, match="epochs"):
+        gan.fit(x, schedule=sched, epochs=3)
+    with pytest.raises(ValueError, match="ends at epoch 6"):
+        gan.fit(x, schedule=sched, initial_epoch=6)
+    with pytest.raises(ValueError, match="schedule is for 32x32"):
+        gan.fit(x, schedule=progan.Schedule(32))
+    with pytest.raises(ValueError, match="trains on 16x16 images"):
+        gan.fit(images(8, side=8), epochs=1, batch_size=4, verbose=0)
+
+
+def test_resume_across_a_phase_boundary_after_kill_minus_9_equals_an_uninterrupted_run(tmp_path):
+    whole = subprocess.Popen([sys.executable, SCRIPT, str(tmp_path / "whole")], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    killed = subprocess.Popen([sys.executable, SCRIPT, str(tmp_path / "killed"), "--sleep", "2.0"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    kill_after_checkpoint(killed, tmp_path / "killed" / "checkpoint.weights.h5", 2)  # level 1, mid-fade
+    resumed = subprocess.run([sys.executable, SCRIPT, str(tmp_path / "killed")], capture_output=True, text=True,
+                             timeout=600)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert "start epoch 2" in resumed.stdout
+    out, err = whole.communicate(timeout=600)
+    assert whole.returncode == 0, err[-3000:]
+    a, b = np.load(tmp_path / "whole" / "final.npz"), np.load(tmp_path / "killed" / "final.npz")
+    assert sorted(a.files) == sorted(b.files) and int(a["images_seen"]) == 64 and int(a["level_start"]) == 32
+    for k in a.files:
+        np.testing.assert_allclose(b[k], a[k], rtol=1e-5, atol=1e-6, err_msg=k)
+
+
+# -- what users call --------------------------------------------------------------------------------------------
+def test_generate_is_deterministic_per_seed_and_interpolate_walks_between_seeds():
+    g = tiny().generator
+    a = g.generate(3, seed=7)
+    assert a.dtype == np.uint8 and a.shape == (3, 16, 16, 3)
+    np.testing.assert_array_equal(a, g.generate(3, seed=7))
+    walk = g.interpolate(7, 9, steps=5)
+    assert walk.shape == (5, 16, 16, 3)
+    np.testing.assert_array_equal(walk[0], a[0])
+    np.testing.assert_array_equal(walk[-1], g.generate(1, seed=9)[0])
+    assert np.abs(walk[2].astype(int) - walk[0]).mean() > 0
+    with pytest.raises(ValueError, match="steps"):
+        g.interpolate(0, 1, steps=1)
+
+
+def _faces(folder, n, size):
+    from PIL import Image
+
+    os.makedirs(folder, exist_ok=True)
+    rng = np.random.default_rng(0)
+    for i in range(n):
+        Image.fromarray(rng.integers(0, 255, (size[1], size[0], 3), dtype=np.uint8)).save(folder / f"{i}.png")
+    return folder
+
+
+def test_dataset_crops_square_warns_on_small_images_and_refuses_bad_requests(tmp_path):
+    folder = _faces(tmp_path / "faces", 5, (40, 24))
+    with pytest.warns(UserWarning, match="5 of 5 images .* smaller than 32x32"):
+        ds = progan.dataset(folder, resolution=32, batch_size=2, seed=0)
+    batch = next(iter(ds))
+    assert tuple(batch.shape) == (2, 32, 32, 3) and float(np.min(batch)) >= -1 and float(np.max(batch)) <= 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        progan.dataset(folder, resolution=16, batch_size=2)
+    with pytest.raises(ValueError, match="5 image.*fewer than batch_size 8"):
+        progan.dataset(folder, resolution=16, batch_size=8)
+    with pytest.raises(ValueError, match="power of two"):
+        progan.dataset(folder, resolution=48)
+    with pytest.raises(FileNotFoundError, match="not a folder"):
+        progan.dataset(tmp_path / "nowhere" / "faces")
+
+
+def test_unknown_preset_and_mismatched_networks_are_refused():
+    from zoo import weights
+
+    with pytest.raises(weights.PresetNotFoundError):
+        progan.pretrained("celeba_9999")
+    with pytest.raises(ValueError, match="one resolution"):
+        progan.ProGAN(progan.ProGANGenerator(16, 8, 32, 16), progan.ProGANDiscriminator(32, 32, 16))
+    with pytest.raises(ValueError, match="power of two"):
+        progan.ProGANGenerator(48)
