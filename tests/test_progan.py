@@ -255,3 +255,22 @@ def test_unknown_preset_and_mismatched_networks_are_refused():
         progan.ProGAN(progan.ProGANGenerator(16, 8, 32, 16), progan.ProGANDiscriminator(32, 32, 16))
     with pytest.raises(ValueError, match="power of two"):
         progan.ProGANGenerator(48)
+
+
+def test_benchmark_tiny_end_to_end(tmp_path):
+    """benchmarks/progan.py: a training iteration with the gradient penalty and generation (a smoke test)."""
+    import json
+
+    out = tmp_path / "rows.jsonl"
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="")
+    proc = subprocess.run([sys.executable, os.path.join(root, "benchmarks", "progan.py"), "--tiny", "--repeats", "2",
+                           "--json", str(out)], env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [(r["task"], r["batch_size"]) for r in rows] == [("train", 4), ("infer", 1), ("infer", 4)]
+    assert all(r["status"] == "ok" and r["app"] == "progan" and r["images_per_s"] > 0 for r in rows)
+    train, infer = rows[0], rows[1]
+    assert train["flops_per_image"] == 3 * train["flops_g"] + 12 * train["flops_d"]
+    assert infer["flops_per_image"] == train["flops_g"] > 0
+    assert train["generator_params"] == count(progan.ProGANGenerator(16, 8, 32, 16))

@@ -1,0 +1,129 @@
+"""Measure a ProGAN face generator and register it (the numbers in MODEL_CARD.md come from here).
+
+    python apps/progan/evaluate.py --weights runs/progan_celeba_64/generator.weights.h5 --register
+    python apps/progan/evaluate.py --shipped            # re-measure the shipped preset, register nothing
+
+Feature space (offline): dlib's face-recognition ResNet, 128-d descriptors of aligned 150x150 face chips
+(``zoo.metrics.face_extractor``; ``pip install dlib-bin face_recognition_models``). Every image is 64x64 (real
+faces resized as in training), upscaled to 128x128 for dlib.
+
+* ``kid_face`` (x 1000, mean over 100 subsets of 1000) and ``fid_face``: 2000 generated faces (seed 0) against
+  2000 real faces of the training folder ("reference");
+* floors and scales on the same reference: 2000 *other* real faces (real vs real: the best a generator can
+  score), and those faces blurred through 32x32 and 16x16 (bicubic down and up);
+* ``face_detection_rate``: share of 1000 images in which dlib's HOG detector finds a frontal face, generated vs
+  real;
+* pictures: ``samples.png`` (64 faces, seed 0), ``latent_walk.png`` (seeds 0 -> 1 -> 2 -> 3, 8 steps each),
+  ``neighbours.png`` (8 generated faces, each beside its three nearest real faces in descriptor space among the
+  4000 real faces measured: the generator is not copying training faces if they are other people).
+"""
+import argparse
+import json
+import os
+import sys
+import time
+
+import numpy as np
+
+from zoo import images, metrics, weights
+from zoo.apps import progan
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DATA = os.path.join(HERE, "..", "..", "..", "shared", "data", "faces_celeba", "train")
+N = 1000
+
+
+def real_faces(folder, resolution, n):
+    """Two disjoint random sets of ``n`` training faces (uint8, resized as the recipe's data)."""
+    from zoo import data
+
+    files = data.list_images(folder)
+    order = np.random.default_rng(0).permutation(len(files))[:2 * n]
+    x = np.stack([data.read_image(files[i], 3, resolution, fit="cover") for i in order])
+    return x[:n], x[n:]
+
+
+def blurred(x, side):
+    from PIL import Image
+
+    s = x.shape[1]
+    return np.stack([np.asarray(Image.fromarray(a).resize((side, side), Image.BICUBIC).resize((s, s),
+                                                                                                Image.BICUBIC))
+                     for a in x])
+
+
+def measure(model, data=DATA, out_dir=HERE, pictures=True, n=N):
+    t0 = time.time()
+    faces = metrics.face_extractor()
+    res = model.resolution
+    reference, other = real_faces(data, res, n)
+    fake = model.generate(n, seed=0)
+    feats = {"reference": metrics.extract_features(reference, faces), "real": metrics.extract_features(other, faces),
+             "generated": metrics.extract_features(fake, faces)}
+    for side in (32, 16):
+        if side < res:
+            feats[f"real_blur{side}"] = metrics.extract_features(blurred(other, side), faces)
+    out = {}
+    ref_stats = metrics.feature_stats(feats["reference"])
+    for name, f in feats.items():
+        if name == "reference":
+            continue
+        kid, kid_std = metrics.kernel_inception_distance(f, feats["reference"], subset_size=n // 2)
+        out[name] = {"kid_face_x1000": round(1000 * kid, 3), "kid_face_std_x1000": round(1000 * kid_std, 3),
+                     "fid_face": round(metrics.frechet_distance(*metrics.feature_stats(f), *ref_stats), 4)}
+    for name, x in (("real", other), ("generated", fake)):
+        out[name]["face_detection_rate"] = round(float(np.mean(faces.detect(x[:1000]))), 4)
+    if pictures:
+        images.save_png(os.path.join(out_dir, "samples.png"), images.grid(fake[:64], ncols=8))
+        walk = np.concatenate([model.interpolate(s, s + 1, steps=8) for s in range(3)])
+        images.save_png(os.path.join(out_dir, "latent_walk.png"), images.grid(walk, ncols=8))
+        pool = np.concatenate([reference, other])
+        pool_f = np.concatenate([feats["reference"], feats["real"]])
+        rows = []
+        for i in range(8):
+            d = np.linalg.norm(pool_f - feats["generated"][i], axis=1)
+            near = np.argsort(d)[:3]
+            rows += [fake[i]] + [pool[j] for j in near]
+            out.setdefault("neighbour_distances", []).append([round(float(d[j]), 3) for j in near])
+        images.save_png(os.path.join(out_dir, "neighbours.png"), images.grid(np.stack(rows), ncols=4))
+    out["seconds"] = round(time.time() - t0, 1)
+    return out
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--preset", default="celeba_64", choices=sorted(progan.CONFIGS))
+    p.add_argument("--weights", help="an EMA generator .weights.h5 of the preset's architecture (a run's)")
+    p.add_argument("--shipped", action="store_true", help="measure the shipped preset")
+    p.add_argument("--register", action="store_true", help="register --weights as the preset in weights/")
+    p.add_argument("--data", default=DATA)
+    p.add_argument("--out", default=HERE, help="folder for results.json and the pictures")
+    p.add_argument("--n", type=int, default=N, help="faces per set (default 1000)")
+    p.add_argument("--recipe", default="", help="the training command and run facts, for the manifest")
+    a = p.parse_args(argv)
+    if a.shipped == bool(a.weights):
+        p.error("give --weights FILE or --shipped")
+    preset = progan.CONFIGS[a.preset]
+    if a.shipped:
+        model = progan.pretrained(a.preset)
+    else:
+        model = weights.load_into(preset.build_generator(), a.weights)
+    os.makedirs(a.out, exist_ok=True)
+    result = measure(model, a.data, a.out, n=a.n)
+    result["weights"] = "shipped" if a.shipped else os.path.basename(a.weights)
+    with open(os.path.join(a.out, "results.json"), "w") as f:
+        json.dump(result, f, indent=2)
+    print(json.dumps(result, indent=2))
+    if a.register:
+        g = result["generated"]
+        z = np.random.default_rng(0).standard_normal((4, model.latent_dim)).astype("float32")
+        weights.register("progan", a.preset, model, file_path=a.weights, trained_on=preset.trained_on,
+                         recipe=a.recipe, reference_input=z, default=preset.default,
+                         metrics={"kid_face_x1000": g["kid_face_x1000"], "fid_face": g["fid_face"],
+                                  "face_detection_rate": g["face_detection_rate"],
+                                  "kid_face_x1000_real_vs_real": result["real"]["kid_face_x1000"]})
+        print(f"registered progan/{a.preset}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
