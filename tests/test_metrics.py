@@ -2,6 +2,7 @@
 (Frechet distance), a plain double loop (KID). Real photos from skimage.data; no network."""
 import ast
 import inspect
+import os
 import socket
 import warnings
 
@@ -444,3 +445,30 @@ def test_laplacian_variance_matches_scipy_and_falls_with_blur(photos):
         metrics.laplacian_variance(grey), rel=1e-5)
     with pytest.raises(ValueError, match="3x3"):
         metrics.laplacian_variance(np.zeros((2, 2, 3), "uint8"))
+
+
+FACES = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "faces_celeba", "train")
+
+
+@pytest.mark.skipif(not os.path.isdir(FACES), reason="needs ../shared/data/faces_celeba")
+def test_face_extractor_tells_people_apart_and_finds_faces():
+    pytest.importorskip("dlib")
+    from PIL import Image
+
+    from zoo import metrics
+
+    files = sorted(os.listdir(FACES))[:6]
+    x = np.stack([np.asarray(Image.open(os.path.join(FACES, f)).convert("RGB").resize((64, 64))) for f in files])
+    faces = metrics.face_extractor()
+    f = faces(x)
+    assert f.shape == (6, 128) and f.dtype == np.float32
+    np.testing.assert_allclose(faces(x[:2]), f[:2], atol=1e-6)  # deterministic
+    mirrored = faces(x[:, :, ::-1])
+    same = np.linalg.norm(mirrored - f, axis=1)
+    others = [np.linalg.norm(f[i] - f[j]) for i in range(6) for j in range(6) if i < j]
+    assert same.max() < 0.6 < np.median(others)  # dlib's same-person threshold is 0.6
+    np.testing.assert_allclose(faces(x.astype("float32") / 127.5 - 1), f, atol=0.05)  # [-1, 1] floats too
+    noise = np.random.default_rng(0).integers(0, 255, (3, 64, 64, 3), dtype=np.uint8)
+    assert faces.detect(x).mean() >= 5 / 6 and not faces.detect(noise).any()
+    with pytest.raises(ValueError, match="RGB face images"):
+        faces(x[..., :1])
