@@ -7,15 +7,15 @@ Feature space (offline): dlib's face-recognition ResNet, 128-d descriptors of al
 (``zoo.metrics.face_extractor``; ``pip install dlib-bin face_recognition_models``). Every image is 64x64 (real
 faces resized as in training), upscaled to 128x128 for dlib.
 
-* ``kid_face`` (x 1000, mean over 100 subsets of 1000) and ``fid_face``: 2000 generated faces (seed 0) against
-  2000 real faces of the training folder ("reference");
-* floors and scales on the same reference: 2000 *other* real faces (real vs real: the best a generator can
+* ``kid_face`` (x 1000, mean and std over 100 subsets of 500) and ``fid_face``: 1000 generated faces (seed 0)
+  against 1000 real faces of the training folder ("reference"; ``--n``);
+* floors and scales on the same reference: 1000 *other* real faces (real vs real: the best a generator can
   score), and those faces blurred through 32x32 and 16x16 (bicubic down and up);
 * ``face_detection_rate``: share of 1000 images in which dlib's HOG detector finds a frontal face, generated vs
   real;
 * pictures: ``samples.png`` (64 faces, seed 0), ``latent_walk.png`` (seeds 0 -> 1 -> 2 -> 3, 8 steps each),
   ``neighbours.png`` (8 generated faces, each beside its three nearest real faces in descriptor space among the
-  4000 real faces measured: the generator is not copying training faces if they are other people).
+  2000 real faces measured: the generator is not copying training faces if they are other people).
 """
 import argparse
 import json

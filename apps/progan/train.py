@@ -10,8 +10,8 @@ level (64x64) runs for ``--final`` images. Minibatch 64 at 4x4 and 8x8, 32 at 16
 
 Every ``--steps-per-epoch`` steps: a checkpoint in <run>/ (both networks, the EMA generator, both optimizers,
 alpha, the images shown, random states), the log row in <run>/log.csv, the EMA generator as
-<run>/generator.step<N>.weights.h5 and a grid of its faces for fixed latents at the current level
-(<run>/grid.epoch<N>.png). The final EMA generator is <run>/generator.weights.h5; apps/progan/evaluate.py
+<run>/generator.step<N>.weights.h5 and grids of faces for fixed latents at the current level (the EMA's,
+<run>/grid.epoch<N>.png, and the trained generator's, <run>/raw.epoch<N>.png). The final EMA generator is <run>/generator.weights.h5; apps/progan/evaluate.py
 measures and registers it.
 """
 import argparse
@@ -30,7 +30,9 @@ BATCH = {4: 64, 8: 64, 16: 32, 32: 16, 64: 16, 128: 16, 256: 8, 512: 4, 1024: 4}
 
 
 class LevelGrid(keras.callbacks.Callback):
-    """A grid of the EMA generator's faces for 32 fixed latents at the current level, each epoch."""
+    """Grids of faces for 32 fixed latents at the current level and alpha, each epoch: the EMA generator's
+    (grid.epoch<N>.png, what ships) and the trained generator's own (raw.epoch<N>.png; with short phases the
+    EMA's 0.999 averages over most of a phase, so it shows a new level's faces later than the generator)."""
 
     def __init__(self, run, latent_dim, seed=0):
         super().__init__()
@@ -40,11 +42,13 @@ class LevelGrid(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         from zoo import images
 
-        x = keras.ops.convert_to_numpy(self.model.samples(self.z)).astype("float32")
-        x = np.clip(np.round((x + 1) * 127.5), 0, 255).astype("uint8")
-        reps = 64 // x.shape[1] if x.shape[1] < 64 else 1
-        x = x.repeat(reps, axis=1).repeat(reps, axis=2)
-        images.save_png(os.path.join(self.run, f"grid.epoch{epoch + 1}.png"), images.grid(x, ncols=8))
+        gan = self.model
+        for name, g in (("grid", gan.sampling_generator()), ("raw", gan.generator)):
+            x = keras.ops.convert_to_numpy(g.grow(keras.ops.convert_to_tensor(self.z), gan.level, gan.alpha))
+            x = np.clip(np.round((x.astype("float32") + 1) * 127.5), 0, 255).astype("uint8")
+            reps = max(1, 64 // x.shape[1])
+            x = x.repeat(reps, axis=1).repeat(reps, axis=2)
+            images.save_png(os.path.join(self.run, f"{name}.epoch{epoch + 1}.png"), images.grid(x, ncols=8))
 
 
 def main(argv=None):

@@ -180,10 +180,6 @@ class ProGAN(GAN):
             shown = ops.cast(self.images_seen - self.level_start, "float32")
             self.alpha.assign(ops.clip(shown / float(self.fade_images), 0.0, 1.0))
 
-    def samples(self, z):
-        """The EMA generator's images for latent vectors ``z`` at the current level and alpha."""
-        return self.sampling_generator().grow(ops.convert_to_tensor(z), self.level, self.alpha)
-
     # -- growing -------------------------------------------------------------------------------------------
     def enter(self, phase, fresh):
         """Run at ``phase``'s level with its learning rate; ``fresh``: the level starts now (alpha 0, or 1 at 4x4;
