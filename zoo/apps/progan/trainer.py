@@ -188,7 +188,8 @@ class ProGAN(GAN):
         for opt in (self.d_optimizer, self.g_optimizer):
             opt.learning_rate.assign(phase.learning_rate)
         if fresh:
-            self.level_start.assign(self.images_seen.value)
+            # a value, not the other variable's buffer (JAX donates each state buffer once per step)
+            self.level_start.assign(int(ops.convert_to_numpy(self.images_seen.value)))
             self.alpha.assign(0.0 if phase.level and phase.fade_images else 1.0)
         # the compiled steps depend on the level: trace them again
         self.train_function = self.test_function = self.predict_function = None
