@@ -310,3 +310,41 @@ def test_benchmark_tiny_end_to_end(tmp_path):
     assert train["flops_per_image"] == 3 * train["flops_g"] + 12 * train["flops_d"]
     assert infer["flops_per_image"] == train["flops_g"] > 0
     assert train["generator_params"] == count(progan.ProGANGenerator(16, 8, 32, 16))
+
+
+# -- the shipped preset -------------------------------------------------------------------------------------------
+def test_shipped_preset_reproduces_its_reference_and_generates_faces():
+    from zoo import weights
+
+    g = progan.pretrained()
+    assert g.preset.name == "celeba_64" and g.resolution == 64
+    assert weights.check_reference(g, g.preset) < 1e-4
+    faces = g.generate(8, seed=0)
+    assert faces.shape == (8, 64, 64, 3) and faces.dtype == np.uint8 and faces.std() > 20
+    np.testing.assert_array_equal(faces, g.generate(8, seed=0))
+    assert g.preset.metrics["kid_face_x1000"] > 0
+
+
+def test_cli_generate_and_walk(tmp_path):
+    from PIL import Image
+
+    from zoo import cli
+
+    out = tmp_path / "faces.png"
+    cli.main(["progan", "generate", "-n", "4", "--seed", "0", "-o", str(out)])
+    assert Image.open(out).size[0] > 64 * 2
+    one = tmp_path / "one.png"
+    cli.main(["progan", "generate", "-n", "1", "--seed", "3", "-o", str(one)])
+    np.testing.assert_array_equal(np.asarray(Image.open(one)), progan.pretrained().generate(1, seed=3)[0])
+    cli.main(["progan", "generate", "-n", "3", "--seed", "0", "--walk", "1", "-o", str(tmp_path / "walk.png")])
+    assert os.path.exists(tmp_path / "walk.png")
+
+
+def test_finetune_moves_the_preset_towards_a_folder(tmp_path):
+    folder = _faces(tmp_path / "mine", 16, (64, 64))
+    before = progan.pretrained()
+    mine = progan.finetune(folder, images=32, batch_size=16, verbose=0)
+    assert isinstance(mine, progan.ProGANGenerator) and getattr(mine, "preset", None) is None
+    assert not np.array_equal(mine.generate(2, seed=0), before.generate(2, seed=0))
+    with pytest.raises(ValueError, match="images must be a positive integer"):
+        progan.finetune(folder, images=0)
