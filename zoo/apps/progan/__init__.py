@@ -107,10 +107,10 @@ def finetune(source, preset=None, images=20_000, batch_size=16, learning_rate=5e
     """
     import math
 
-    g = pretrained(preset)
-    recipe, g.preset = g.preset, None  # no longer the shipped weights
     if isinstance(images, bool) or not isinstance(images, int) or images < 1:
         raise ValueError(f"images must be a positive integer, got {images!r}")
+    g = pretrained(preset)
+    recipe, g.preset = g.preset, None  # no longer the shipped weights
     gan = build(recipe, generator=g)
     gan.compile(learning_rate=learning_rate)
     data = dataset(source, resolution=g.resolution, batch_size=batch_size, **data_kwargs)
