@@ -16,6 +16,9 @@ faces resized as in training), upscaled to 128x128 for dlib.
 * pictures: ``samples.png`` (64 faces, seed 0), ``latent_walk.png`` (seeds 0 -> 1 -> 2 -> 3, 8 steps each),
   ``neighbours.png`` (8 generated faces, each beside its three nearest real faces in descriptor space among the
   2000 real faces measured: the generator is not copying training faces if they are other people).
+
+``--growth CKPT:LEVEL ...`` draws ``growth.png`` instead: the trained generator of each training checkpoint at
+its level, the same latents in every row.
 """
 import argparse
 import json
@@ -90,6 +93,25 @@ def measure(model, data=DATA, out_dir=HERE, pictures=True, n=N):
     return out
 
 
+def growth(preset, checkpoints, out_path, n=8):
+    """One row per ``(checkpoint, level)``: the trained generator (not the EMA copy) of a training checkpoint
+    (``<run>/checkpoint.weights.h5`` kept at a level's end) at that level, for the same ``n`` latents, each face
+    enlarged to the final side by pixel repetition."""
+    import keras
+
+    rows = []
+    z = np.random.default_rng(0).standard_normal((n, preset.config["latent_dim"])).astype("float32")
+    for path, level in checkpoints:
+        gan = progan.build(preset)
+        gan.compile()
+        gan.load_weights(path)
+        x = keras.ops.convert_to_numpy(gan.generator.grow(keras.ops.convert_to_tensor(z), level, 1.0))
+        x = np.clip(np.round((x.astype("float32") + 1) * 127.5), 0, 255).astype("uint8")
+        reps = preset.config["resolution"] // x.shape[1]
+        rows.append(x.repeat(reps, axis=1).repeat(reps, axis=2))
+    images.save_png(out_path, images.grid(np.concatenate(rows), ncols=n))
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--preset", default="celeba_64", choices=sorted(progan.CONFIGS))
@@ -100,7 +122,13 @@ def main(argv=None):
     p.add_argument("--out", default=HERE, help="folder for results.json and the pictures")
     p.add_argument("--n", type=int, default=N, help="faces per set (default 1000)")
     p.add_argument("--recipe", default="", help="the training command and run facts, for the manifest")
+    p.add_argument("--growth", nargs="+", metavar="CHECKPOINT:LEVEL",
+                   help="instead: growth.png from training checkpoints kept at the ends of levels")
     a = p.parse_args(argv)
+    if a.growth:
+        pairs = [(c.rpartition(":")[0], int(c.rpartition(":")[2])) for c in a.growth]
+        growth(progan.CONFIGS[a.preset], pairs, os.path.join(a.out, "growth.png"))
+        return
     if a.shipped == bool(a.weights):
         p.error("give --weights FILE or --shipped")
     preset = progan.CONFIGS[a.preset]
