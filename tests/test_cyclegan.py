@@ -341,7 +341,7 @@ def test_demo_writes_its_grid(tmp_path):
 @pytest.mark.skipif(not SHIPPED, reason="no shipped cyclegan preset")
 def test_finetune_starts_from_the_preset_and_checks_its_counts(tmp_path):
     a_dir, b_dir = _folders(tmp_path, n_a=2, n_b=2)
-    with pytest.raises(ValueError, match="steps must be a positive integer"):
+    with pytest.raises(ValueError, match="steps must be an integer >= 1"):
         cyclegan.finetune(a_dir, b_dir, steps=0)
     before = cyclegan.pretrained().get_weights()
     model = cyclegan.finetune(a_dir, b_dir, steps=1, image_size=32, verbose=0)

@@ -346,5 +346,5 @@ def test_finetune_moves_the_preset_towards_a_folder(tmp_path):
     mine = progan.finetune(folder, images=32, batch_size=16, verbose=0)
     assert isinstance(mine, progan.ProGANGenerator) and getattr(mine, "preset", None) is None
     assert not np.array_equal(mine.generate(2, seed=0), before.generate(2, seed=0))
-    with pytest.raises(ValueError, match="images must be a positive integer"):
+    with pytest.raises(ValueError, match="images must be an integer >= 1"):
         progan.finetune(folder, images=0)

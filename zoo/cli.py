@@ -53,7 +53,9 @@ def add_image_verb(verbs, app, verb, help, run):
 
     v = verbs.add_parser(verb, help=help)
     v.add_argument("input", help="image file")
-    v.add_argument("-o", "--output", required=True, help="output image file (PNG)")
+    v.add_argument("-o", "--output", required=True,
+                   help="output image file; its extension picks the format (.png, .jpg, .webp, .bmp, .tif)")
+    v.add_argument("--quality", type=int, default=95, help="JPEG/WebP quality, 1-95 (default 95)")
     v.add_argument("--preset", default=None, help="a shipped preset (default: the app's default)")
     v.add_argument("--weights", default=None, help="a generator .weights.h5 file of --arch instead of a preset")
     v.add_argument("--arch", default=None, choices=sorted(weights.declared(app)),
@@ -67,12 +69,30 @@ def _image_verb(args, app, run):
 
     from zoo import images, weights
 
+    check_output(args.output, args.input)
+    if not 1 <= args.quality <= 95:
+        raise ValueError(f"--quality must be in 1..95, got {args.quality}")
     if args.weights:
         model = weights.load_into(weights.get(app, args.arch).build_generator(), args.weights)
     else:
         model = weights.pretrained(app, args.preset)
-    images.save_png(args.output, np.asarray(run(model, args)))
+    images.save_image(args.output, np.asarray(run(model, args)), quality=args.quality)
     print(args.output)
+
+
+def check_output(output, *inputs):
+    """Refuse, before any work, an output that is a folder, has no image extension, or is one of the inputs."""
+    from zoo import images
+
+    if os.path.isdir(output):
+        raise ValueError(f"-o {output} is a folder; give a file name such as {os.path.join(output, 'out.png')}")
+    ext = os.path.splitext(output)[1].lower()
+    if ext not in images.FORMATS:
+        raise ValueError(f"-o {output}: unknown image extension {ext or '(none)'!r}; use one of "
+                         f"{', '.join(sorted(images.FORMATS))}")
+    for path in inputs:
+        if os.path.exists(output) and os.path.exists(path) and os.path.samefile(output, path):
+            raise ValueError(f"-o {output} is the input file; refusing to overwrite it")
 
 
 def demo(args):
@@ -133,8 +153,12 @@ def main(argv=None):
     args = parser().parse_args(argv)
     try:
         args.func(args)
-    except (ValueError, TypeError, FileNotFoundError, KeyError) as e:
+    except (ValueError, TypeError, KeyError) as e:
         print(f"zoo: error: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:  # missing, unreadable or unwritable files and folders, a full disk, the network
+        where = f"{e.filename}: " if e.filename else ""
+        print(f"zoo: error: {where}{e.strerror or e}", file=sys.stderr)
         return 2
     return 0
 

@@ -461,13 +461,28 @@ def grid(images, ncols=None, pad=2, pad_value=0):
     return out[..., 0] if c == 1 else out
 
 
-def save_png(path, image):
-    """Write ``image`` as PNG (parent folders created) and return the path.
+#: File formats ``save_image`` writes, by extension.
+FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".bmp": "BMP", ".tif": "TIFF",
+           ".tiff": "TIFF"}
+
+
+def save_image(path, image, format=None, quality=95):
+    """Write ``image`` in the format its file name says (``FORMATS``; or ``format``) and return the path.
 
     ``image``: a PIL image; a uint8/uint16 array ``(H, W)`` or ``(H, W, 1..4)``; a float array in [-1, 1]
-    (model output); or a 4-D batch, which is saved as a ``grid``.
+    (model output); or a 4-D batch, which is saved as a ``grid``. JPEG (``quality``) and BMP get 8-bit colour
+    without alpha. The file is written to a temporary name in the same folder and renamed into place when
+    complete (``zoo.files.atomic_write``): a failure leaves an existing file as it was.
     """
+    from zoo.files import atomic_write
+
     path = os.fspath(path)
+    if format is None:
+        ext = os.path.splitext(path)[1].lower()
+        if ext not in FORMATS:
+            raise ValueError(f"{path}: unknown image extension {ext or '(none)'!r}; use one of "
+                             f"{', '.join(sorted(FORMATS))}")
+        format = FORMATS[ext]
     if not isinstance(image, Image.Image):
         a = _numpy(image)
         if a.ndim == 4:
@@ -475,16 +490,25 @@ def save_png(path, image):
         elif np.issubdtype(a.dtype, np.floating):
             a = _to_uint8(a[None])[0]
         elif a.dtype not in (np.uint8, np.uint16):
-            raise TypeError(f"save_png: expected uint8, uint16 or float in [-1, 1], got dtype {a.dtype}")
+            raise TypeError(f"save_image: expected uint8, uint16 or float in [-1, 1], got dtype {a.dtype}")
         if a.ndim == 3 and a.shape[-1] == 1:
             a = a[..., 0]
         if a.ndim not in (2, 3) or (a.ndim == 3 and a.shape[-1] not in (2, 3, 4)):
-            raise ValueError(f"save_png: cannot save an array of shape {a.shape} as an image")
+            raise ValueError(f"save_image: cannot save an array of shape {a.shape} as an image")
         _check_size(a.shape, f"array of shape {a.shape}")
+        if format in ("JPEG", "BMP") and a.dtype == np.uint16:
+            a = ((a.astype(np.uint32) + 128) // 257).astype(np.uint8)
         image = Image.fromarray(a)
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    image.save(path, format="PNG")
+    if format in ("JPEG", "BMP") and image.mode not in ("RGB", "L"):
+        image = image.convert("RGB")
+    options = {"quality": int(quality)} if format in ("JPEG", "WEBP") else {}
+    atomic_write(path, lambda tmp: image.save(tmp, format=format, **options), suffix=".tmp")
     return path
+
+
+def save_png(path, image):
+    """``save_image`` in PNG whatever the file name (figures, grids, reference pictures)."""
+    return save_image(path, image, format="PNG")
 
 
 # ------------------------------------------------------------------------------------------ padding

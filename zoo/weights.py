@@ -60,6 +60,8 @@ from pathlib import Path, PurePosixPath
 
 import numpy as np
 
+from zoo.files import atomic_write
+
 MANIFEST = "manifest.json"
 WEIGHTS_SUFFIX = ".weights.h5"
 REFERENCE_SUFFIX = ".reference.npz"
@@ -491,37 +493,16 @@ def download(url, dest, expected_sha256):
     scheme = urllib.parse.urlparse(url).scheme
     if scheme not in ("https", "http", "file"):
         raise ValueError(f"unsupported url scheme {scheme!r} in {url}")
-    dest = Path(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
-    try:
+    def fetch(tmp):
         h = hashlib.sha256()
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=60) as response:
+        with open(tmp, "wb") as out, urllib.request.urlopen(url, timeout=60) as response:
             for chunk in iter(lambda: response.read(_CHUNK), b""):
                 h.update(chunk)
                 out.write(chunk)
         if h.hexdigest() != expected_sha256.lower():
             raise HashMismatchError(url, expected_sha256.lower(), h.hexdigest())
-        os.replace(tmp, dest)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return dest
 
-
-def _atomic_write(dest, write, suffix=".part"):
-    """Call ``write(tmp_path)`` on a temporary file next to ``dest``, then rename it to ``dest``."""
-    dest = Path(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=suffix)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, dest)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return dest
+    return atomic_write(dest, fetch)
 
 
 # --------------------------------------------------------------------------------------------- building, loading
@@ -784,7 +765,7 @@ def _jsonable(value):
 
 def _write_manifest(root, data):
     text = json.dumps(data, sort_keys=True, indent=2) + "\n"
-    _atomic_write(Path(root) / MANIFEST, lambda tmp: tmp.write_text(text))
+    atomic_write(Path(root) / MANIFEST, lambda tmp: tmp.write_text(text))
 
 
 def register(app, name, model, file_path=None, trained_on="", recipe="", metrics=None, reference_input=None,
@@ -830,7 +811,7 @@ def register(app, name, model, file_path=None, trained_on="", recipe="", metrics
     if file_path is None:
         clean = _twin(model)  # not compiled: the file holds the network's weights, no optimizer slots
         clean.set_weights(model.get_weights())
-        _atomic_write(dest, clean.save_weights, suffix=WEIGHTS_SUFFIX)
+        atomic_write(dest, clean.save_weights, suffix=WEIGHTS_SUFFIX)
     else:
         src = Path(file_path)
         if not src.is_file():
@@ -838,7 +819,7 @@ def register(app, name, model, file_path=None, trained_on="", recipe="", metrics
         if not src.name.endswith(WEIGHTS_SUFFIX):
             raise ValueError(f"{src}: expected a Keras '{WEIGHTS_SUFFIX}' file")
         if not (dest.exists() and src.resolve() == dest.resolve()):
-            _atomic_write(dest, lambda tmp: shutil.copyfile(src, tmp), suffix=WEIGHTS_SUFFIX)
+            atomic_write(dest, lambda tmp: shutil.copyfile(src, tmp), suffix=WEIGHTS_SUFFIX)
 
     entry = {"file": rel, "sha256": sha256(dest), "url": url, "architecture": architecture, "config": config,
              "default": bool(default), "trained_on": trained_on, "recipe": recipe,
@@ -859,7 +840,7 @@ def register(app, name, model, file_path=None, trained_on="", recipe="", metrics
     def write_npz(tmp):
         with open(tmp, "wb") as f:
             np.savez(f, **arrays)
-    _atomic_write(root / ref_rel, write_npz)
+    atomic_write(root / ref_rel, write_npz)
     entry["reference"] = {"file": ref_rel, "sha256": sha256(root / ref_rel), "backend": keras.backend.backend()}
 
     data = manifest(root)

@@ -22,6 +22,7 @@ import os
 from zoo.apps.cyclegan.networks import DIRECTIONS, CycleGenerators, PatchDiscriminator, ResnetGenerator  # noqa: F401
 from zoo.apps.cyclegan.presets import CONFIGS, PRESETS  # noqa: F401
 from zoo.apps.cyclegan.trainer import CycleGAN, l1  # noqa: F401
+from zoo.checks import positive_int
 
 # -- the common verbs --------------------------------------------------------------------------------------
 Generator = CycleGenerators
@@ -63,20 +64,15 @@ def finetune(a_source, b_source, preset=None, steps=1000, learning_rate=2e-4, ba
     ``image_size`` crops (default: the preset's training size), batch ``batch_size`` (the paper's 1).
     ``data_kwargs`` go to ``dataset``; ``callbacks`` and ``verbose`` to fit.
     """
+    steps = positive_int(steps, "steps")  # before anything loads
     pair = pretrained(preset)
     recipe, pair.preset = pair.preset, None  # no longer the shipped weights
     size = image_size or recipe.config.get("train_size") or 256
     gan = build(recipe, generators=pair, image_size=size)
     gan.compile(learning_rate=learning_rate)
     data = dataset(a_source, b_source, crop_size=size, batch_size=batch_size, repeat=True, **data_kwargs)
-    gan.fit(data, epochs=1, steps_per_epoch=_positive(steps, "steps"), callbacks=callbacks, verbose=verbose)
+    gan.fit(data, epochs=1, steps_per_epoch=steps, callbacks=callbacks, verbose=verbose)
     return pair
-
-
-def _positive(n, what):
-    if isinstance(n, bool) or int(n) != n or n < 1:
-        raise ValueError(f"{what} must be a positive integer, got {n!r}")
-    return int(n)
 
 
 def dataset(a_source, b_source=None, crop_size=256, load_size=None, batch_size=1, flip=True, **kwargs):

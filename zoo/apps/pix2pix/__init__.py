@@ -22,6 +22,7 @@ import numpy as np
 from zoo.apps.pix2pix.networks import NORMS, PatchDiscriminator, UNetGenerator  # noqa: F401
 from zoo.apps.pix2pix.presets import CONFIGS, PRESETS  # noqa: F401
 from zoo.apps.pix2pix.trainer import Pix2Pix, l1_loss  # noqa: F401
+from zoo.checks import positive_int
 
 # -- the common verbs --------------------------------------------------------------------------------------
 Generator = UNetGenerator
@@ -61,6 +62,7 @@ def finetune(source, preset=None, steps=1000, adversarial=True, learning_rate=2e
     ``learning_rate``); ``False`` trains on L1 alone. ``data_kwargs`` go to ``dataset``; ``callbacks`` and
     ``verbose`` to fit. The returned generator keeps the preset's ``test_stats``.
     """
+    steps = positive_int(steps, "steps")  # before anything loads
     g = pretrained(preset)
     recipe, g.preset = g.preset, None  # no longer the shipped weights
     if adversarial and recipe.discriminator is None:
@@ -70,7 +72,7 @@ def finetune(source, preset=None, steps=1000, adversarial=True, learning_rate=2e
     gan = build(recipe, generator=g)
     gan.compile(learning_rate=learning_rate)
     data = dataset(source, direction=direction, batch_size=batch_size, repeat=True, **data_kwargs)
-    gan.fit(data, epochs=1, steps_per_epoch=int(steps), callbacks=callbacks, verbose=verbose)
+    gan.fit(data, epochs=1, steps_per_epoch=steps, callbacks=callbacks, verbose=verbose)
     return gan.generator
 
 

@@ -24,6 +24,7 @@ import warnings
 from zoo.apps.progan.networks import ProGANDiscriminator, ProGANGenerator, features, sides  # noqa: F401
 from zoo.apps.progan.presets import CONFIGS, PRESETS  # noqa: F401
 from zoo.apps.progan.trainer import Phase, ProGAN, Schedule  # noqa: F401
+from zoo.checks import positive_int
 
 # -- the common verbs --------------------------------------------------------------------------------------
 Generator = ProGANGenerator
@@ -63,8 +64,7 @@ def dataset(source, resolution=64, batch_size=16, flip=True, repeat=True, shuffl
     from zoo.apps.progan.networks import check_resolution
 
     check_resolution(resolution)
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    batch_size = positive_int(batch_size, "batch_size")
     common = dict(image_size=resolution, fit="cover", batch_size=batch_size, flip=flip, repeat=repeat,
                   shuffle=shuffle, seed=seed)
     if isinstance(source, (str, os.PathLike)) and os.path.isdir(source):
@@ -107,8 +107,8 @@ def finetune(source, preset=None, images=20_000, batch_size=16, learning_rate=5e
     """
     import math
 
-    if isinstance(images, bool) or not isinstance(images, int) or images < 1:
-        raise ValueError(f"images must be a positive integer, got {images!r}")
+    images = positive_int(images, "images")
+    batch_size = positive_int(batch_size, "batch_size")
     g = pretrained(preset)
     recipe, g.preset = g.preset, None  # no longer the shipped weights
     gan = build(recipe, generator=g)
@@ -137,7 +137,7 @@ def add_commands(subparsers):
     verbs = subparsers.add_parser("progan", help="faces of people who do not exist (progressive GAN)"
                                   ).add_subparsers(dest="verb", required=True)
     g = verbs.add_parser("generate", help="write a grid (or one image) of generated faces")
-    g.add_argument("-o", "--output", required=True, help="PNG file")
+    g.add_argument("-o", "--output", required=True, help="image file (.png, .jpg, .webp, .bmp, .tif)")
     g.add_argument("-n", type=int, default=16, help="number of faces (default 16)")
     g.add_argument("--seed", type=int, default=None)
     g.add_argument("--preset", default=None, help="a shipped preset (default: celeba_64)")
@@ -148,13 +148,15 @@ def add_commands(subparsers):
 
 def _generate(args):
     from zoo import images
+    from zoo.cli import check_output
 
-    model = pretrained(args.preset)
+    check_output(args.output)
     if args.n < 1:
         raise ValueError(f"-n must be >= 1, got {args.n}")
+    model = pretrained(args.preset)
     if args.walk is not None:
         out = model.interpolate(args.seed or 0, args.walk, steps=args.n)
     else:
         out = model.generate(args.n, seed=args.seed)
-    images.save_png(args.output, images.grid(out) if len(out) > 1 else out[0])
+    images.save_image(args.output, images.grid(out) if len(out) > 1 else out[0])
     print(args.output)

@@ -31,6 +31,7 @@ import keras
 from keras import layers, ops
 
 from zoo import models
+from zoo.checks import positive_int
 from zoo.layers import EqualizedConv2D, EqualizedDense, MinibatchStdDev
 
 
@@ -159,8 +160,7 @@ class ProGANGenerator(_Progressive, models.Generator):
         latent is pixel-normalised, so only its direction matters)."""
         import numpy as np
 
-        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 2:
-            raise ValueError(f"steps must be an integer >= 2, got {steps!r}")
+        steps = positive_int(steps, "steps", minimum=2)
         a, b = (np.random.default_rng(s).standard_normal((1, self.latent_dim)).astype("float32")[0]
                 for s in (seed_a, seed_b))
         cos = np.dot(a, b) / (np.linalg.norm(a) * np.linalg.norm(b))

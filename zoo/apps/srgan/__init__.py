@@ -24,6 +24,7 @@ from zoo.apps.srgan.networks import _SRGenerator
 from zoo.apps.srgan.presets import CONFIGS, PRESETS  # noqa: F401
 from zoo.apps.srgan.trainer import (  # noqa: F401
     ESRGAN, RAGAN, SRGAN, pixel_loss, ragan_d, ragan_g, vgg_content_loss)
+from zoo.checks import positive_int
 
 # -- the common verbs --------------------------------------------------------------------------------------
 Generator = SRResNet
@@ -88,6 +89,7 @@ def finetune(source, preset=None, steps=1000, adversarial=False, content=True, l
     ImageNet weights needed), the recipe of the preset's ``gan_phase`` companion. The trainer's compile defaults
     apply (``learning_rate`` overrides). ``data_kwargs`` go to ``dataset``; ``callbacks`` and ``verbose`` to fit.
     """
+    steps = positive_int(steps, "steps")  # before anything loads
     g = pretrained(preset)
     recipe = _recipe(g.preset, adversarial)
     g.preset = None  # no longer the shipped weights
@@ -95,7 +97,7 @@ def finetune(source, preset=None, steps=1000, adversarial=False, content=True, l
     gan.compile(learning_rate=learning_rate)
     data = dataset(source, scale=g.scale, hr_crop=hr_crop, batch_size=batch_size, channels=g.channels,
                    repeat=True, **data_kwargs)
-    gan.fit(data, epochs=1, steps_per_epoch=int(steps), callbacks=callbacks, verbose=verbose)
+    gan.fit(data, epochs=1, steps_per_epoch=steps, callbacks=callbacks, verbose=verbose)
     return gan.generator
 
 

@@ -1,0 +1,94 @@
+"""Bad input and faults, gathered per public verb: each case names what a user did and what they must see (a
+clear error before any work, no half-written file, no hang). Grows with the project."""
+import os
+import time
+
+import numpy as np
+import pytest
+
+from zoo import cli, images
+
+
+def run_cli(argv, capsys):
+    code = cli.main(argv)
+    return code, capsys.readouterr().err
+
+
+# -- counts: refused up front, never a hang -------------------------------------------------------------------
+@pytest.mark.parametrize("app", ["srgan", "pix2pix", "cyclegan", "progan"])
+@pytest.mark.parametrize("steps", [0, -1, 2.5, True])
+def test_finetune_refuses_bad_counts_at_once(app, steps, tmp_path):
+    import importlib
+
+    mod = importlib.import_module(f"zoo.apps.{app}")
+    args = (str(tmp_path), str(tmp_path)) if app == "cyclegan" else (str(tmp_path),)
+    kwargs = {"images": steps} if app == "progan" else {"steps": steps}
+    t = time.time()
+    with pytest.raises(ValueError, match=r"(steps|images) must be an integer >= 1"):
+        mod.finetune(*args, **kwargs)
+    assert time.time() - t < 5  # checked before any model or data is loaded
+
+
+# -- outputs: the format follows the name; failures leave existing files intact --------------------------------
+def test_save_image_writes_the_format_the_name_says(tmp_path):
+    from PIL import Image
+
+    rgba = np.random.default_rng(0).integers(0, 255, (9, 7, 4), dtype=np.uint8)
+    for ext, fmt in ((".png", "PNG"), (".jpg", "JPEG"), (".JPEG", "JPEG"), (".webp", "WEBP"), (".bmp", "BMP"),
+                     (".tif", "TIFF")):
+        path = images.save_image(tmp_path / f"x{ext}", rgba)
+        with Image.open(path) as img:
+            assert img.format == fmt and img.size == (7, 9)
+    with pytest.raises(ValueError, match=r"unknown image extension '\.xyz'; use one of .*\.png"):
+        images.save_image(tmp_path / "x.xyz", rgba)
+    assert images.save_png(tmp_path / "figure.jpg", rgba)  # figures stay PNG whatever the name
+    with Image.open(tmp_path / "figure.jpg") as img:
+        assert img.format == "PNG"
+
+
+def test_a_failed_write_leaves_the_existing_file_and_no_temporary(tmp_path):
+    good = np.full((8, 8, 3), 200, np.uint8)
+    path = images.save_image(tmp_path / "out.png", good)
+    before = open(path, "rb").read()
+    with pytest.raises(ValueError):
+        images.save_image(path, np.zeros((8, 8, 5), np.uint8))  # not an image: refused before writing
+    with pytest.raises(TypeError):
+        images.save_image(path, np.zeros((8, 8, 3), np.int64))
+    assert open(path, "rb").read() == before and os.listdir(tmp_path) == ["out.png"]
+
+
+# -- the command line: one line naming the problem, exit code 2 ------------------------------------------------
+def test_cli_output_problems_are_one_line_errors(tmp_path, capsys):
+    folder = tmp_path / "already_a_folder"
+    folder.mkdir()
+    code, err = run_cli(["dcgan", "generate", "-n", "2", "-o", str(folder)], capsys)
+    assert code == 2 and "is a folder" in err
+    code, err = run_cli(["dcgan", "generate", "-n", "2", "-o", str(tmp_path / "x.xyz")], capsys)
+    assert code == 2 and "unknown image extension" in err
+    code, err = run_cli(["dcgan", "generate", "-n", "-3", "-o", str(tmp_path / "x.png")], capsys)
+    assert code == 2 and "-n must be >= 1" in err
+    code, err = run_cli(["dcgan", "generate", "--preset", "mnist_dcgan", "--labels", "3", "-o",
+                         str(tmp_path / "x.png")], capsys)
+    assert code == 2 and "unconditional" in err
+    assert not any(p.suffix == ".png" for p in tmp_path.iterdir())
+
+
+def test_cli_refuses_to_overwrite_its_input_and_reports_os_errors(tmp_path, capsys):
+    src = images.save_image(tmp_path / "in.png", np.full((24, 24, 3), 90, np.uint8))
+    before = open(src, "rb").read()
+    code, err = run_cli(["srgan", "upscale", src, "-o", src], capsys)
+    assert code == 2 and "is the input file" in err and open(src, "rb").read() == before
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file where a folder is needed")
+    code, err = run_cli(["dcgan", "generate", "-n", "1", "-o", str(blocker / "x.png")], capsys)
+    assert code == 2 and err.startswith("zoo: error: ") and len(err.strip().splitlines()) == 1
+    assert "Traceback" not in err
+
+
+def test_cli_writes_jpeg_for_a_jpg_name(tmp_path, capsys):
+    from PIL import Image
+
+    code, _ = run_cli(["dcgan", "generate", "-n", "4", "--seed", "0", "-o", str(tmp_path / "d.jpg")], capsys)
+    assert code == 0
+    with Image.open(tmp_path / "d.jpg") as img:
+        assert img.format == "JPEG"

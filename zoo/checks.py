@@ -1,0 +1,11 @@
+"""Argument checks shared by the public verbs: a bad count is refused up front with its name, never passed on
+to Keras (which reads ``steps_per_epoch <= 0`` on a repeating dataset as "until the data ends": forever)."""
+
+
+def positive_int(value, name, minimum=1):
+    """``value`` as an int if it is an integer >= ``minimum`` (not a bool, not a float), else ``ValueError``."""
+    import numbers
+
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
