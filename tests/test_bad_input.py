@@ -92,3 +92,20 @@ def test_cli_writes_jpeg_for_a_jpg_name(tmp_path, capsys):
     assert code == 0
     with Image.open(tmp_path / "d.jpg") as img:
         assert img.format == "JPEG"
+
+
+# -- names: what `zoo presets` prints is what --preset takes ----------------------------------------------------
+def test_preset_keys_printed_by_zoo_presets_are_accepted(tmp_path, capsys):
+    from zoo import weights
+
+    assert weights.get("dcgan", "dcgan/mnist_dcgan") == weights.get("dcgan", "mnist_dcgan")
+    assert cli.main(["presets"]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert table[0].split()[:3] == ["preset", "default", "size"]
+    assert any(line.startswith("dcgan/mnist_cdcgan") and " yes " in line for line in table)
+    code, err = run_cli(["dcgan", "generate", "-n", "1", "--preset", "dcgan/mnist_dcgan", "-o",
+                         str(tmp_path / "d.png")], capsys)
+    assert code == 0 and os.path.exists(tmp_path / "d.png"), err
+    with pytest.raises(SystemExit) as e:
+        cli.main(["--version"])
+    assert e.value.code == 0 and capsys.readouterr().out.startswith("zoo ")

@@ -10,7 +10,6 @@ Apps join the command by defining ``add_commands(subparsers)`` and ``demo(outdir
 import argparse
 import html
 import importlib
-import json
 import os
 import pkgutil
 import sys
@@ -56,7 +55,9 @@ def add_image_verb(verbs, app, verb, help, run):
     v.add_argument("-o", "--output", required=True,
                    help="output image file; its extension picks the format (.png, .jpg, .webp, .bmp, .tif)")
     v.add_argument("--quality", type=int, default=95, help="JPEG/WebP quality, 1-95 (default 95)")
-    v.add_argument("--preset", default=None, help="a shipped preset (default: the app's default)")
+    v.add_argument("--preset", default=None,
+                   help=f"a shipped preset: {', '.join(weights.presets(app)) or 'none yet'} (default: the app's "
+                        f"default; 'zoo presets' lists them)")
     v.add_argument("--weights", default=None, help="a generator .weights.h5 file of --arch instead of a preset")
     v.add_argument("--arch", default=None, choices=sorted(weights.declared(app)),
                    help="the preset whose architecture --weights has (default: the app's default preset)")
@@ -127,17 +128,33 @@ def demo(args):
 
 
 def presets(args):
+    """A table of the shipped presets: key, default, what the network takes or makes, headline metrics."""
     from zoo import weights
 
+    rows = [("preset", "default", "size", "metrics")]
     for key in weights.presets():
-        preset = weights.get(*key.split("/"))
-        flag = " (default)" if preset.default else ""
-        print(f"{key}{flag}: {preset.trained_on}")
-        print(f"    {json.dumps(preset.metrics)}")
+        p = weights.get(*key.split("/"))
+        res = p.config.get("resolution") or p.config.get("train_size") or p.config.get("image_size")
+        size = f"{res}x{res}" if res else ("x".join(map(str, p.input_size)) + " in" if p.input_size else "-")
+        shown = [f"{k} {v}" for k, v in p.metrics.items() if isinstance(v, (int, float))][:3]
+        rows.append((key, "yes" if p.default else "", size, ", ".join(shown)))
+    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+    for r in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(r, widths)) + "  " + r[3])
+
+
+def _version():
+    from importlib import metadata
+
+    try:
+        return metadata.version("zoo-gan")
+    except metadata.PackageNotFoundError:
+        return "(not installed)"
 
 
 def parser():
     p = argparse.ArgumentParser(prog="zoo", description="Keras 3 model zoo of GAN applications.")
+    p.add_argument("--version", action="version", version=f"zoo {_version()}")
     sub = p.add_subparsers(dest="command", required=True)
     d = sub.add_parser("demo", help="run every app with shipped weights and write a gallery")
     d.add_argument("-o", "--output", default="gallery", help="folder for the PNGs and index.html (default gallery/)")

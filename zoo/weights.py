@@ -409,9 +409,12 @@ def presets(app=None):
 
 def get(app, name=None):
     """The :class:`Preset` ``name`` of ``app`` (trained or not); ``name=None`` gives the app's default preset.
+    ``name`` may also be the full key ``"<app>/<name>"`` that ``zoo presets`` prints.
 
     Raises ``KeyError`` (:class:`PresetNotFoundError`) listing what is available.
     """
+    if isinstance(name, str) and name.startswith(f"{app}/"):
+        name = name[len(app) + 1:]
     all_entries = manifest()["presets"]
     entries = _app_presets(app, all_entries)
     if not entries:
