@@ -109,3 +109,34 @@ def test_preset_keys_printed_by_zoo_presets_are_accepted(tmp_path, capsys):
     with pytest.raises(SystemExit) as e:
         cli.main(["--version"])
     assert e.value.code == 0 and capsys.readouterr().out.startswith("zoo ")
+
+
+# -- divergence: stopped with an error, never NaN weights handed on -------------------------------------------
+def test_training_stops_at_the_first_non_finite_loss():
+    from zoo import GAN
+    from zoo.apps import dcgan
+
+    gan = GAN(dcgan.DCGANGenerator(latent_dim=4, image_size=8, channels=1, filters=4),
+              dcgan.DCGANDiscriminator(image_size=8, channels=1, filters=4))
+    gan.compile()
+    x = np.zeros((16, 8, 8, 1), "float32")
+    x[8:] = np.nan  # the second batch is broken
+    with pytest.raises(FloatingPointError, match="d_loss is nan at step 2 of epoch 1"):
+        gan.fit(x, batch_size=8, epochs=1, shuffle=False, verbose=0)
+
+
+def test_a_weights_file_with_nan_is_refused_naming_it(tmp_path):
+    from zoo import weights
+    from zoo.apps import dcgan
+
+    g = dcgan.DCGANGenerator(latent_dim=4, image_size=8, channels=1, filters=4)
+    w = g.get_weights()
+    w[0][...] = np.nan
+    g.set_weights(w)
+    path = tmp_path / "diverged.weights.h5"
+    g.save_weights(path)
+    fresh = dcgan.DCGANGenerator(latent_dim=4, image_size=8, channels=1, filters=4)
+    before = fresh.get_weights()
+    with pytest.raises(ValueError, match="diverged.weights.h5 holds non-finite values"):
+        weights.load_into(fresh, path)
+    assert all(np.array_equal(a, b) for a, b in zip(before, fresh.get_weights()))

@@ -71,6 +71,22 @@ class Checkpoint(keras.callbacks.Callback):
         os.replace(tmp, self.path)
 
 
+class FiniteLosses(keras.callbacks.Callback):
+    """Stops training with ``FloatingPointError`` at the first step whose losses are not finite (a diverged run:
+    too high a learning rate, broken data), naming the loss and the step, instead of training on to NaN weights.
+    ``zoo.GAN.fit`` adds it to every run."""
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        for name in ("d_loss", "g_loss"):
+            if logs and name in logs and not np.isfinite(float(logs[name])):
+                raise FloatingPointError(
+                    f"{name} is {float(logs[name])} at step {batch + 1} of epoch {getattr(self, 'epoch', 0) + 1}: "
+                    f"training diverged and was stopped (lower the learning rate, check the data for NaN/inf)")
+
+
 class Snapshots(keras.callbacks.Callback):
     """The network a run ships (``gan.sampling_generator()``: the EMA copy when kept, both generators of a
     CycleGAN) after every epoch, as ``directory/<name>.step<N>.weights.h5`` with N the generator step, so runs

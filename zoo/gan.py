@@ -216,6 +216,16 @@ class GAN(keras.Model):
                 else:
                     e.assign(v.value)
 
+    def fit(self, *args, callbacks=None, **kwargs):
+        """Keras's ``fit``, stopped with ``FloatingPointError`` at the first non-finite loss
+        (``zoo.callbacks.FiniteLosses``)."""
+        from zoo.callbacks import FiniteLosses
+
+        callbacks = list(callbacks or [])
+        if not any(isinstance(c, FiniteLosses) for c in callbacks):
+            callbacks.append(FiniteLosses())
+        return super().fit(*args, callbacks=callbacks, **kwargs)
+
     def call(self, data, training=False):
         """G's outputs for a batch of training data (what the generator step produces)."""
         real, condition = self.unpack(data)

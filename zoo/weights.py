@@ -645,7 +645,18 @@ def _load_fresh(model, path):
         model.load_weights(path)
     except Exception as e:
         raise ValueError(f"weights file {path} could not be loaded into {_describe(model)}: {e}") from e
+    bad = [v.path for v in model.weights if not np.all(np.isfinite(_numpy(v)))]
+    if bad:
+        raise ValueError(f"weights file {path} holds non-finite values (NaN or inf) in {len(bad)} variable(s), "
+                         f"e.g. {bad[0]}: the run that wrote it diverged; nothing was loaded")
     return model
+
+
+def _numpy(variable):
+    import keras
+
+    value = keras.ops.convert_to_numpy(variable.value)
+    return value if np.issubdtype(value.dtype, np.floating) else np.zeros(1)
 
 
 def load_into(model, path):
