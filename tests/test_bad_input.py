@@ -140,3 +140,57 @@ def test_a_weights_file_with_nan_is_refused_naming_it(tmp_path):
     with pytest.raises(ValueError, match="diverged.weights.h5 holds non-finite values"):
         weights.load_into(fresh, path)
     assert all(np.array_equal(a, b) for a, b in zip(before, fresh.get_weights()))
+
+
+# -- checkpoints: resume errors name the file and the cause; stale temporaries go -------------------------------
+def _tiny_gan():
+    from zoo import GAN
+    from zoo.apps import dcgan
+
+    gan = GAN(dcgan.DCGANGenerator(latent_dim=4, image_size=8, channels=1, filters=4),
+              dcgan.DCGANDiscriminator(image_size=8, channels=1, filters=4))
+    gan.compile()
+    return gan
+
+
+def test_checkpoint_resume_errors_name_the_file_and_the_cause(tmp_path):
+    from zoo.callbacks import Checkpoint
+
+    ckpt = Checkpoint(tmp_path)
+    path = tmp_path / Checkpoint.FILE
+    path.write_bytes(b"")
+    with pytest.raises(ValueError, match=r"checkpoint .*checkpoint.weights.h5 is unreadable"):
+        ckpt.resume(_tiny_gan())
+    _tiny_gan().generator.save_weights(path)  # a plain weights file in its place
+    with pytest.raises(ValueError, match="is not a zoo checkpoint"):
+        ckpt.resume(_tiny_gan())
+    gan = _tiny_gan()
+    ckpt.set_model(gan)
+    ckpt.save(1)
+    from zoo import GAN
+    from zoo.apps import dcgan
+
+    other = GAN(dcgan.DCGANGenerator(latent_dim=4, image_size=8, channels=1, filters=8),
+                dcgan.DCGANDiscriminator(image_size=8, channels=1, filters=4))
+    other.compile()
+    with pytest.raises(ValueError, match="does not fit this model"):
+        ckpt.resume(other)
+    assert ckpt.resume(_tiny_gan()) == 1
+
+
+def test_checkpoint_writes_clear_the_leftovers_of_killed_writers(tmp_path):
+    import subprocess
+    import sys
+
+    from zoo.callbacks import Checkpoint
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    stale = tmp_path / f".tmp-{dead.pid}.weights.h5"
+    stale.write_bytes(b"half a checkpoint")
+    alive = tmp_path / f".tmp-{os.getppid()}.weights.h5"
+    alive.write_bytes(b"another run writing")
+    ckpt = Checkpoint(tmp_path)
+    ckpt.set_model(_tiny_gan())
+    ckpt.save(1)
+    assert not stale.exists() and alive.exists() and (tmp_path / Checkpoint.FILE).exists()

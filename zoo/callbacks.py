@@ -41,14 +41,25 @@ class Checkpoint(keras.callbacks.Callback):
             return 0
         import h5py
 
-        with h5py.File(self.path, "r") as f:
-            epoch = int(f.attrs["zoo_epoch"])
-            seeds = [f["zoo_seed_states"][str(i)][()] for i in range(len(f["zoo_seed_states"]))]
+        advice = "move it away to start afresh"
+        try:
+            with h5py.File(self.path, "r") as f:
+                epoch = int(f.attrs["zoo_epoch"])
+                seeds = [f["zoo_seed_states"][str(i)][()] for i in range(len(f["zoo_seed_states"]))]
+        except OSError as e:
+            raise ValueError(f"checkpoint {self.path} is unreadable (truncated or not HDF5: {e}); {advice}") from e
+        except KeyError as e:
+            raise ValueError(f"{self.path} is not a zoo checkpoint (no {e} record; a plain weights file?); "
+                             f"{advice}") from e
         states = _seed_states(gan)
         if len(seeds) != len(states):
             raise ValueError(f"{self.path} holds {len(seeds)} random-generator states, the model has {len(states)}: "
                              "it was written by a different model")
-        gan.load_weights(self.path)
+        try:
+            gan.load_weights(self.path)
+        except Exception as e:
+            raise ValueError(f"checkpoint {self.path} does not fit this model (written by another architecture or "
+                             f"configuration?): {e}; {advice}") from e
         for v, value in zip(states, seeds):
             v.assign(value)
         return epoch
@@ -61,6 +72,7 @@ class Checkpoint(keras.callbacks.Callback):
         import h5py
 
         os.makedirs(self.directory, exist_ok=True)
+        _remove_stale_temporaries(self.directory)
         tmp = os.path.join(self.directory, f".tmp-{os.getpid()}.weights.h5")
         self.model.save_weights(tmp)
         with h5py.File(tmp, "a") as f:
@@ -69,6 +81,22 @@ class Checkpoint(keras.callbacks.Callback):
             for i, v in enumerate(_seed_states(self.model)):
                 group[str(i)] = keras.ops.convert_to_numpy(v.value)
         os.replace(tmp, self.path)
+
+
+def _remove_stale_temporaries(directory):
+    """Delete the half-written checkpoints (``.tmp-<pid>.weights.h5``) of processes that no longer run (killed
+    while writing), so they do not keep the disk space a restart needs."""
+    for name in os.listdir(directory):
+        pid = name[len(".tmp-"):-len(".weights.h5")] if name.startswith(".tmp-") and name.endswith(".weights.h5") \
+            else ""
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            os.remove(os.path.join(directory, name))
+        except PermissionError:  # alive, someone else's
+            pass
 
 
 class FiniteLosses(keras.callbacks.Callback):
