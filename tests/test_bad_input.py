@@ -194,3 +194,19 @@ def test_checkpoint_writes_clear_the_leftovers_of_killed_writers(tmp_path):
     ckpt.set_model(_tiny_gan())
     ckpt.save(1)
     assert not stale.exists() and alive.exists() and (tmp_path / Checkpoint.FILE).exists()
+
+
+# -- start-up: the command line starts quiet, and its help needs no Keras ----------------------------------------
+def test_cli_help_imports_neither_keras_nor_tensorflow_and_commands_start_quiet(tmp_path):
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom zoo import cli\ntry:\n    cli.main(['--help'])\nexcept SystemExit:\n    pass\n"
+            "heavy = [m for m in ('keras', 'tensorflow', 'torch', 'jax') if m in sys.modules]\n"
+            "assert not heavy, heavy\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and "progan" in r.stdout and "srgan" in r.stdout, r.stderr
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TF_CPP")}
+    r = subprocess.run([sys.executable, "-m", "zoo.cli", "dcgan", "generate", "-n", "2", "-o",
+                        str(tmp_path / "d.png")], capture_output=True, text=True, timeout=300, env=env)
+    assert r.returncode == 0 and r.stderr == "", r.stderr  # no TensorFlow start-up lines

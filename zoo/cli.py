@@ -8,6 +8,7 @@ Apps join the command by defining ``add_commands(subparsers)`` and ``demo(outdir
 (``zoo/apps/<app>/__init__.py``); presets are the ``zoo.weights.Preset`` objects each app declares.
 """
 import argparse
+import contextlib
 import html
 import importlib
 import os
@@ -15,6 +16,50 @@ import pkgutil
 import sys
 
 import zoo.apps
+
+
+def app_names():
+    """The ``zoo.apps`` packages, in name order (found without importing them)."""
+    return sorted(m.name for m in pkgutil.iter_modules(zoo.apps.__path__))
+
+
+def _app_help(name):
+    """The first paragraph of an app's docstring, read from its source without importing it (so ``zoo --help``
+    needs neither Keras nor TensorFlow)."""
+    import ast
+    import importlib.util
+
+    with open(importlib.util.find_spec(f"zoo.apps.{name}").origin) as f:
+        doc = ast.get_docstring(ast.parse(f.read())) or ""
+    text = " ".join(doc.split("\n\n")[0].split())
+    return text if len(text) <= 100 else text[:97] + "..."
+
+
+@contextlib.contextmanager
+def _native_stderr_silenced():
+    """TensorFlow writes start-up lines (oneDNN, CUDA probes) to file descriptor 2 from C++ before any log
+    setting applies; the command line hides them while Keras loads and devices are probed. Python errors raised
+    inside still propagate (and print after the descriptor is restored)."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def _load_keras_quietly():
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    with _native_stderr_silenced():
+        import keras
+
+        if keras.backend.backend() == "tensorflow":
+            import tensorflow as tf
+
+            tf.config.list_physical_devices()  # the CUDA probe, here rather than at the first operation
 
 
 def app_modules():
@@ -152,7 +197,9 @@ def _version():
         return "(not installed)"
 
 
-def parser():
+def parser(argv=None):
+    """The ``zoo`` argument parser. With ``argv``, only the app it names is imported (its verbs are parsed);
+    the others are listed by name and help line only, so ``zoo --help`` imports no app."""
     p = argparse.ArgumentParser(prog="zoo", description="Keras 3 model zoo of GAN applications.")
     p.add_argument("--version", action="version", version=f"zoo {_version()}")
     sub = p.add_subparsers(dest="command", required=True)
@@ -161,13 +208,27 @@ def parser():
     d.add_argument("-q", "--quiet", action="store_true")
     d.set_defaults(func=demo)
     sub.add_parser("presets", help="list shipped presets and their metrics").set_defaults(func=presets)
-    for mod in app_modules():
-        mod.add_commands(sub)
+    if argv is None:
+        for mod in app_modules():
+            mod.add_commands(sub)
+        return p
+    chosen = next((a for a in argv if not a.startswith("-")), None)
+    for name in app_names():
+        if name == chosen:
+            _load_keras_quietly()
+            mod = importlib.import_module(f"zoo.apps.{name}")
+            if hasattr(mod, "add_commands"):
+                mod.add_commands(sub)
+                continue
+        sub.add_parser(name, help=_app_help(name))
     return p
 
 
 def main(argv=None):
-    args = parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = parser(argv).parse_args(argv)
+    if args.command in ("demo", "presets"):
+        _load_keras_quietly()
     try:
         args.func(args)
     except (ValueError, TypeError, KeyError) as e:
