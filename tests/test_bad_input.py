@@ -210,3 +210,47 @@ def test_cli_help_imports_neither_keras_nor_tensorflow_and_commands_start_quiet(
     r = subprocess.run([sys.executable, "-m", "zoo.cli", "dcgan", "generate", "-n", "2", "-o",
                         str(tmp_path / "d.png")], capture_output=True, text=True, timeout=300, env=env)
     assert r.returncode == 0 and r.stderr == "", r.stderr  # no TensorFlow start-up lines
+
+
+# -- arguments named in their errors (item 10 of the hardening issue) -------------------------------------------
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(n=True), "n must be an integer >= 1"), (dict(n=0), "n must be an integer >= 1"),
+    (dict(n=2, seed=-1), "seed must be an integer >= 0"), (dict(n=2, seed="abc"), "seed must be an integer"),
+    (dict(n=2, batch_size=0), "batch_size must be an integer >= 1")])
+def test_generate_names_its_bad_argument(kwargs, message):
+    from zoo.apps import dcgan
+
+    g = dcgan.DCGANGenerator(latent_dim=4, image_size=8, channels=1, filters=4)
+    with pytest.raises(ValueError, match=message):
+        g.generate(**kwargs)
+
+
+@pytest.mark.parametrize("app", ["srgan", "pix2pix", "cyclegan", "progan"])
+def test_finetune_refuses_a_negative_learning_rate(app, tmp_path):
+    import importlib
+
+    mod = importlib.import_module(f"zoo.apps.{app}")
+    args = (str(tmp_path), str(tmp_path)) if app == "cyclegan" else (str(tmp_path),)
+    with pytest.raises(ValueError, match="learning_rate must be a finite number > 0"):
+        mod.finetune(*args, learning_rate=-1e-4)
+
+
+def test_data_batch_size_zero_is_an_error_on_both_pipelines(tmp_path, monkeypatch):
+    from zoo import data
+
+    for i in range(3):
+        images.save_image(tmp_path / f"{i}.png", np.full((8, 8, 3), 10 * i, np.uint8))
+    for pipeline in ("tf", "numpy"):
+        monkeypatch.setenv("ZOO_PIPELINE", pipeline)
+        with pytest.raises(ValueError, match="batch_size must be an integer >= 1"):
+            data.image_folder(tmp_path, batch_size=0)
+
+
+def test_cli_tile_zero_and_a_weights_folder_are_errors(tmp_path, capsys):
+    src = images.save_image(tmp_path / "in.png", np.full((24, 24, 3), 90, np.uint8))
+    code, err = run_cli(["srgan", "upscale", src, "-o", str(tmp_path / "o.png"), "--tile", "0"], capsys)
+    assert code == 2 and "--tile must be an integer >= 1" in err
+    code, err = run_cli(["pix2pix", "translate", src, "-o", str(tmp_path / "o.png"), "--weights", str(tmp_path)],
+                        capsys)
+    assert code == 2 and "is a folder, not a weights file" in err
+    assert not (tmp_path / "o.png").exists()

@@ -37,6 +37,7 @@ import os
 import numpy as np
 
 from zoo import images as _images
+from zoo.checks import positive_int
 
 #: File name endings ``list_images`` collects (compared case-insensitively).
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".pgm", ".ppm")
@@ -371,6 +372,8 @@ def NumpyBatches(*args, **kwargs):  # noqa: N802
 
 
 def _check_batch(n, batch_size, drop_remainder, repeat):
+    if batch_size is not None:
+        positive_int(batch_size, "batch_size")
     if batch_size is not None and drop_remainder and not repeat and n < batch_size:
         raise ValueError(f"only {n} examples, fewer than batch_size={batch_size} with drop_remainder=True: the "
                          f"dataset would be empty; lower batch_size or pass drop_remainder=False")

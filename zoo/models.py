@@ -82,10 +82,13 @@ class Generator(Network):
         """
         import numpy as np
 
+        from zoo.checks import positive_int
+
         if self.latent_dim is None:
             raise TypeError(f"{type(self).__name__} is not driven by a latent vector; call it on its inputs")
-        if not isinstance(n, (int, np.integer)) or n < 1:
-            raise ValueError(f"n must be a positive integer, got {n!r}")
+        n, batch_size = positive_int(n, "n"), positive_int(batch_size, "batch_size")
+        if seed is not None:
+            positive_int(seed, "seed", minimum=0)
         z = np.random.default_rng(seed).standard_normal((n, self.latent_dim)).astype("float32")
         if self.num_classes:
             if labels is None:

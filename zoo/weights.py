@@ -636,6 +636,8 @@ def _check_structure(model, path, limit=8):
 def _load_fresh(model, path):
     """Check ``path`` against ``model``'s structure, then load it (``model`` is a throw-away if this fails)."""
     path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"{path} is a folder, not a weights file; give the .weights.h5 file inside it")
     if not path.is_file():
         raise FileNotFoundError(f"weights file {path} does not exist")
     if not path.name.endswith(WEIGHTS_SUFFIX):

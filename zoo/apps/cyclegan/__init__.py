@@ -22,7 +22,7 @@ import os
 from zoo.apps.cyclegan.networks import DIRECTIONS, CycleGenerators, PatchDiscriminator, ResnetGenerator  # noqa: F401
 from zoo.apps.cyclegan.presets import CONFIGS, PRESETS  # noqa: F401
 from zoo.apps.cyclegan.trainer import CycleGAN, l1  # noqa: F401
-from zoo.checks import positive_int
+from zoo.checks import positive_int, positive_number
 
 # -- the common verbs --------------------------------------------------------------------------------------
 Generator = CycleGenerators
@@ -65,6 +65,8 @@ def finetune(a_source, b_source, preset=None, steps=1000, learning_rate=2e-4, ba
     ``data_kwargs`` go to ``dataset``; ``callbacks`` and ``verbose`` to fit.
     """
     steps = positive_int(steps, "steps")  # before anything loads
+    if learning_rate is not None:
+        learning_rate = positive_number(learning_rate, "learning_rate")
     pair = pretrained(preset)
     recipe, pair.preset = pair.preset, None  # no longer the shipped weights
     size = image_size or recipe.config.get("train_size") or 256

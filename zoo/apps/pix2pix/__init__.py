@@ -22,7 +22,7 @@ import numpy as np
 from zoo.apps.pix2pix.networks import NORMS, PatchDiscriminator, UNetGenerator  # noqa: F401
 from zoo.apps.pix2pix.presets import CONFIGS, PRESETS  # noqa: F401
 from zoo.apps.pix2pix.trainer import Pix2Pix, l1_loss  # noqa: F401
-from zoo.checks import positive_int
+from zoo.checks import positive_int, positive_number
 
 # -- the common verbs --------------------------------------------------------------------------------------
 Generator = UNetGenerator
@@ -63,6 +63,8 @@ def finetune(source, preset=None, steps=1000, adversarial=True, learning_rate=2e
     ``verbose`` to fit. The returned generator keeps the preset's ``test_stats``.
     """
     steps = positive_int(steps, "steps")  # before anything loads
+    if learning_rate is not None:
+        learning_rate = positive_number(learning_rate, "learning_rate")
     g = pretrained(preset)
     recipe, g.preset = g.preset, None  # no longer the shipped weights
     if adversarial and recipe.discriminator is None:

@@ -24,7 +24,7 @@ import warnings
 from zoo.apps.progan.networks import ProGANDiscriminator, ProGANGenerator, features, sides  # noqa: F401
 from zoo.apps.progan.presets import CONFIGS, PRESETS  # noqa: F401
 from zoo.apps.progan.trainer import Phase, ProGAN, Schedule  # noqa: F401
-from zoo.checks import positive_int
+from zoo.checks import positive_int, positive_number
 
 # -- the common verbs --------------------------------------------------------------------------------------
 Generator = ProGANGenerator
@@ -108,6 +108,7 @@ def finetune(source, preset=None, images=20_000, batch_size=16, learning_rate=5e
     import math
 
     images = positive_int(images, "images")
+    learning_rate = positive_number(learning_rate, "learning_rate")
     batch_size = positive_int(batch_size, "batch_size")
     g = pretrained(preset)
     recipe, g.preset = g.preset, None  # no longer the shipped weights

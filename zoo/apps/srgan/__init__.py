@@ -24,7 +24,7 @@ from zoo.apps.srgan.networks import _SRGenerator
 from zoo.apps.srgan.presets import CONFIGS, PRESETS  # noqa: F401
 from zoo.apps.srgan.trainer import (  # noqa: F401
     ESRGAN, RAGAN, SRGAN, pixel_loss, ragan_d, ragan_g, vgg_content_loss)
-from zoo.checks import positive_int
+from zoo.checks import positive_int, positive_number
 
 # -- the common verbs --------------------------------------------------------------------------------------
 Generator = SRResNet
@@ -90,6 +90,8 @@ def finetune(source, preset=None, steps=1000, adversarial=False, content=True, l
     apply (``learning_rate`` overrides). ``data_kwargs`` go to ``dataset``; ``callbacks`` and ``verbose`` to fit.
     """
     steps = positive_int(steps, "steps")  # before anything loads
+    if learning_rate is not None:
+        learning_rate = positive_number(learning_rate, "learning_rate")
     g = pretrained(preset)
     recipe = _recipe(g.preset, adversarial)
     g.preset = None  # no longer the shipped weights
@@ -138,6 +140,12 @@ def add_commands(subparsers):
     verbs = subparsers.add_parser("srgan", help="super-resolution (SRResNet / SRGAN / ESRGAN)").add_subparsers(
         dest="verb", required=True)
     u = add_image_verb(verbs, "srgan", "upscale", "upscale an image file",
-                       lambda model, args: model.upscale(args.input, tile=args.tile or "auto", progress=Progress()))
+                       lambda model, args: model.upscale(args.input, tile=_tile(args.tile), progress=Progress()))
     u.add_argument("--tile", type=int, default=None, help="tile size in LR pixels (bounded memory; default: "
                    f"whole images up to {_SRGenerator.AUTO_TILE_PIXELS} LR pixels, {_SRGenerator.AUTO_TILE} above)")
+
+
+def _tile(tile):
+    if tile is None:
+        return "auto"
+    return positive_int(tile, "--tile")
