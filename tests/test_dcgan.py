@@ -57,7 +57,7 @@ def test_generate_verb():
         g.generate(2, labels=[0, 3])
     with pytest.raises(ValueError, match="shape"):
         g.generate(3, labels=[0, 1])
-    with pytest.raises(ValueError, match="positive"):
+    with pytest.raises(ValueError, match="n must be an integer >= 1"):
         g.generate(0, labels=1)
     u = dcgan.DCGANGenerator(latent_dim=8, image_size=8, channels=1, filters=4)
     with pytest.raises(ValueError, match="not class-conditional"):
