@@ -254,3 +254,24 @@ def test_cli_tile_zero_and_a_weights_folder_are_errors(tmp_path, capsys):
                         capsys)
     assert code == 2 and "is a folder, not a weights file" in err
     assert not (tmp_path / "o.png").exists()
+
+
+# -- data: a corrupt file found mid-training is skipped, named, counted ------------------------------------------
+@pytest.mark.parametrize("pipeline", ["tf", "numpy"])
+def test_a_truncated_image_mid_training_is_skipped_with_a_warning(pipeline, tmp_path, monkeypatch):
+    import warnings
+
+    from zoo import data
+
+    monkeypatch.setenv("ZOO_PIPELINE", pipeline)
+    for i in range(5):
+        images.save_image(tmp_path / f"{i}.jpg", np.random.default_rng(i).integers(0, 255, (32, 32, 3), np.uint8))
+    whole = (tmp_path / "2.jpg").read_bytes()
+    (tmp_path / "2.jpg").write_bytes(whole[: len(whole) // 3])  # passes a header check, fails to decode
+    ds = data.image_folder(tmp_path, batch_size=5, shuffle=False)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        batches = [np.asarray(b[0] if isinstance(b, tuple) else b) for b in ds]
+    assert len(batches) == 1 and batches[0].shape == (5, 32, 32, 3) and np.isfinite(batches[0]).all()
+    said = [str(w.message) for w in caught if "unreadable training image" in str(w.message)]
+    assert said and "2.jpg" in said[0] and "(1 so far)" in said[0]

@@ -33,6 +33,7 @@ Without ``image_size`` or ``crop``, every file must have the same size for batch
 import functools
 import gzip
 import os
+import warnings
 
 import numpy as np
 
@@ -203,16 +204,31 @@ def _pipeline(columns, load, n_out, channels, crop, flip, scales, batch_size, sh
               drop_remainder, out_sizes=None, extra=None):
     """Rows of paths -> examples: ``load(*paths) -> n_out uint8 arrays`` (Pillow), then one random crop and
     flip for all of them (``_np_crop_flip``); driven by ``_examples``. ``columns``: a tuple of equal-length
-    lists of paths; ``extra``: an optional array (labels) carried along."""
+    lists of paths; ``extra``: an optional array (labels) carried along.
+
+    A file that cannot be decoded when its turn comes (truncated, corrupt, deleted since it was listed) is
+    skipped with a warning naming it and the count so far; the next readable row takes its place."""
+    n, skipped = len(columns[0]), set()
+
     def example(i, rng):
-        arrays = load(*[c[i] for c in columns])
+        for j in (int(i + k) % n for k in range(n)):
+            try:
+                arrays = load(*[c[j] for c in columns])
+                break
+            except (_images.UnreadableImageError, FileNotFoundError) as e:
+                if j not in skipped:
+                    skipped.add(j)
+                    warnings.warn(f"skipping an unreadable training image ({len(skipped)} so far): {e}",
+                                  stacklevel=2)
+        else:
+            raise ValueError(f"none of the {n} training images could be read")
         arrays = list(arrays) if isinstance(arrays, (list, tuple)) else [arrays]
         return _np_crop_flip(arrays, crop, flip, scales, rng)
 
     scales = scales or (1,) * n_out
     shapes = [(crop[0] * s, crop[1] * s) if crop else (out_sizes[j] if out_sizes else (None, None))
               for j, s in enumerate(scales)]
-    return _examples(len(columns[0]), example, channels, shapes, batch_size, shuffle, seed, repeat, drop_remainder,
+    return _examples(n, example, channels, shapes, batch_size, shuffle, seed, repeat, drop_remainder,
                      extra=extra)
 
 

@@ -94,11 +94,15 @@ class ImageSpec:
 # ----------------------------------------------------------------------------------------------- files
 
 
+class UnreadableImageError(ValueError):
+    """An image file that exists but cannot be decoded: not an image, truncated, corrupt or empty."""
+
+
 def load_image(path):
     """Open an image file with Pillow, fully decoded, EXIF orientation applied; errors name the file.
 
-    Raises FileNotFoundError when the path does not exist and ValueError when it is a directory, not an
-    image, truncated or otherwise unreadable.
+    Raises FileNotFoundError when the path does not exist, ValueError when it is a directory, and
+    ``UnreadableImageError`` (a ValueError) when it is not an image, truncated or otherwise unreadable.
     """
     path = os.fspath(path)
     if not os.path.exists(path):
@@ -111,11 +115,11 @@ def load_image(path):
             img = ImageOps.exif_transpose(img)
             img.load()
     except UnidentifiedImageError as e:
-        raise ValueError(f"{path} is not an image file Pillow can read") from e
+        raise UnreadableImageError(f"{path} is not an image file Pillow can read") from e
     except (OSError, SyntaxError, ValueError) as e:
-        raise ValueError(f"cannot read image file {path}: {e}") from e
+        raise UnreadableImageError(f"cannot read image file {path}: {e}") from e
     if img.width == 0 or img.height == 0:
-        raise ValueError(f"{path}: empty image (size {img.width}x{img.height})")
+        raise UnreadableImageError(f"{path}: empty image (size {img.width}x{img.height})")
     return img
 
 
