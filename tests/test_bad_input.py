@@ -275,3 +275,28 @@ def test_a_truncated_image_mid_training_is_skipped_with_a_warning(pipeline, tmp_
     assert len(batches) == 1 and batches[0].shape == (5, 32, 32, 3) and np.isfinite(batches[0]).all()
     said = [str(w.message) for w in caught if "unreadable training image" in str(w.message)]
     assert said and "2.jpg" in said[0] and "(1 so far)" in said[0]
+
+
+# -- threads: inference never mutates the model ------------------------------------------------------------------
+def test_pix2pix_translate_from_threads_gives_the_sequential_results_and_changes_nothing():
+    from concurrent.futures import ThreadPoolExecutor
+
+    import keras
+
+    from zoo.apps import pix2pix
+
+    keras.utils.set_random_seed(0)
+    g = pix2pix.UNetGenerator(depth=3, filters=4, test_stats="image")
+    before = [np.array(w) for w in g.get_weights()]
+    rates = [layer.rate for layer in g._flatten_layers() if isinstance(layer, keras.layers.Dropout)]
+    rng = np.random.default_rng(0)
+    inputs = [rng.integers(0, 255, (16 + 8 * (i % 2), 16, 3), dtype=np.uint8) for i in range(12)]
+    sequential = [g.translate(x) for x in inputs]
+    with ThreadPoolExecutor(4) as pool:
+        threaded = list(pool.map(g.translate, inputs))
+    for a, b in zip(sequential, threaded):
+        np.testing.assert_array_equal(a, b)
+    assert rates == [0.5, 0.5] and rates == [layer.rate for layer in g._flatten_layers()
+                                             if isinstance(layer, keras.layers.Dropout)]
+    for a, b in zip(before, g.get_weights()):
+        np.testing.assert_array_equal(a, b)  # moving statistics included

@@ -52,6 +52,9 @@ agree but for dropout.
 The presets' U-Net has half the paper's base width (13,608,259 parameters, a quarter of unet_256's 54.4M: a 54
 MB weight file instead of 218 MB, for 2,000 training pairs; ``presets.py``); ``UNetGenerator()`` is the paper's.
 """
+import threading
+import weakref
+
 import keras
 import numpy as np
 from keras import layers, ops
@@ -164,21 +167,32 @@ class UNetGenerator(models.Generator):
         return images.restore(np.clip(out, -1.0, 1.0), images.output_spec(spec, self.out_channels))
 
     def _image_stats_call(self, batch, dropout):
-        """The generator in training mode (batch statistics) with the moving statistics restored afterwards and,
-        unless ``dropout``, the dropout layers' rates at 0 for the call."""
-        state = [v for layer in self._flatten_layers() if isinstance(layer, layers.BatchNormalization)
-                 for v in (layer.moving_mean, layer.moving_variance)]
-        drops = [] if dropout else [d for d in self._flatten_layers() if isinstance(d, layers.Dropout)]
-        saved, rates = [ops.copy(v.value) for v in state], [d.rate for d in drops]
-        try:
-            for d in drops:
-                d.rate = 0.0
-            return ops.convert_to_numpy(self(batch, training=True))
-        finally:
-            for d, rate in zip(drops, rates):
-                d.rate = rate
-            for v, value in zip(state, saved):
-                v.assign(value)
+        """The generator in training mode (the batch's own batch-norm statistics), computed statelessly
+        (``stateless_call``): no weight or moving statistic of the model changes, so concurrent calls from several
+        threads give the sequential results. Without ``dropout`` a twin without dropout layers runs it on this
+        model's variables (matched by path); with it, only the dropout seeds advance."""
+        net = self if dropout else _no_dropout_twin(self)
+        values = {v.path: v.value for v in self.variables}
+        out, state = net.stateless_call([values[v.path] for v in net.trainable_variables],
+                                        [values[v.path] for v in net.non_trainable_variables], batch, training=True)
+        if dropout:  # fresh dropout masks next call, as the paper's test protocol
+            for v, value in zip(net.non_trainable_variables, state):
+                if v.path.endswith("seed_generator_state"):
+                    v.assign(value)
+        return ops.convert_to_numpy(out)
+
+
+_TWINS, _TWINS_LOCK = weakref.WeakKeyDictionary(), threading.Lock()
+
+
+def _no_dropout_twin(generator):
+    """A network of ``generator``'s architecture without dropout layers (built once per generator, kept outside
+    it so it adds nothing to its variables): the same variable paths but the dropout seeds."""
+    with _TWINS_LOCK:
+        if generator not in _TWINS:
+            config = {k: v for k, v in generator.get_config().items() if k != "name"}
+            _TWINS[generator] = type(generator)(**dict(config, dropout=0.0))
+        return _TWINS[generator]
 
 
 def _check_stats(stats):
