@@ -300,3 +300,48 @@ def test_pix2pix_translate_from_threads_gives_the_sequential_results_and_changes
                                              if isinstance(layer, keras.layers.Dropout)]
     for a, b in zip(before, g.get_weights()):
         np.testing.assert_array_equal(a, b)  # moving statistics included
+
+
+# -- resumable runs: a kill -9 loop loses nothing and leaves no stray files -----------------------------------
+def test_a_finetune_killed_again_and_again_resumes_and_its_log_has_every_epoch_once(tmp_path):
+    import csv
+    import signal
+    import subprocess
+    import sys
+
+    pytest.importorskip("tensorflow")
+    script = os.path.join(os.path.dirname(__file__), "scripts", "finetune_tiny.py")
+    run = tmp_path / "run"
+    for _ in range(3):  # kill it three times, each time after it wrote one more checkpoint
+        proc = subprocess.Popen([sys.executable, script, str(run), "--sleep", "1.5"], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        deadline = time.time() + 120
+        start = len(list(csv.DictReader(open(run / "log.csv")))) if (run / "log.csv").exists() else 0
+        while time.time() < deadline and proc.poll() is None:
+            if (run / "log.csv").exists() and len(list(csv.DictReader(open(run / "log.csv")))) > start:
+                break
+            time.sleep(0.05)
+        assert proc.poll() is None, proc.communicate()[1][-2000:]
+        time.sleep(0.3)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    done = subprocess.run([sys.executable, script, str(run)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and done.stdout.strip() == "done 12", done.stderr[-2000:]
+    rows = list(csv.DictReader(open(run / "log.csv")))
+    assert [int(r["epoch"]) for r in rows] == list(range(6)) and all(r["g_loss"] for r in rows)
+    assert sorted(os.listdir(run)) == ["checkpoint.weights.h5", "log.csv"]
+    again = subprocess.run([sys.executable, script, str(run)], capture_output=True, text=True, timeout=300)
+    assert again.stdout.strip() == "done 12"  # a finished run returns at once
+
+
+def test_checkpoint_log_drops_rows_the_checkpoint_does_not_hold(tmp_path):
+    from zoo.callbacks import Checkpoint
+
+    gan = _tiny_gan()
+    ckpt = Checkpoint(tmp_path, log=True)
+    ckpt.set_model(gan)
+    ckpt.on_epoch_end(0, {"g_loss": 1.0})
+    ckpt.on_epoch_end(1, {"g_loss": 0.5})
+    ckpt._write_log(ckpt._read_log() + [{"epoch": 2, "g_loss": 0.25}])  # a row written, then killed
+    assert ckpt.resume(_tiny_gan()) == 2
+    assert [r["epoch"] for r in ckpt._read_log()] == ["0", "1"]

@@ -25,15 +25,22 @@ class Checkpoint(keras.callbacks.Callback):
     An uninterrupted run and a killed-and-resumed run of the same seed reach the same weights, provided the
     data order of an epoch does not depend on what ran before it in the process (arrays with
     ``shuffle=False``, or a pipeline seeded per epoch).
+
+    ``log=True`` also keeps the epochs' logs in ``directory/log.csv`` (one row per epoch, the epoch first),
+    committed with the checkpoint: each row is written (atomically) just before its checkpoint, and ``resume``
+    drops the rows of epochs the checkpoint does not hold, so a killed run neither loses nor repeats rows.
     """
 
     FILE = "checkpoint.weights.h5"
+    LOG = "log.csv"
 
-    def __init__(self, directory, every=1):
+    def __init__(self, directory, every=1, log=False):
         super().__init__()
         self.directory = str(directory)
         self.every = int(every)
+        self.log = bool(log)
         self.path = os.path.join(self.directory, self.FILE)
+        self.log_path = os.path.join(self.directory, self.LOG)
 
     def resume(self, gan):
         """Load the newest checkpoint into ``gan`` (compiled) and return the epoch to start from (0 if none)."""
@@ -60,13 +67,41 @@ class Checkpoint(keras.callbacks.Callback):
         except Exception as e:
             raise ValueError(f"checkpoint {self.path} does not fit this model (written by another architecture or "
                              f"configuration?): {e}; {advice}") from e
+        if self.log:
+            self._write_log([r for r in self._read_log() if int(r["epoch"]) < epoch])
         for v, value in zip(states, seeds):
             v.assign(value)
         return epoch
 
     def on_epoch_end(self, epoch, logs=None):
+        if self.log:
+            row = {"epoch": epoch, **{k: float(v) for k, v in (logs or {}).items()}}
+            self._write_log([r for r in self._read_log() if int(r["epoch"]) < epoch] + [row])
         if (epoch + 1) % self.every == 0:
             self.save(epoch + 1)
+
+    def _read_log(self):
+        import csv
+
+        if not os.path.exists(self.log_path):
+            return []
+        with open(self.log_path, newline="") as f:
+            return list(csv.DictReader(f))
+
+    def _write_log(self, rows):
+        import csv
+
+        from zoo.files import atomic_write
+
+        names = list(dict.fromkeys(k for r in rows for k in r))
+
+        def write(tmp):
+            with open(tmp, "w", newline="") as f:
+                w = csv.DictWriter(f, fieldnames=names)
+                w.writeheader()
+                w.writerows(rows)
+
+        atomic_write(self.log_path, write)
 
     def save(self, epochs_done):
         import h5py
@@ -81,6 +116,26 @@ class Checkpoint(keras.callbacks.Callback):
             for i, v in enumerate(_seed_states(self.model)):
                 group[str(i)] = keras.ops.convert_to_numpy(v.value)
         os.replace(tmp, self.path)
+
+
+def fit_steps(gan, data, steps, run=None, every=100, callbacks=None, verbose="auto"):
+    """``gan.fit`` for ``steps`` steps on the endless ``data``; with ``run`` (a folder) the run is resumable:
+    a checkpoint and its log row (``Checkpoint(run, log=True)``) every ``every`` steps (``steps`` is rounded up to
+    a multiple of it), and calling again with the same folder continues where a killed run stopped (a finished
+    run returns at once). Returns the ``History``."""
+    import math
+
+    from zoo.checks import positive_int
+
+    steps, every = positive_int(steps, "steps"), positive_int(every, "every")
+    callbacks = list(callbacks or [])
+    if run is None:
+        return gan.fit(data, epochs=1, steps_per_epoch=steps, callbacks=callbacks, verbose=verbose)
+    every = min(every, steps)
+    ckpt = Checkpoint(run, log=True)
+    start = ckpt.resume(gan)
+    return gan.fit(data, epochs=math.ceil(steps / every), initial_epoch=start, steps_per_epoch=every,
+                   callbacks=[ckpt] + callbacks, verbose=verbose)
 
 
 def _remove_stale_temporaries(directory):

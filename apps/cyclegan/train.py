@@ -75,15 +75,14 @@ def main(argv=None):
     size = preset.config["train_size"]
     gan = cyclegan.build(preset, image_size=size, seed=a.seed)
     gan.compile(constant_steps=a.steps // 2, decay_steps=a.steps - a.steps // 2)
-    ckpt = Checkpoint(run)
+    ckpt = Checkpoint(run, log=True)
     start = ckpt.resume(gan)
     epochs = a.steps // a.steps_per_epoch
     a_dir, b_dir = write_domains(a.data, os.path.join(run, "data"))
     print(f"{a.preset}: epochs {start} -> {epochs} of {a.steps_per_epoch} steps at {size}x{size}, run folder {run}",
           file=sys.stderr)
     data = cyclegan.dataset(a_dir, b_dir, crop_size=size, batch_size=a.batch_size, repeat=True, seed=a.seed + start)
-    callbacks = [ckpt, Snapshots(run, "generators"),
-                 keras.callbacks.CSVLogger(os.path.join(run, "log.csv"), append=True)]
+    callbacks = [ckpt, Snapshots(run, "generators")]
     gan.fit(data, epochs=epochs, initial_epoch=start, steps_per_epoch=a.steps_per_epoch, verbose=2,
             callbacks=callbacks)
     gan.sampling_generator().save_weights(os.path.join(run, "generators.weights.h5"))

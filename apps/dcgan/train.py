@@ -57,13 +57,12 @@ def main(argv=None):
     gan = GAN(preset.build_generator(), preset.build_discriminator(), ema_decay=a.ema, seed=a.seed)
     gan.compile()
     os.makedirs(run, exist_ok=True)
-    ckpt = Checkpoint(run)
+    ckpt = Checkpoint(run, log=True)
     start = ckpt.resume(gan)
     print(f"{a.preset}: epochs {start} -> {a.epochs}, run folder {run}", file=sys.stderr)
     data = (x, y) if g_cfg.get("num_classes") else (x,)
     gan.fit(*data, batch_size=a.batch_size, epochs=a.epochs, initial_epoch=start, shuffle=True, verbose=2,
-            callbacks=[ckpt, SampleGrid(os.path.join(run, "samples"), every=500, n=100),
-                       keras.callbacks.CSVLogger(os.path.join(run, "log.csv"), append=True)])
+            callbacks=[ckpt, SampleGrid(os.path.join(run, "samples"), every=500, n=100)])
     gan.sampling_generator().save_weights(os.path.join(run, "generator.weights.h5"))
 
 

@@ -63,12 +63,12 @@ def main(argv=None):
     keras.utils.set_random_seed(a.seed)
     gan = pix2pix.build(a.preset, seed=a.seed)
     gan.compile()
-    ckpt = Checkpoint(run)
+    ckpt = Checkpoint(run, log=True)
     start = ckpt.resume(gan)
     epochs = a.steps // a.steps_per_epoch
     print(f"{a.preset}: epochs {start} -> {epochs} of {a.steps_per_epoch} steps, run folder {run}", file=sys.stderr)
     data = pix2pix.dataset(a.data, direction="BtoA", batch_size=a.batch_size, repeat=True, seed=a.seed + start)
-    callbacks = [ckpt, keras.callbacks.CSVLogger(os.path.join(run, "log.csv"), append=True)]
+    callbacks = [ckpt]
     if a.snapshots:
         callbacks.append(Snapshots(run))
     if a.val_images:

@@ -74,7 +74,7 @@ def main(argv=None):
     gan.compile()
     schedule = progan.Schedule(res, fade_images=a.fade, stable_images=a.stable, final_images=a.final,
                                batch_size={s: BATCH[s] for s in progan.sides(res)}, learning_rate=1e-3)
-    ckpt = Checkpoint(run)
+    ckpt = Checkpoint(run, log=True)
     start = ckpt.resume(gan)
     phases = schedule.phases(lambda b: a.steps_per_epoch)
     print(f"{a.preset}: epochs {start} -> {phases[-1].end_epoch} of {a.steps_per_epoch} steps; levels start at "
@@ -83,8 +83,7 @@ def main(argv=None):
     def data(batch_size):
         return progan.dataset(a.data, resolution=res, batch_size=batch_size, seed=a.seed + start)
 
-    callbacks = [ckpt, Snapshots(run, "generator"), LevelGrid(run, gan.latent_dim),
-                 keras.callbacks.CSVLogger(os.path.join(run, "log.csv"), append=True)]
+    callbacks = [ckpt, Snapshots(run, "generator"), LevelGrid(run, gan.latent_dim)]
     gan.fit(data, schedule=schedule, steps_per_epoch=a.steps_per_epoch, initial_epoch=start, verbose=2,
             callbacks=callbacks)
     gan.sampling_generator().save_weights(os.path.join(run, "generator.weights.h5"))

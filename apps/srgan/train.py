@@ -14,14 +14,14 @@ better; ESRGAN's PSNR phase uses it too). Without flags the trainer's defaults a
 
 Data: ../shared/data/sr/train (BSD200 + T91, 291 images), random 96x96 HR crops with flips and 90-degree
 rotations, LR by MATLAB-style bicubic x4 downscaling (zoo.apps.srgan.data.sr_pairs), batch 16. Every
-``--steps-per-epoch`` steps the run folder gets a checkpoint, and Set5 PSNR/SSIM (Y channel, 4-px border shaved, the given LR
-images; apps/srgan/evaluate.py's protocol) is appended to runs/<preset>/set5.csv. The generator ends up in
+``--steps-per-epoch`` steps the run folder gets a checkpoint and, committed with it, a row of runs/<preset>/log.csv
+holding the losses and Set5 PSNR/SSIM of the generator and its EMA copy (Y channel, 4-px border shaved, the given
+LR images; apps/srgan/evaluate.py's protocol; runs before this change wrote them to set5.csv). The generator ends up in
 runs/<preset>/generator.weights.h5; measure it with apps/srgan/evaluate.py --weights ... --arch <preset>.
 
 Phase 2 needs keras.applications VGG19 ImageNet weights (downloaded once into ~/.keras/models).
 """
 import argparse
-import csv
 import os
 import sys
 
@@ -38,27 +38,25 @@ TRAIN = os.path.join(HERE, "..", "..", "..", "shared", "data", "sr", "train")
 
 
 class Set5(keras.callbacks.Callback):
-    """Y-channel PSNR/SSIM of the generator on Set5 after every epoch, appended to a CSV."""
+    """Y-channel PSNR/SSIM of the generator (and its EMA copy) on Set5 after every epoch, added to the epoch's
+    logs (``set5_psnr_y``, ``set5_ssim_y``, ``ema_set5_...``), which the checkpoint writes with itself: run it
+    before the ``Checkpoint``."""
 
-    def __init__(self, path, scale=4):
+    def __init__(self, scale=4):
         super().__init__()
-        self.path, self.scale = path, scale
+        self.scale = scale
         self.pairs = load_pairs(VAL_DATA, "Set5", scale)
 
     def on_epoch_end(self, epoch, logs=None):
         step = int(keras.ops.convert_to_numpy(self.model.g_optimizer.iterations))
-        nets = {"generator": self.model.generator}
+        nets = {"": self.model.generator}
         if self.model.ema_generator is not None:
-            nets["ema"] = self.model.ema_generator
-        new = not os.path.exists(self.path)
-        for which, g in nets.items():
+            nets["ema_"] = self.model.ema_generator
+        for prefix, g in nets.items():
+            which = prefix.rstrip("_") or "generator"
             row = measure(self.pairs, lambda lr, shape, g=g: g.upscale(lr), self.scale, which)
-            with open(self.path, "a", newline="") as f:
-                w = csv.writer(f)
-                if new:
-                    w.writerow(["epoch", "step", "weights", "set5_psnr_y", "set5_ssim_y"])
-                    new = False
-                w.writerow([epoch + 1, step, which, row["psnr"], row["ssim"]])
+            if logs is not None:
+                logs.update({f"{prefix}set5_psnr_y": row["psnr"], f"{prefix}set5_ssim_y": row["ssim"]})
             print(f"\nepoch {epoch + 1} (step {step}) {which}: Set5 PSNR {row['psnr']:.2f} dB, "
                   f"SSIM {row['ssim']:.4f}", file=sys.stderr)
 
@@ -99,15 +97,14 @@ def main(argv=None):
             sorted(a.halve_at), [lr * 0.5**i for i in range(len(a.halve_at) + 1)])
     adam = lambda: keras.optimizers.Adam(lr, beta_1=0.9, beta_2=0.999)
     gan.compile(g_optimizer=adam(), d_optimizer=adam() if gan.adversarial else None, pixel_loss=a.pixel_loss)
-    ckpt = Checkpoint(run)
+    ckpt = Checkpoint(run, log=True)
     start = ckpt.resume(gan)
     epochs = a.steps // a.steps_per_epoch
     print(f"{a.preset}: epochs {start} -> {epochs} of {a.steps_per_epoch} steps, run folder {run}", file=sys.stderr)
     data = srgan.dataset(a.data, scale=scale, hr_crop=a.hr_crop, batch_size=a.batch_size, repeat=True,
                          cache=True, seed=a.seed + start)
     gan.fit(data, epochs=epochs, initial_epoch=start, steps_per_epoch=a.steps_per_epoch, verbose=2,
-            callbacks=[ckpt, Set5(os.path.join(run, "set5.csv"), scale),
-                       keras.callbacks.CSVLogger(os.path.join(run, "log.csv"), append=True)])
+            callbacks=[Set5(scale), ckpt])
     gan.sampling_generator().save_weights(os.path.join(run, "generator.weights.h5"))
 
 

@@ -22,6 +22,7 @@ import os
 from zoo.apps.cyclegan.networks import DIRECTIONS, CycleGenerators, PatchDiscriminator, ResnetGenerator  # noqa: F401
 from zoo.apps.cyclegan.presets import CONFIGS, PRESETS  # noqa: F401
 from zoo.apps.cyclegan.trainer import CycleGAN, l1  # noqa: F401
+from zoo.callbacks import fit_steps
 from zoo.checks import positive_int, positive_number
 
 # -- the common verbs --------------------------------------------------------------------------------------
@@ -53,7 +54,7 @@ def build(name="edges2shoes_handbags_128", generators=None, image_size=None, **k
 
 
 def finetune(a_source, b_source, preset=None, steps=1000, learning_rate=2e-4, batch_size=1, image_size=None,
-             callbacks=None, verbose="auto", **data_kwargs):
+             run=None, callbacks=None, verbose="auto", **data_kwargs):
     """Fine-tune a shipped preset on your own two domains and return its generators::
 
         model = cyclegan.finetune("my/sketches", "my/photos", steps=2000)
@@ -63,6 +64,8 @@ def finetune(a_source, b_source, preset=None, steps=1000, learning_rate=2e-4, ba
     objective against fresh discriminators with empty pools, Adam ``learning_rate`` held constant, on
     ``image_size`` crops (default: the preset's training size), batch ``batch_size`` (the paper's 1).
     ``data_kwargs`` go to ``dataset``; ``callbacks`` and ``verbose`` to fit.
+    ``run``: a folder that makes it resumable (``zoo.callbacks.fit_steps``: a checkpoint and a log row every 100
+    steps; the same call with the same folder continues a killed run).
     """
     steps = positive_int(steps, "steps")  # before anything loads
     if learning_rate is not None:
@@ -73,7 +76,7 @@ def finetune(a_source, b_source, preset=None, steps=1000, learning_rate=2e-4, ba
     gan = build(recipe, generators=pair, image_size=size)
     gan.compile(learning_rate=learning_rate)
     data = dataset(a_source, b_source, crop_size=size, batch_size=batch_size, repeat=True, **data_kwargs)
-    gan.fit(data, epochs=1, steps_per_epoch=steps, callbacks=callbacks, verbose=verbose)
+    fit_steps(gan, data, steps, run=run, callbacks=callbacks, verbose=verbose)
     return pair
 
 

@@ -22,6 +22,7 @@ import numpy as np
 from zoo.apps.pix2pix.networks import NORMS, PatchDiscriminator, UNetGenerator  # noqa: F401
 from zoo.apps.pix2pix.presets import CONFIGS, PRESETS  # noqa: F401
 from zoo.apps.pix2pix.trainer import Pix2Pix, l1_loss  # noqa: F401
+from zoo.callbacks import fit_steps
 from zoo.checks import positive_int, positive_number
 
 # -- the common verbs --------------------------------------------------------------------------------------
@@ -51,7 +52,7 @@ def build(name="edges2shoes_handbags", generator=None, **kwargs):
 
 
 def finetune(source, preset=None, steps=1000, adversarial=True, learning_rate=2e-4, direction="BtoA",
-             batch_size=4, callbacks=None, verbose="auto", **data_kwargs):
+             batch_size=4, run=None, callbacks=None, verbose="auto", **data_kwargs):
     """Fine-tune a shipped preset on your own pairs and return the generator::
 
         model = pix2pix.finetune("my/AB_images", steps=2000)     # side-by-side AB files, edges on the right
@@ -61,6 +62,8 @@ def finetune(source, preset=None, steps=1000, adversarial=True, learning_rate=2e
     ``adversarial=True`` trains cGAN + 100 L1 against a fresh 70x70 PatchGAN (the preset's recipe, Adam
     ``learning_rate``); ``False`` trains on L1 alone. ``data_kwargs`` go to ``dataset``; ``callbacks`` and
     ``verbose`` to fit. The returned generator keeps the preset's ``test_stats``.
+    ``run``: a folder that makes it resumable (``zoo.callbacks.fit_steps``: a checkpoint and a log row every 100
+    steps; the same call with the same folder continues a killed run).
     """
     steps = positive_int(steps, "steps")  # before anything loads
     if learning_rate is not None:
@@ -74,7 +77,7 @@ def finetune(source, preset=None, steps=1000, adversarial=True, learning_rate=2e
     gan = build(recipe, generator=g)
     gan.compile(learning_rate=learning_rate)
     data = dataset(source, direction=direction, batch_size=batch_size, repeat=True, **data_kwargs)
-    gan.fit(data, epochs=1, steps_per_epoch=steps, callbacks=callbacks, verbose=verbose)
+    fit_steps(gan, data, steps, run=run, callbacks=callbacks, verbose=verbose)
     return gan.generator
 
 

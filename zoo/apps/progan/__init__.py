@@ -24,6 +24,7 @@ import warnings
 from zoo.apps.progan.networks import ProGANDiscriminator, ProGANGenerator, features, sides  # noqa: F401
 from zoo.apps.progan.presets import CONFIGS, PRESETS  # noqa: F401
 from zoo.apps.progan.trainer import Phase, ProGAN, Schedule  # noqa: F401
+from zoo.callbacks import fit_steps
 from zoo.checks import positive_int, positive_number
 
 # -- the common verbs --------------------------------------------------------------------------------------
@@ -94,7 +95,7 @@ def _smaller_than(files, side):
     return n
 
 
-def finetune(source, preset=None, images=20_000, batch_size=16, learning_rate=5e-4, callbacks=None,
+def finetune(source, preset=None, images=20_000, batch_size=16, learning_rate=5e-4, run=None, callbacks=None,
              verbose="auto", **data_kwargs):
     """Fine-tune a shipped preset on your own faces and return the new (EMA) generator::
 
@@ -104,6 +105,8 @@ def finetune(source, preset=None, images=20_000, batch_size=16, learning_rate=5e
     The grown networks train at their full resolution on ``source`` (a folder or TFDS name, ``dataset``)
     for ``images`` real images: the preset's generator against a fresh critic, WGAN-GP + drift, Adam
     ``learning_rate`` (0, 0.99); the EMA generator (decay 0.999) starts from the preset's weights.
+    ``run``: a folder that makes it resumable (``zoo.callbacks.fit_steps``: a checkpoint and a log row every 100
+    steps; the same call with the same folder continues a killed run).
     """
     import math
 
@@ -115,7 +118,7 @@ def finetune(source, preset=None, images=20_000, batch_size=16, learning_rate=5e
     gan = build(recipe, generator=g)
     gan.compile(learning_rate=learning_rate)
     data = dataset(source, resolution=g.resolution, batch_size=batch_size, **data_kwargs)
-    gan.fit(data, epochs=1, steps_per_epoch=math.ceil(images / batch_size), callbacks=callbacks, verbose=verbose)
+    fit_steps(gan, data, math.ceil(images / batch_size), run=run, callbacks=callbacks, verbose=verbose)
     return gan.sampling_generator()
 
 

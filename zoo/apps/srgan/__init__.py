@@ -24,6 +24,7 @@ from zoo.apps.srgan.networks import _SRGenerator
 from zoo.apps.srgan.presets import CONFIGS, PRESETS  # noqa: F401
 from zoo.apps.srgan.trainer import (  # noqa: F401
     ESRGAN, RAGAN, SRGAN, pixel_loss, ragan_d, ragan_g, vgg_content_loss)
+from zoo.callbacks import fit_steps
 from zoo.checks import positive_int, positive_number
 
 # -- the common verbs --------------------------------------------------------------------------------------
@@ -78,7 +79,7 @@ def _recipe(preset, adversarial):
 
 
 def finetune(source, preset=None, steps=1000, adversarial=False, content=True, learning_rate=None, hr_crop=96,
-             batch_size=16, callbacks=None, verbose="auto", **data_kwargs):
+             batch_size=16, run=None, callbacks=None, verbose="auto", **data_kwargs):
     """Fine-tune a shipped preset on your own images (a folder or a TFDS name) and return the generator::
 
         model = srgan.finetune("my/photos", steps=2000)
@@ -88,6 +89,8 @@ def finetune(source, preset=None, steps=1000, adversarial=False, content=True, l
     a fresh discriminator for ``hr_crop`` crops and the VGG54 content loss (``content=False`` for SRGAN-MSE: no
     ImageNet weights needed), the recipe of the preset's ``gan_phase`` companion. The trainer's compile defaults
     apply (``learning_rate`` overrides). ``data_kwargs`` go to ``dataset``; ``callbacks`` and ``verbose`` to fit.
+    ``run``: a folder that makes it resumable (``zoo.callbacks.fit_steps``: a checkpoint and a log row every 100
+    steps; the same call with the same folder continues a killed run).
     """
     steps = positive_int(steps, "steps")  # before anything loads
     if learning_rate is not None:
@@ -99,7 +102,7 @@ def finetune(source, preset=None, steps=1000, adversarial=False, content=True, l
     gan.compile(learning_rate=learning_rate)
     data = dataset(source, scale=g.scale, hr_crop=hr_crop, batch_size=batch_size, channels=g.channels,
                    repeat=True, **data_kwargs)
-    gan.fit(data, epochs=1, steps_per_epoch=steps, callbacks=callbacks, verbose=verbose)
+    fit_steps(gan, data, steps, run=run, callbacks=callbacks, verbose=verbose)
     return gan.generator
 
 
