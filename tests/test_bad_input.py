@@ -345,3 +345,19 @@ def test_checkpoint_log_drops_rows_the_checkpoint_does_not_hold(tmp_path):
     ckpt._write_log(ckpt._read_log() + [{"epoch": 2, "g_loss": 0.25}])  # a row written, then killed
     assert ckpt.resume(_tiny_gan()) == 2
     assert [r["epoch"] for r in ckpt._read_log()] == ["0", "1"]
+
+
+# -- fine-tuning shows its effect in the copy that ships -----------------------------------------------------------
+def test_a_short_finetune_shows_in_the_ema_generator():
+    from zoo import GAN
+    from zoo.apps import dcgan
+
+    gan = GAN(dcgan.DCGANGenerator(latent_dim=4, image_size=8, channels=1, filters=4),
+              dcgan.DCGANDiscriminator(image_size=8, channels=1, filters=4), ema_decay=0.999, seed=0)
+    gan.compile()
+    start = [np.array(w) for w in gan.generator.get_weights()]
+    x = np.random.default_rng(0).uniform(-1, 1, (80, 8, 8, 1)).astype("float32")
+    gan.fit(x, batch_size=4, epochs=1, verbose=0)  # 20 steps
+    moved = sum(np.abs(g - s).sum() for g, s in zip(gan.generator.get_weights(), start))
+    ema_moved = sum(np.abs(e - s).sum() for e, s in zip(gan.ema_generator.get_weights(), start))
+    assert ema_moved > 0.5 * moved  # a plain 0.999 EMA would have moved ~2% of the way

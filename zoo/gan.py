@@ -85,7 +85,9 @@ class GAN(keras.Model):
         discriminator: the same for the discriminator side; ``None`` trains G alone on ``generator_extra_losses``.
         d_steps: k, discriminator updates per generator update.
         ema_decay: if set, keep ``ema_generator``, an exponential moving average of G's weights updated after
-            every G step (the generator to sample from and ship).
+            every G step (the generator to sample from and ship), warmed up: the decay after G's t-th update is
+            ``min(ema_decay, (1 + t) / (10 + t))`` (0.5 at t = 8, 0.9 at t = 80, 0.999 from t = 8,990), so a
+            short fine-tuning shows in it.
         seed: seed of the latent noise; noise state is part of the model's variables, so checkpoints restore it.
     """
 
@@ -209,7 +211,10 @@ class GAN(keras.Model):
     def after_step(self):
         """Runs once per iteration after both updates: the EMA generator here; apps add theirs (call super)."""
         if self.ema_generator is not None:
-            d = self.ema_decay
+            # warmed up as TensorFlow's ExponentialMovingAverage(num_updates): min(decay, (1 + t) / (10 + t)) after
+            # G's t-th update, so a short run (a fine-tuning) shows in the EMA copy; long runs reach ``ema_decay``
+            t = ops.cast(self.g_optimizer.iterations, "float32")
+            d = ops.minimum(self.ema_decay, (1.0 + t) / (10.0 + t))
             for e, v in zip(self.ema_generator.weights, self.generator.weights):
                 if v.trainable:
                     e.assign(d * e + (1.0 - d) * ops.cast(v.value, e.dtype))
