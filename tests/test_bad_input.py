@@ -361,3 +361,21 @@ def test_a_short_finetune_shows_in_the_ema_generator():
     moved = sum(np.abs(g - s).sum() for g, s in zip(gan.generator.get_weights(), start))
     ema_moved = sum(np.abs(e - s).sum() for e, s in zip(gan.ema_generator.get_weights(), start))
     assert ema_moved > 0.5 * moved  # a plain 0.999 EMA would have moved ~2% of the way
+
+
+def test_generate_commands_take_weights_files_like_the_other_apps(tmp_path, capsys):
+    from zoo.apps import dcgan
+
+    g = dcgan.pretrained("mnist_cdcgan")
+    mine = tmp_path / "mine.weights.h5"
+    g.save_weights(mine)
+    out = tmp_path / "d.png"
+    code, err = run_cli(["dcgan", "generate", "-n", "4", "--seed", "0", "--labels", "7", "--weights", str(mine),
+                         "--arch", "mnist_cdcgan", "-o", str(out)], capsys)
+    assert code == 0 and out.exists(), err
+    code, err = run_cli(["dcgan", "generate", "--preset", "mnist_dcgan", "--weights", str(mine), "-o",
+                         str(tmp_path / "x.png")], capsys)
+    assert code == 2 and "not both" in err
+    code, err = run_cli(["dcgan", "generate", "--weights", str(mine), "--arch", "mnist_dcgan", "-o",
+                         str(tmp_path / "x.png")], capsys)
+    assert code == 2 and "does not match" in err  # a conditional file into the unconditional architecture

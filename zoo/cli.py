@@ -100,28 +100,50 @@ def add_image_verb(verbs, app, verb, help, run):
     v.add_argument("-o", "--output", required=True,
                    help="output image file; its extension picks the format (.png, .jpg, .webp, .bmp, .tif)")
     v.add_argument("--quality", type=int, default=95, help="JPEG/WebP quality, 1-95 (default 95)")
-    v.add_argument("--preset", default=None,
-                   help=f"a shipped preset: {', '.join(weights.presets(app)) or 'none yet'} (default: the app's "
-                        f"default; 'zoo presets' lists them)")
-    v.add_argument("--weights", default=None, help="a generator .weights.h5 file of --arch instead of a preset")
-    v.add_argument("--arch", default=None, choices=sorted(weights.declared(app)),
-                   help="the preset whose architecture --weights has (default: the app's default preset)")
+    add_model_flags(v, app)
     v.set_defaults(func=lambda args: _image_verb(args, app, run))
     return v
+
+
+def add_model_flags(verb, app):
+    """``--preset NAME`` or ``--weights FILE [--arch NAME]``: which generator a verb runs (``load_model``)."""
+    from zoo import weights
+
+    trained = weights.presets(app)
+    untrained = sorted(set(weights.declared(app)) - set(trained))
+    verb.add_argument("--preset", default=None,
+                      help=f"a shipped preset: {', '.join(trained) or 'none yet'} (default: the app's default; "
+                           f"'zoo presets' lists them)")
+    verb.add_argument("--weights", default=None, help="a generator .weights.h5 file of --arch instead of a preset "
+                                                      "(yours, from fine-tuning or a recipe)")
+    verb.add_argument("--arch", default=None, choices=sorted(weights.declared(app)),
+                      help="the preset whose architecture --weights has (default: the app's default preset)"
+                           + (f"; without shipped weights: {', '.join(untrained)}" if untrained else ""))
+
+
+def load_model(app, args):
+    """The generator ``add_model_flags`` asked for: a shipped preset, or ``--weights`` into ``--arch``'s
+    architecture (all or nothing)."""
+    from zoo import weights
+
+    if args.weights:
+        if args.preset:
+            raise ValueError("give --preset or --weights (with --arch), not both")
+        return weights.load_into(weights.get(app, args.arch).build_generator(), args.weights)
+    if args.arch:
+        raise ValueError("--arch names the architecture of --weights; give --weights too, or use --preset")
+    return weights.pretrained(app, args.preset)
 
 
 def _image_verb(args, app, run):
     import numpy as np
 
-    from zoo import images, weights
+    from zoo import images
 
     check_output(args.output, args.input)
     if not 1 <= args.quality <= 95:
         raise ValueError(f"--quality must be in 1..95, got {args.quality}")
-    if args.weights:
-        model = weights.load_into(weights.get(app, args.arch).build_generator(), args.weights)
-    else:
-        model = weights.pretrained(app, args.preset)
+    model = load_model(app, args)
     images.save_image(args.output, np.asarray(run(model, args)), quality=args.quality)
     print(args.output)
 
