@@ -379,3 +379,33 @@ def test_generate_commands_take_weights_files_like_the_other_apps(tmp_path, caps
     code, err = run_cli(["dcgan", "generate", "--weights", str(mine), "--arch", "mnist_dcgan", "-o",
                          str(tmp_path / "x.png")], capsys)
     assert code == 2 and "does not match" in err  # a conditional file into the unconditional architecture
+
+
+# -- the command line on folders and many files, like the tools users know ------------------------------------------
+def test_cli_upscales_a_folder_skipping_broken_files_with_a_summary(tmp_path, capsys):
+    from PIL import Image
+
+    src = tmp_path / "photos"
+    for name in ("a.png", "b.jpg", "sub/c.png"):
+        images.save_image(src / name, np.random.default_rng(len(name)).integers(0, 255, (12, 10, 3), np.uint8))
+    (src / "broken.png").write_bytes(b"\\x89PNG\\r\\n\\x1a\\nnot really")
+    out = tmp_path / "out"
+    with pytest.raises(SystemExit) as e:
+        cli.main(["srgan", "upscale", str(src), "-o", str(out), "--suffix", "_x4", "--ext", "jpg"])
+    err = capsys.readouterr().err
+    assert e.value.code == 1 and "skipped" in err and "broken.png" in err and "3 written, 1 failed" in err
+    for name in ("a_x4.jpg", "b_x4.jpg", "sub/c_x4.jpg"):
+        with Image.open(out / name) as img:
+            assert img.format == "JPEG" and img.size == (40, 48)
+    assert not (out / "broken_x4.jpg").exists()
+
+
+def test_cli_several_files_need_an_output_folder(tmp_path, capsys):
+    a = images.save_image(tmp_path / "a.png", np.full((12, 12, 3), 50, np.uint8))
+    b = images.save_image(tmp_path / "b.png", np.full((12, 12, 3), 90, np.uint8))
+    code, err = run_cli(["srgan", "upscale", a, b, "-o", a], capsys)
+    assert code == 2 and "need an output folder" in err
+    code, err = run_cli(["srgan", "upscale", a, "-o", str(tmp_path / "x.png"), "--suffix", "_x4"], capsys)
+    assert code == 2 and "--suffix name files in an output folder" in err
+    assert cli.main(["srgan", "upscale", a, b, "-o", str(tmp_path / "up")]) == 0
+    assert sorted(os.listdir(tmp_path / "up")) == ["a.png", "b.png"]

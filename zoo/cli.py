@@ -90,15 +90,19 @@ class Progress:
 
 
 def add_image_verb(verbs, app, verb, help, run):
-    """``zoo <app> <verb> input -o output [--preset NAME | --weights FILE --arch NAME]``: load the model (a shipped
-    preset, or a generator of preset ``--arch``'s architecture with a weights file, all-or-nothing), call
-    ``run(model, args)`` for the output image and save it as PNG. Returns the verb's parser for extra flags."""
-    from zoo import weights
-
+    """``zoo <app> <verb> input... -o output [--preset NAME | --weights FILE --arch NAME]``: load the model (a
+    shipped preset, or a generator of preset ``--arch``'s architecture with a weights file, all-or-nothing), call
+    ``run(model, args)`` with ``args.input`` set to each input file, and save each result. One input file and an
+    output file name: as named. Several inputs, a folder of images, or ``-o`` an existing folder: one output per
+    image in the ``-o`` folder (sub-folders kept), named ``<stem><--suffix>.<--ext>``; files that fail are
+    reported and skipped, with a summary and exit code 1 at the end. Returns the verb's parser for extra flags."""
     v = verbs.add_parser(verb, help=help)
-    v.add_argument("input", help="image file")
+    v.add_argument("inputs", nargs="+", metavar="input", help="image files and/or folders of images")
     v.add_argument("-o", "--output", required=True,
-                   help="output image file; its extension picks the format (.png, .jpg, .webp, .bmp, .tif)")
+                   help="output image file (its extension picks the format: .png, .jpg, .webp, .bmp, .tif), or a "
+                        "folder for several inputs")
+    v.add_argument("--suffix", default="", help="added to each output file name in a folder (e.g. _x4)")
+    v.add_argument("--ext", default=None, help="output format in a folder: png (default), jpg, webp, bmp, tif")
     v.add_argument("--quality", type=int, default=95, help="JPEG/WebP quality, 1-95 (default 95)")
     add_model_flags(v, app)
     v.set_defaults(func=lambda args: _image_verb(args, app, run))
@@ -140,12 +144,61 @@ def _image_verb(args, app, run):
 
     from zoo import images
 
-    check_output(args.output, args.input)
     if not 1 <= args.quality <= 95:
         raise ValueError(f"--quality must be in 1..95, got {args.quality}")
+    jobs = _jobs(args)
     model = load_model(app, args)
-    images.save_image(args.output, np.asarray(run(model, args)), quality=args.quality)
-    print(args.output)
+    failed = []
+    for i, (src, dest) in enumerate(jobs):
+        args.input = src
+        try:
+            images.save_image(dest, np.asarray(run(model, args)), quality=args.quality)
+        except (ValueError, OSError) as e:
+            if len(jobs) == 1:
+                raise
+            failed.append(src)
+            print(f"zoo: skipped {src}: {e}", file=sys.stderr)
+            continue
+        print(dest)
+        if len(jobs) > 1:
+            print(f"[{i + 1}/{len(jobs)}] {src} -> {dest}", file=sys.stderr)
+    if failed:
+        print(f"zoo: {len(jobs) - len(failed)} written, {len(failed)} failed", file=sys.stderr)
+        raise SystemExit(1)
+
+
+def _jobs(args):
+    """``(input file, output file)`` pairs of an image verb, every output checked before any work."""
+    from zoo import data, images
+
+    single = len(args.inputs) == 1 and not os.path.isdir(args.inputs[0]) and not os.path.isdir(args.output)
+    if single:
+        if args.ext or args.suffix:
+            raise ValueError("--ext and --suffix name files in an output folder; with one input, -o is the file")
+        check_output(args.output, args.inputs[0])
+        return [(args.inputs[0], args.output)]
+    if os.path.exists(args.output) and not os.path.isdir(args.output):
+        raise ValueError(f"-o {args.output} is a file; several inputs or a folder need an output folder")
+    ext = "." + (args.ext or "png").lower().lstrip(".")
+    if ext not in images.FORMATS:
+        raise ValueError(f"--ext {args.ext!r}: use one of {', '.join(sorted(f[1:] for f in images.FORMATS))}")
+    jobs = []
+    for src in args.inputs:
+        if os.path.isdir(src):
+            jobs += [(f, os.path.join(args.output, os.path.splitext(os.path.relpath(f, src))[0] + args.suffix + ext))
+                     for f in data.list_images(src)]
+        elif os.path.exists(src):
+            jobs.append((src, os.path.join(args.output, os.path.splitext(os.path.basename(src))[0] + args.suffix
+                                           + ext)))
+        else:
+            raise FileNotFoundError(f"image file not found: {src}")
+    outs = [dest for _, dest in jobs]
+    if len(set(outs)) != len(outs):
+        twice = sorted({d for d in outs if outs.count(d) > 1})
+        raise ValueError(f"two inputs would write the same output, e.g. {twice[0]}; use separate runs or --suffix")
+    for src, dest in jobs:
+        check_output(dest, src)
+    return jobs
 
 
 def check_output(output, *inputs):
