@@ -409,3 +409,23 @@ def test_cli_several_files_need_an_output_folder(tmp_path, capsys):
     assert code == 2 and "--suffix name files in an output folder" in err
     assert cli.main(["srgan", "upscale", a, b, "-o", str(tmp_path / "up")]) == 0
     assert sorted(os.listdir(tmp_path / "up")) == ["a.png", "b.png"]
+
+
+# -- pix2pix on a drawing of a size the U-Net cannot take: no ghost shapes in the border ---------------------------
+def test_pix2pix_default_fit_keeps_the_white_border_of_a_320x240_drawing():
+    from PIL import Image
+
+    from zoo.apps import pix2pix
+
+    g = pix2pix.pretrained()
+    x = np.asarray(Image.open(images.asset("edges_boot.png")).convert("RGB").resize((320, 240), Image.BICUBIC))
+
+    def frame(y):  # mean brightness of the outer 16 pixels, where the drawing is white paper
+        y = y.astype(float)
+        return np.concatenate([y[:16].ravel(), y[-16:].ravel(), y[:, :16].ravel(), y[:, -16:].ravel()]).mean()
+
+    default = g.translate(x)
+    np.testing.assert_array_equal(default, g.translate(x, fit="resize"))
+    assert frame(default) > 200 and frame(default) > frame(g.translate(x, fit="pad")) + 20
+    sized = np.asarray(Image.fromarray(x).resize((256, 256)))
+    np.testing.assert_array_equal(g.translate(sized), g.translate(sized, fit="pad"))  # sizes it takes: unchanged

@@ -68,6 +68,25 @@ def scores(out, targets):
             "sharpness": float(np.mean(metrics.laplacian_variance(out)) / np.mean(metrics.laplacian_variance(targets)))}
 
 
+def fit_study(generator, inputs, targets, size=(240, 320), out=None):
+    """``translate``'s two ways with sizes the U-Net cannot take, on val drawings and photos resized (bicubic)
+    to ``size`` (h, w): ``fit="pad"`` (reflect-pad to 256 multiples, crop back) and ``fit="resize"`` (to 256x256
+    and back). Returns ``{fit: measures}``; ``out``: a PNG of 4 drawings | pad | resize | truth."""
+    from PIL import Image
+
+    def resized(batch):
+        return np.stack([np.asarray(Image.fromarray(a).resize(size[::-1], Image.BICUBIC)) for a in batch])
+
+    x, y = resized(inputs), resized(targets)
+    made = {fit: np.concatenate([generator.translate(x[i:i + 8], fit=fit) for i in range(0, len(x), 8)])
+            for fit in ("pad", "resize")}
+    if out:
+        pick = np.linspace(0, len(x) - 1, 4).round().astype(int)
+        images.save_png(out, images.grid(np.stack([r[j] for j in pick for r in (x, made["pad"], made["resize"], y)]),
+                                         ncols=4))
+    return {fit: {k: round(v, 4) for k, v in scores(o, y).items()} for fit, o in made.items()}
+
+
 def main(argv=None):
     from zoo import weights
     from zoo.apps import pix2pix
@@ -82,9 +101,19 @@ def main(argv=None):
                    "each preset's test_stats); anything but the default measures only (no registering)")
     p.add_argument("--out", default=os.path.join(HERE, "results.json"))
     p.add_argument("--grid", default=os.path.join(HERE, "samples.png"), help="val sample grid PNG")
+    p.add_argument("--fit-study", action="store_true",
+                   help="instead: translate's fit='pad' against fit='resize' on val pairs resized to 240x320 "
+                        "(the shipped preset; fit_study.json and fit_study.png next to --out)")
     a = p.parse_args(argv)
 
     inputs, targets = load_val()
+    if a.fit_study:
+        folder = os.path.dirname(a.out)
+        result = fit_study(pix2pix.pretrained(), inputs, targets, out=os.path.join(folder, "fit_study.png"))
+        with open(os.path.join(folder, "fit_study.json"), "w") as f:
+            json.dump({"size_hw": [240, 320], "val_pairs": len(inputs), **result}, f, indent=2)
+        print(json.dumps(result, indent=2))
+        return
     truth_sharp = float(np.mean(metrics.laplacian_variance(targets)))
     results = {"val_pairs": len(inputs), "truth_laplacian_variance": round(truth_sharp, 2),
                "stats": a.stats or "each preset's test_stats", "presets": {}}

@@ -140,5 +140,6 @@ def add_commands(subparsers):
                                   ).add_subparsers(dest="verb", required=True)
     t = add_image_verb(verbs, "pix2pix", "translate", "translate an image file",
                        lambda model, args: model.translate(args.input, fit=args.fit))
-    t.add_argument("--fit", default="pad", choices=("pad", "resize"),
-                   help="sizes the U-Net cannot take: reflect-pad (default) or resize to the training size")
+    t.add_argument("--fit", default="auto", choices=("auto", "pad", "resize"),
+                   help="sizes the U-Net cannot take: resize to the training size and back (auto, the default, "
+                        "and resize) or reflect-pad (pad; ghost shapes in the border)")

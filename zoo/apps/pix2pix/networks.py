@@ -128,7 +128,7 @@ class UNetGenerator(models.Generator):
 
     test_stats = models.config_value("test_stats")
 
-    def translate(self, x, fit="pad", stats=None, train_mode=False):
+    def translate(self, x, fit="auto", stats=None, train_mode=False):
         """Translate images as people have them: a path, PIL image, uint8/uint16/float array, single or batch,
         grey/RGB/RGBA, any size, or a list of same-size images (``zoo.images.as_batch``). Returns the same kind
         (PIL for paths and PIL, same dtype and layout for arrays) at the same size.
@@ -138,11 +138,12 @@ class UNetGenerator(models.Generator):
         ``(H, W, 3)``). Alpha does not go through the network; it is put back unchanged.
 
         ``fit``: how sizes the U-Net cannot take are handled (it needs sides divisible by ``multiple``):
-        ``"pad"`` (default) reflect-pads the image to the next multiple and crops the output back, so every pixel
-        is translated at its own scale (right for inputs of the training scale and for large images: the
-        network is fully convolutional); ``"resize"`` resizes (bicubic, antialiased) to ``multiple`` x
-        ``multiple`` (the training size: 256 for unet_256) and the output back to the input's size (right for
-        small or oddly scaled drawings, at the cost of resampling).
+        ``"auto"`` (default) passes sizes it takes unchanged and resizes the others like ``"resize"``;
+        ``"resize"`` resizes (bicubic, antialiased) to ``multiple`` x ``multiple`` (the training size: 256 for
+        unet_256) and the output back to the input's size; ``"pad"`` reflect-pads to the next multiple and crops
+        the output back (every pixel at its own scale, but the network paints ghost shapes into the mirrored
+        border: on the 200 val drawings resized to 240x320, L1 0.163 / PSNR 11.77 dB padded against 0.119 /
+        14.50 dB resized; ``apps/pix2pix/evaluate.py --fit-study``).
 
         ``stats``: batch-norm statistics: ``"image"`` normalises each image by its own statistics (one image per
         call, dropout off: deterministic), ``"moving"`` uses the moving averages (Keras inference mode);
@@ -152,10 +153,12 @@ class UNetGenerator(models.Generator):
         """
         from zoo import images
 
-        if fit not in ("pad", "resize"):
-            raise ValueError(f'fit must be "pad" or "resize", got {fit!r}')
+        if fit not in ("auto", "pad", "resize"):
+            raise ValueError(f'fit must be "auto", "pad" or "resize", got {fit!r}')
         batch, spec = images.as_batch(x, channels=self.in_channels)
         size = batch.shape[1:3]
+        if fit == "auto":
+            fit = "pad" if size[0] % self.multiple == 0 and size[1] % self.multiple == 0 else "resize"
         if fit == "resize":
             batch = images.resize(batch, (self.multiple, self.multiple))
         stats = _check_stats(self.test_stats if stats is None else stats)
