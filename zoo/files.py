@@ -15,8 +15,16 @@ def atomic_write(dest, write, suffix=".part"):
     os.close(fd)
     try:
         write(Path(tmp))
+        # mkstemp makes the file private (0600): give it the mode the file had, or a new file's usual mode
+        os.chmod(tmp, dest.stat().st_mode & 0o777 if dest.exists() else 0o666 & ~_umask())
         os.replace(tmp, dest)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return dest
+
+
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
