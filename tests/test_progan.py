@@ -348,3 +348,20 @@ def test_finetune_moves_the_preset_towards_a_folder(tmp_path):
     assert not np.array_equal(mine.generate(2, seed=0), before.generate(2, seed=0))
     with pytest.raises(ValueError, match="images must be an integer >= 1"):
         progan.finetune(folder, images=0)
+
+
+def test_card_and_preset_carry_the_numbers_evaluate_measured():
+    import json
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    with open(os.path.join(root, "apps", "progan", "results.json")) as f:
+        results = json.load(f)
+    m = progan.CONFIGS["celeba_64"].metrics
+    g = results["generated"]
+    assert (m["kid_face_x1000"], m["fid_face"], m["face_detection_rate"]) == (
+        g["kid_face_x1000"], g["fid_face"], g["face_detection_rate"])
+    assert m["kid_face_x1000_real_vs_real"] == results["real"]["kid_face_x1000"]
+    with open(os.path.join(root, "apps", "progan", "MODEL_CARD.md")) as f:
+        card = f.read()
+    for key in ("real", "generated", "real_blur32", "real_blur16"):
+        assert f"{results[key]['kid_face_x1000']:.3f}" in card, key
