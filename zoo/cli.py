@@ -109,6 +109,30 @@ def add_image_verb(verbs, app, verb, help, run):
     return v
 
 
+def add_generate_verb(verbs, app, help, run, n=16):
+    """``zoo <app> generate -o output [-n N] [--seed S] [--preset NAME | --weights FILE --arch NAME]``: load the
+    generator (``load_model``), call ``run(model, args)`` for a uint8 batch and save it: one image as itself,
+    several as a grid. Returns the verb's parser for the app's own flags."""
+    g = verbs.add_parser("generate", help=help)
+    g.add_argument("-o", "--output", required=True, help="image file (.png, .jpg, .webp, .bmp, .tif)")
+    g.add_argument("-n", type=int, default=n, help=f"number of images (default {n})")
+    g.add_argument("--seed", type=int, default=None)
+    add_model_flags(g, app)
+    g.set_defaults(func=lambda args: _generate_verb(args, app, run))
+    return g
+
+
+def _generate_verb(args, app, run):
+    from zoo import images
+
+    check_output(args.output)
+    if args.n < 1:
+        raise ValueError(f"-n must be >= 1, got {args.n}")
+    out = run(load_model(app, args), args)
+    images.save_image(args.output, images.grid(out) if len(out) > 1 else out[0])
+    print(args.output)
+
+
 def add_model_flags(verb, app):
     """``--preset NAME`` or ``--weights FILE [--arch NAME]``: which generator a verb runs (``load_model``)."""
     from zoo import weights

@@ -397,8 +397,8 @@ def restore(batch, spec):
 # ------------------------------------------------------------------------------------------ grids, PNG
 
 
-def _to_uint8(images):
-    """(N, H, W[, C]) float [-1, 1] or uint8 -> uint8 (N, H, W, C)."""
+def to_uint8(images):
+    """(N, H, W[, C]) float [-1, 1] (model output) or uint8 -> uint8 (N, H, W, C); NaN/inf is an error."""
     a = _numpy(images) if not isinstance(images, (list, tuple)) else np.stack([_numpy(i) for i in images])
     if a.ndim == 3:
         a = a[..., None]
@@ -450,7 +450,7 @@ def grid(images, ncols=None, pad=2, pad_value=0):
     ``ceil(sqrt(N))``. ``pad`` pixels of ``pad_value`` separate the tiles and frame the sheet, so the result is
     ``(rows*(H+pad)+pad, ncols*(W+pad)+pad, C)``; one-channel sheets are returned 2-D ``(height, width)``.
     """
-    a = _to_uint8(images)
+    a = to_uint8(images)
     n, h, w, c = a.shape
     ncols = int(ncols or math.ceil(math.sqrt(n)))
     if ncols < 1:
@@ -492,7 +492,7 @@ def save_image(path, image, format=None, quality=95):
         if a.ndim == 4:
             a = grid(a)
         elif np.issubdtype(a.dtype, np.floating):
-            a = _to_uint8(a[None])[0]
+            a = to_uint8(a[None])[0]
         elif a.dtype not in (np.uint8, np.uint16):
             raise TypeError(f"save_image: expected uint8, uint16 or float in [-1, 1], got dtype {a.dtype}")
         if a.ndim == 3 and a.shape[-1] == 1:

@@ -501,13 +501,13 @@ class FaceExtractor:
     def _images(self, images):
         from PIL import Image
 
+        from zoo.images import to_uint8
+
         x = _to_numpy(images)
         if x.ndim != 4 or x.shape[-1] != 3:
             raise ValueError(f"expected RGB face images (N, H, W, 3), got shape {x.shape}")
-        if not np.issubdtype(x.dtype, np.integer):
-            x = np.clip(np.round((x.astype(np.float32) + 1.0) * 127.5), 0, 255)
         s = self.work_size
-        for a in x.astype(np.uint8):
+        for a in to_uint8(x):
             yield np.ascontiguousarray(np.asarray(Image.fromarray(a).resize((s, s), Image.BICUBIC)))
 
     def __call__(self, images):

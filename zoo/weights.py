@@ -635,6 +635,8 @@ def _check_structure(model, path, limit=8):
 
 def _load_fresh(model, path):
     """Check ``path`` against ``model``'s structure, then load it (``model`` is a throw-away if this fails)."""
+    import keras
+
     path = Path(path)
     if path.is_dir():
         raise ValueError(f"{path} is a folder, not a weights file; give the .weights.h5 file inside it")
@@ -647,18 +649,12 @@ def _load_fresh(model, path):
         model.load_weights(path)
     except Exception as e:
         raise ValueError(f"weights file {path} could not be loaded into {_describe(model)}: {e}") from e
-    bad = [v.path for v in model.weights if not np.all(np.isfinite(_numpy(v)))]
+    bad = [v.path for v in model.weights
+           if keras.backend.is_float_dtype(v.dtype) and not np.isfinite(keras.ops.convert_to_numpy(v.value)).all()]
     if bad:
         raise ValueError(f"weights file {path} holds non-finite values (NaN or inf) in {len(bad)} variable(s), "
                          f"e.g. {bad[0]}: the run that wrote it diverged; nothing was loaded")
     return model
-
-
-def _numpy(variable):
-    import keras
-
-    value = keras.ops.convert_to_numpy(variable.value)
-    return value if np.issubdtype(value.dtype, np.floating) else np.zeros(1)
 
 
 def load_into(model, path):

@@ -97,18 +97,13 @@ def growth(preset, checkpoints, out_path, n=8):
     """One row per ``(checkpoint, level)``: the trained generator (not the EMA copy) of a training checkpoint
     (``<run>/checkpoint.weights.h5`` kept at a level's end) at that level, for the same ``n`` latents, each face
     enlarged to the final side by pixel repetition."""
-    import keras
-
     rows = []
     z = np.random.default_rng(0).standard_normal((n, preset.config["latent_dim"])).astype("float32")
     for path, level in checkpoints:
         gan = progan.build(preset)
         gan.compile()
         gan.load_weights(path)
-        x = keras.ops.convert_to_numpy(gan.generator.grow(keras.ops.convert_to_tensor(z), level, 1.0))
-        x = np.clip(np.round((x.astype("float32") + 1) * 127.5), 0, 255).astype("uint8")
-        reps = preset.config["resolution"] // x.shape[1]
-        rows.append(x.repeat(reps, axis=1).repeat(reps, axis=2))
+        rows.append(gan.generator.grown_images(z, level))
     images.save_png(out_path, images.grid(np.concatenate(rows), ncols=n))
 
 

@@ -44,10 +44,7 @@ class LevelGrid(keras.callbacks.Callback):
 
         gan = self.model
         for name, g in (("grid", gan.sampling_generator()), ("raw", gan.generator)):
-            x = keras.ops.convert_to_numpy(g.grow(keras.ops.convert_to_tensor(self.z), gan.level, gan.alpha))
-            x = np.clip(np.round((x.astype("float32") + 1) * 127.5), 0, 255).astype("uint8")
-            reps = max(1, 64 // x.shape[1])
-            x = x.repeat(reps, axis=1).repeat(reps, axis=2)
+            x = g.grown_images(self.z, gan.level, gan.alpha)
             images.save_png(os.path.join(self.run, f"{name}.epoch{epoch + 1}.png"), images.grid(x, ncols=8))
 
 

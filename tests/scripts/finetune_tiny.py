@@ -4,23 +4,14 @@
     python finetune_tiny.py DIR [--sleep S]
 """
 import argparse
-import time
 
 import keras
 import numpy as np
 
 from zoo import GAN
 from zoo.apps import dcgan
+from pause import Pause
 from zoo.callbacks import fit_steps
-
-
-class Pause(keras.callbacks.Callback):
-    def __init__(self, sleep):
-        super().__init__()
-        self.sleep = sleep
-
-    def on_epoch_end(self, epoch, logs=None):
-        time.sleep(self.sleep)
 
 
 if __name__ == "__main__":

@@ -9,12 +9,12 @@ Schedule: 8 images per array pass (2 steps of 4), level 0 stabilises 8 images (1
 """
 import argparse
 import os
-import time
 
 import keras
 import numpy as np
 
 from zoo.apps import progan
+from pause import Pause
 from zoo.callbacks import Checkpoint
 
 SCHEDULE = progan.Schedule(16, fade_images=12, stable_images=8, final_images=16, batch_size=4)
@@ -34,15 +34,6 @@ def state(gan):
     for name in ("alpha", "images_seen", "level_start"):
         out[name] = keras.ops.convert_to_numpy(getattr(gan, name))
     return out
-
-
-class Pause(keras.callbacks.Callback):
-    def __init__(self, sleep):
-        super().__init__()
-        self.sleep = sleep
-
-    def on_epoch_end(self, epoch, logs=None):
-        time.sleep(self.sleep)
 
 
 if __name__ == "__main__":

@@ -90,32 +90,18 @@ def demo(outdir):
 
 
 def add_commands(subparsers):
-    from zoo.cli import add_model_flags
+    from zoo.cli import add_generate_verb
 
     p = subparsers.add_parser("dcgan", help="digit GANs: generate samples from a preset")
     verbs = p.add_subparsers(dest="verb", required=True)
-    g = verbs.add_parser("generate", help="write a grid (or single image) of generated digits")
-    g.add_argument("-o", "--output", required=True, help="image file (.png, .jpg, .webp, .bmp, .tif)")
-    g.add_argument("-n", type=int, default=64)
+    g = add_generate_verb(verbs, "dcgan", "write a grid (or single image) of generated digits", _generate, n=64)
     g.add_argument("--labels", type=int, nargs="+", help="class(es) for the conditional preset (default 0-9 cycled)")
-    g.add_argument("--seed", type=int, default=None)
-    add_model_flags(g, "dcgan")
-    g.set_defaults(func=_generate)
 
 
-def _generate(args):
-    from zoo import images
-    from zoo.cli import check_output, load_model
-
-    check_output(args.output)
-    if args.n < 1:
-        raise ValueError(f"-n must be >= 1, got {args.n}")
-    gen = load_model("dcgan", args)
+def _generate(gen, args):
     if args.labels and not gen.num_classes:
         raise ValueError("--labels: this generator is unconditional; drop --labels or use mnist_cdcgan")
     labels = None
     if gen.num_classes:
         labels = np.resize(np.asarray(args.labels if args.labels else np.arange(gen.num_classes)), args.n)
-    out = gen.generate(args.n, labels=labels, seed=args.seed)
-    images.save_image(args.output, images.grid(out) if args.n > 1 else out[0])
-    print(args.output)
+    return gen.generate(args.n, labels=labels, seed=args.seed)

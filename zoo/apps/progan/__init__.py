@@ -138,31 +138,16 @@ def demo(outdir):
 
 
 def add_commands(subparsers):
-    from zoo.cli import add_model_flags
+    from zoo.cli import add_generate_verb
 
     verbs = subparsers.add_parser("progan", help="faces of people who do not exist (progressive GAN)"
                                   ).add_subparsers(dest="verb", required=True)
-    g = verbs.add_parser("generate", help="write a grid (or one image) of generated faces")
-    g.add_argument("-o", "--output", required=True, help="image file (.png, .jpg, .webp, .bmp, .tif)")
-    g.add_argument("-n", type=int, default=16, help="number of faces (default 16)")
-    g.add_argument("--seed", type=int, default=None)
+    g = add_generate_verb(verbs, "progan", "write a grid (or one image) of generated faces", _generate)
     g.add_argument("--walk", type=int, metavar="SEED_B", default=None,
                    help="instead: a latent walk of -n steps from --seed to this seed")
-    add_model_flags(g, "progan")
-    g.set_defaults(func=_generate)
 
 
-def _generate(args):
-    from zoo import images
-    from zoo.cli import check_output, load_model
-
-    check_output(args.output)
-    if args.n < 1:
-        raise ValueError(f"-n must be >= 1, got {args.n}")
-    model = load_model("progan", args)
+def _generate(model, args):
     if args.walk is not None:
-        out = model.interpolate(args.seed or 0, args.walk, steps=args.n)
-    else:
-        out = model.generate(args.n, seed=args.seed)
-    images.save_image(args.output, images.grid(out) if len(out) > 1 else out[0])
-    print(args.output)
+        return model.interpolate(args.seed or 0, args.walk, steps=args.n)
+    return model.generate(args.n, seed=args.seed)

@@ -93,9 +93,6 @@ class _Progressive:
         """Number of levels (4x4 is level 0; the last is ``levels - 1``)."""
         return len(self.sides)
 
-    def _layer(self, name):
-        return self.get_layer(name)
-
     def _check_level(self, level):
         if not 0 <= level < self.levels:
             raise ValueError(f"level must be in [0, {self.levels - 1}] for a {self.resolution}x{self.resolution} "
@@ -117,12 +114,12 @@ def _g_layers(latent_dim, channels, resolution, fmap_base, fmap_max):
     return out
 
 
-def _g_block(layer, x, side, fmaps):
+def _g_block(layer, x, side):
     """The features at ``side`` from those at ``side / 2`` (or from the latent vector at 4x4)."""
     pn = pixel_norm
     if side == 4:
-        x = layer("dense4")(pn(x))
-        x = pn(_lrelu(ops.reshape(x, (-1, 4, 4, fmaps))))
+        dense = layer("dense4")
+        x = pn(_lrelu(ops.reshape(dense(pn(x)), (-1, 4, 4, dense.units // 16))))
         return pn(_lrelu(layer("conv4")(x)))
     x = upscale(x)
     x = pn(_lrelu(layer(f"conv{side}_0")(x)))
@@ -147,10 +144,10 @@ class ProGANGenerator(_Progressive, models.Generator):
                       channels=channels)
         named = _g_layers(latent_dim, channels, resolution, fmap_base, fmap_max)
         z = keras.Input((latent_dim,), name="z")
-        x = _g_block(named.__getitem__, z, 4, features(4, fmap_base, fmap_max))
+        x = _g_block(named.__getitem__, z, 4)
         rgb = named["to_rgb4"](x)
         for side in sides(resolution)[1:]:
-            x = _g_block(named.__getitem__, x, side, None)
+            x = _g_block(named.__getitem__, x, side)
             rgb = fade(upscale(rgb), named[f"to_rgb{side}"](x), 1.0)
         super().__init__(z, rgb, config=config, name=name or "progan_generator")
 
@@ -172,19 +169,26 @@ class ProGANGenerator(_Progressive, models.Generator):
             z = (np.sin((1 - t) * omega) * a + np.sin(t * omega) * b) / np.sin(omega)
         return self.from_latents(z.astype("float32"))
 
+    def grown_images(self, z, level, alpha=1.0):
+        """uint8 images of ``grow(z, level, alpha)`` for NumPy latents ``z``, enlarged to the final side by pixel
+        repetition (grids of the growth: the recipe's per-epoch grids, evaluate.py's growth figure)."""
+        from zoo import images
+
+        x = images.to_uint8(ops.convert_to_numpy(self.grow(ops.convert_to_tensor(z), level, alpha)).astype("float32"))
+        reps = self.resolution // x.shape[1]
+        return x.repeat(reps, axis=1).repeat(reps, axis=2)
+
     def grow(self, z, level, alpha=1.0):
         """The generator grown to ``level`` (side ``4 * 2**level``) with its newest block faded in by ``alpha``
         (a float or scalar tensor in [0, 1]): images ``(N, side, side, channels)``."""
         self._check_level(level)
-        cfg = self._zoo_config
-        x = _g_block(self._layer, z, 4, features(4, cfg["fmap_base"], cfg["fmap_max"]))
-        prev = x
+        x = prev = _g_block(self.get_layer, z, 4)
         for side in self.sides[1:level + 1]:
-            prev, x = x, _g_block(self._layer, x, side, None)
-        rgb = self._layer(f"to_rgb{self.sides[level]}")(x)
+            prev, x = x, _g_block(self.get_layer, x, side)
+        rgb = self.get_layer(f"to_rgb{self.sides[level]}")(x)
         if level == 0:
             return rgb
-        return fade(upscale(self._layer(f"to_rgb{self.sides[level - 1]}")(prev)), rgb, alpha)
+        return fade(upscale(self.get_layer(f"to_rgb{self.sides[level - 1]}")(prev)), rgb, alpha)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -243,11 +247,11 @@ class ProGANDiscriminator(_Progressive, models.Discriminator):
         side = self.sides[level]
         if tuple(images.shape[1:3]) != (side, side):
             raise ValueError(f"level {level} judges {side}x{side} images, got {tuple(images.shape[1:3])}")
-        x = _lrelu(self._layer(f"from_rgb{side}")(images))
+        x = _lrelu(self.get_layer(f"from_rgb{side}")(images))
         if level == 0:
-            return _d_block(self._layer, x, 4)
-        x = _d_block(self._layer, x, side)
-        x = fade(_lrelu(self._layer(f"from_rgb{side // 2}")(downscale(images))), x, alpha)
+            return _d_block(self.get_layer, x, 4)
+        x = _d_block(self.get_layer, x, side)
+        x = fade(_lrelu(self.get_layer(f"from_rgb{side // 2}")(downscale(images))), x, alpha)
         for s in reversed(self.sides[1:level]):
-            x = _d_block(self._layer, x, s)
-        return _d_block(self._layer, x, 4)
+            x = _d_block(self.get_layer, x, s)
+        return _d_block(self.get_layer, x, 4)
