@@ -274,7 +274,8 @@ def _tf_example(example, args, seed, shapes, channels):
     """Inside a ``tf.data`` ``map``: ``example(*args, rng) -> list of uint8 (H, W, C) arrays`` run by
     ``tf.numpy_function`` on the NumPy values of the tensors ``args``, with ``rng`` a ``numpy.random.Generator``
     seeded by the shape-``[2]`` int64 tensor ``seed`` (a ``Dataset.random`` pair). Returns the outputs as float32
-    tensors in [-1, 1] of static shape ``shapes[j] + (channels,)`` (None where a side varies)."""
+    tensors in [-1, 1] of static shape ``shapes[j] + (channels,)`` (None where a side varies; ``channels`` an int
+    or one per output)."""
     import tensorflow as tf
 
     def call(*a):
@@ -282,8 +283,9 @@ def _tf_example(example, args, seed, shapes, channels):
 
     arrays = tf.numpy_function(call, [*args, seed], [tf.uint8] * len(shapes), stateful=False)
     arrays = list(arrays) if isinstance(arrays, (list, tuple)) else [arrays]
-    for a, hw in zip(arrays, shapes):
-        a.set_shape([hw[0], hw[1], channels])
+    channels = channels if isinstance(channels, (list, tuple)) else [channels] * len(shapes)
+    for a, hw, c in zip(arrays, shapes, channels):
+        a.set_shape([hw[0], hw[1], c])
     return [tf.cast(a, tf.float32) / 127.5 - 1.0 for a in arrays]
 
 

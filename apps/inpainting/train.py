@@ -1,0 +1,100 @@
+"""Recipe for the inpainting presets (resumable: rerun the same command to continue a killed run).
+
+    python apps/inpainting/train.py --preset celeba_128 --l1-steps 1500 --steps 2000 --precision mixed_bfloat16
+    python apps/inpainting/train.py --preset photos_128 --l1-steps 1500 --steps 1500 --precision mixed_bfloat16
+
+Two phases, each resumable in its own folder under the run folder (default runs/inpainting_<preset>):
+
+1. ``l1/``: the generator alone on the L1 terms of both stages (``--l1-steps``; 0 skips it), a warm start that
+   a CPU budget needs (the reference trains from scratch with the full objective for days on a GPU);
+2. ``gan/``: the reference's objective from phase 1's generator: SN-PatchGAN hinge loss + L1 on both stages,
+   Adam 1e-4 (0.5, 0.999), one D step per G step (``--steps``), with an EMA copy of the generator (decay 0.999,
+   warmed up) that is what ships.
+
+Data: ``--preset celeba_128``: the first 9,000 of the 10,000 shared CelebA faces (the rest are evaluate.py's
+held-out faces); ``photos_128``: shared/data/sr/train, flowers102/train and the photo halves of
+edges2shoes_handbags/train (written once as PNGs under <run>/shoes/). Random 128x128 crops, mirrored, with the
+reference's training masks (a random box united with free-form strokes), batch ``--batch-size`` (8).
+
+A checkpoint and a log row (<phase>/log.csv) every ``--every`` steps. The shipped generator is
+<run>/generator.weights.h5; apps/inpainting/evaluate.py measures and registers it.
+"""
+import argparse
+import os
+import sys
+
+import keras
+import numpy as np
+
+from zoo.apps import inpainting
+from zoo.callbacks import fit_steps
+
+SHARED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "shared", "data")
+FACES_TRAIN = 9000
+
+
+def shoes_photos(out):
+    """The photo (left) halves of edges2shoes_handbags/train as PNGs in ``out``, written once."""
+    from PIL import Image
+
+    from zoo import data, images
+
+    src = data.list_images(os.path.join(SHARED, "edges2shoes_handbags", "train"))
+    if os.path.isdir(out) and len(os.listdir(out)) == len(src):
+        return out
+    os.makedirs(out, exist_ok=True)
+    for path in src:
+        ab = Image.open(path).convert("RGB")
+        name = os.path.splitext(os.path.basename(path))[0]
+        images.save_png(os.path.join(out, f"{name}.png"), np.asarray(ab.crop((0, 0, ab.size[0] // 2, ab.size[1]))))
+    return out
+
+
+def training_data(preset, run, batch_size, seed):
+    if preset == "celeba_128":
+        return inpainting.dataset(os.path.join(SHARED, "faces_celeba", "train"), limit=FACES_TRAIN,
+                                  batch_size=batch_size, repeat=True, seed=seed)
+    folders = [os.path.join(SHARED, "sr", "train"), os.path.join(SHARED, "flowers102", "train"),
+               shoes_photos(os.path.join(run, "shoes"))]
+    return inpainting.dataset(folders, batch_size=batch_size, repeat=True, seed=seed)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--preset", choices=sorted(inpainting.CONFIGS), required=True)
+    p.add_argument("--l1-steps", type=int, default=1500, help="phase 1: L1-only steps (0: none)")
+    p.add_argument("--steps", type=int, default=2000, help="phase 2: adversarial steps")
+    p.add_argument("--every", type=int, default=250, help="checkpoint interval in steps")
+    p.add_argument("--batch-size", type=int, default=8)
+    p.add_argument("--run", help="run folder (default runs/inpainting_<preset>)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--precision", default="float32", choices=("float32", "mixed_bfloat16", "mixed_float16"),
+                   help="Keras dtype policy (mixed_bfloat16: 1.3x faster on a CPU with AMX; weights stay float32)")
+    a = p.parse_args(argv)
+    if a.l1_steps < 0 or a.steps < 1:
+        p.error("--l1-steps must be >= 0 and --steps >= 1")
+    keras.config.set_dtype_policy(a.precision)
+    keras.utils.set_random_seed(a.seed)
+    run = a.run or os.path.join("runs", f"inpainting_{a.preset}")
+    os.makedirs(run, exist_ok=True)
+    preset = inpainting.CONFIGS[a.preset]
+    data = training_data(a.preset, run, a.batch_size, a.seed)
+    generator = preset.build_generator()
+    warm = os.path.join(run, "l1", "generator.weights.h5")
+    if a.l1_steps:
+        if not os.path.exists(warm):
+            print(f"{a.preset}: phase 1, {a.l1_steps} L1 steps in {run}/l1", file=sys.stderr)
+            l1 = inpainting.build(preset, generator=generator, adversarial=False, seed=a.seed)
+            l1.compile()
+            fit_steps(l1, data, a.l1_steps, run=os.path.join(run, "l1"), every=a.every, verbose=2)
+            generator.save_weights(warm)
+        generator.load_weights(warm)
+    print(f"{a.preset}: phase 2, {a.steps} adversarial steps in {run}/gan", file=sys.stderr)
+    gan = inpainting.build(preset, generator=generator, ema_decay=0.999, seed=a.seed)
+    gan.compile()
+    fit_steps(gan, data, a.steps, run=os.path.join(run, "gan"), every=a.every, verbose=2)
+    gan.sampling_generator().save_weights(os.path.join(run, "generator.weights.h5"))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,132 @@
+"""Masks for training and evaluating inpainting: uint8 ``(H, W)`` arrays, 1 in the hole, 0 where the pixel is known.
+
+* ``free_form(h, w, rng)``: the DeepFill v2 algorithm (Yu et al. 2019, algorithm 1; the reference's
+  ``brush_stroke_mask``): 1-3 strokes, each a random walk of 4-11 vertices with alternating turning angles around
+  2 pi / 5, segment lengths around a quarter of the diagonal, drawn as thick lines with round joints, then
+  mirrored at random. The reference draws widths 12-40 px on 256x256 images; widths scale with ``min(h, w) / 256``.
+* ``box(h, w, rng)``: the reference's random rectangle (``random_bbox`` + ``bbox2mask``): a box of half the image
+  side placed at random, each side shrunk by up to a quarter of it.
+* ``training_mask(h, w, rng)``: the union of both, as the reference trains.
+* ``centre_box(h, w, fraction)``: the evaluation's centred square hole (``fraction`` of each side).
+* ``MaskFolder(folder)``: masks users provide (any image files; non-zero = hole), resized (nearest) to the image
+  and mirrored at random.
+"""
+import math
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+
+def free_form(h, w, rng, strokes=(1, 4), vertices=(4, 12), width=(12, 40)):
+    """One free-form stroke mask, uint8 ``(h, w)`` in {0, 1}. ``rng``: a ``numpy.random.Generator``.
+    ``strokes``/``vertices``: [low, high) counts; ``width``: stroke width range in pixels at 256x256."""
+    scale = min(h, w) / 256.0
+    mean_angle, angle_range = 2 * math.pi / 5, 2 * math.pi / 15
+    radius = math.sqrt(h * h + w * w) / 8
+    img = Image.new("L", (w, h), 0)
+    draw = ImageDraw.Draw(img)
+    for _ in range(int(rng.integers(*strokes))):
+        n = int(rng.integers(*vertices))
+        lo, hi = mean_angle - rng.uniform(0, angle_range), mean_angle + rng.uniform(0, angle_range)
+        angles = [2 * math.pi - rng.uniform(lo, hi) if i % 2 == 0 else rng.uniform(lo, hi) for i in range(n)]
+        pts = [(int(rng.integers(0, w)), int(rng.integers(0, h)))]
+        for a in angles:
+            r = float(np.clip(rng.normal(radius, radius // 2), 0, 2 * radius))
+            pts.append((int(np.clip(pts[-1][0] + r * math.cos(a), 0, w)),
+                        int(np.clip(pts[-1][1] + r * math.sin(a), 0, h))))
+        stroke = max(1, int(rng.uniform(*width) * scale))
+        draw.line(pts, fill=1, width=stroke)
+        for x, y in pts:
+            draw.ellipse((x - stroke // 2, y - stroke // 2, x + stroke // 2, y + stroke // 2), fill=1)
+    m = np.asarray(img, np.uint8)
+    if rng.normal() > 0:
+        m = m[:, ::-1]
+    if rng.normal() > 0:
+        m = m[::-1, :]
+    return np.ascontiguousarray(m)
+
+
+def box(h, w, rng):
+    """A random rectangle hole, uint8 ``(h, w)``: half the image side, each side shrunk by up to 1/8 of the
+    image side (at 256: 128x128 with max_delta 32, the reference's settings)."""
+    bh, bw = h // 2, w // 2
+    top, left = int(rng.integers(0, h - bh + 1)), int(rng.integers(0, w - bw + 1))
+    dh, dw = int(rng.integers(0, h // 16 + 1)), int(rng.integers(0, w // 16 + 1))
+    m = np.zeros((h, w), np.uint8)
+    m[top + dh:top + bh - dh, left + dw:left + bw - dw] = 1
+    return m
+
+
+def training_mask(h, w, rng):
+    """The reference's training mask: a random box united with a free-form stroke mask."""
+    return np.maximum(box(h, w, rng), free_form(h, w, rng))
+
+
+def centre_box(h, w, fraction=0.5):
+    """A centred rectangle hole covering ``fraction`` of each side (0.5: a quarter of the image)."""
+    if not 0.0 < fraction <= 1.0:
+        raise ValueError(f"fraction must be in (0, 1], got {fraction}")
+    bh, bw = max(1, round(h * fraction)), max(1, round(w * fraction))
+    m = np.zeros((h, w), np.uint8)
+    m[(h - bh) // 2:(h - bh) // 2 + bh, (w - bw) // 2:(w - bw) // 2 + bw] = 1
+    return m
+
+
+def as_mask(mask, shape=None, what="mask"):
+    """A mask as people have it (a path, PIL image, or array ``(H, W)``, ``(H, W, 1)``, ``(H, W, C)``; bool,
+    integer or float) -> uint8 ``(H, W)`` in {0, 1}. Thresholded, channels taken at their maximum: bools as they
+    are; floats > 0.5 (0/1 or [0, 1] masks); integers: a 0/1 mask as it is, 0-255 masks > 127, wider integer
+    types above half their range. ``shape``: the ``(H, W)`` it must have (a clear error otherwise)."""
+    import os
+
+    from zoo import images
+
+    if isinstance(mask, (str, os.PathLike)):
+        mask = images.load_image(mask)
+    if isinstance(mask, Image.Image):
+        mask = np.asarray(mask.convert("L"))
+    a = np.asarray(mask)
+    if a.ndim == 3:
+        a = a.max(axis=-1)
+    if a.ndim != 2:
+        raise ValueError(f"{what} must be (H, W) or (H, W, C), got shape {np.shape(mask)}")
+    if a.dtype == bool:
+        m = a
+    elif np.issubdtype(a.dtype, np.floating):
+        if not np.all(np.isfinite(a)):
+            raise ValueError(f"{what} holds NaN or infinite values")
+        m = a > 0.5
+    elif np.issubdtype(a.dtype, np.integer):
+        top = int(a.max(initial=0))
+        m = a > (0 if top <= 1 else 127 if top <= 255 else np.iinfo(a.dtype).max // 2)
+    else:
+        raise TypeError(f"{what} must hold numbers or bools, got dtype {a.dtype}")
+    if shape is not None and tuple(m.shape) != tuple(shape):
+        raise ValueError(f"{what} is {m.shape[0]}x{m.shape[1]} but the image is {shape[0]}x{shape[1]}: they must "
+                         f"have the same size")
+    return m.astype(np.uint8)
+
+
+class MaskFolder:
+    """Masks from a folder of images (non-zero = hole, see ``as_mask``): ``draw(h, w, rng)`` picks one at random,
+    resizes it (nearest) to ``h`` x ``w`` and mirrors it at random."""
+
+    def __init__(self, folder):
+        from zoo import data
+
+        self.folder, self.files = folder, data.list_images(folder)
+        if not self.files:
+            raise ValueError(f"no mask images in {folder}")
+
+    def __len__(self):
+        return len(self.files)
+
+    def __call__(self, h, w, rng):
+        from zoo import images
+
+        path = self.files[int(rng.integers(len(self.files)))]
+        img = images.load_image(path).convert("L").resize((w, h), Image.NEAREST)
+        m = as_mask(img, what=f"mask {path}")
+        if rng.random() < 0.5:
+            m = m[:, ::-1]
+        return np.ascontiguousarray(m)

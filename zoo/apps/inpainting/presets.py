@@ -1,0 +1,48 @@
+"""The inpainting presets, each declared once: architecture, recipe, data, measured numbers and weights file.
+
+``weights/manifest.json`` lists the same files with their hashes and reference outputs; tests/test_presets.py
+checks that the two agree.
+
+Both presets are DeepFill v2 at half the reference's width (``width=24``: 1,017,954 generator parameters, a
+quarter of the reference's 4,052,478 and of its computation) with the reference's SN-PatchGAN, trained on 128x128
+images on a 2-core CPU:
+
+* ``celeba_128``: faces, the first 9,000 of the 10,000 CelebA faces of ``shared/data/faces_celeba/train`` (the
+  last 1,000 are held out for evaluation);
+* ``photos_128``: general photos, random 128x128 crops of the shared natural photos (``shared/data/sr/train``,
+  the flowers102 train split, the photo halves of edges2shoes_handbags train).
+"""
+from types import MappingProxyType
+
+from zoo.weights import Preset, register_presets
+
+from .networks import InpaintGenerator, SNPatchDiscriminator
+from .trainer import Inpainting
+
+_GEN = {"width": 24, "channels": 3}
+_DISC = {"width": 64, "channels": 4}
+_FACES = ("shared/data/faces_celeba/train, the first 9,000 files in name order (the last 1,000 held out for "
+          "evaluation): CelebA faces (photos of the CelebA test partition), centred face crops, 128x128 JPEG, "
+          "mirrored at random; CelebA is for non-commercial research only")
+_PHOTOS = ("random 128x128 crops (mirrored at random) of shared/data/sr/train (natural photos), "
+           "shared/data/flowers102/train (Oxford-102 flowers, short side 128) and the photo halves of "
+           "shared/data/edges2shoes_handbags/train (shoes and handbags, 256x256)")
+
+CELEBA_128 = Preset(
+    name="celeba_128", app="inpainting", default=True,
+    architecture=InpaintGenerator, config=dict(_GEN), trainer=Inpainting,
+    discriminator=SNPatchDiscriminator, discriminator_config=dict(_DISC), input_size=(128, 128),
+    trained_on=_FACES,
+)
+
+PHOTOS_128 = Preset(
+    name="photos_128", app="inpainting",
+    architecture=InpaintGenerator, config=dict(_GEN), trainer=Inpainting,
+    discriminator=SNPatchDiscriminator, discriminator_config=dict(_DISC), input_size=(128, 128),
+    trained_on=_PHOTOS,
+)
+
+PRESETS = register_presets(CELEBA_128, PHOTOS_128)
+
+#: ``{name: Preset}`` of the presets above (read-only).
+CONFIGS = MappingProxyType({p.name: p for p in PRESETS})
