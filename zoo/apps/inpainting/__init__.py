@@ -75,6 +75,13 @@ def dataset(source, image_size=128, masks="free_form+box", batch_size=16, shuffl
 
     size = positive_int(image_size, "image_size", minimum=8)
     batch_size = positive_int(batch_size, "batch_size")
+    kinds = {"free_form+box": training_mask, "free_form": free_form, "box": box}
+    if isinstance(masks, (str, os.PathLike)) and str(masks) in kinds:
+        draw = kinds[str(masks)]
+    elif isinstance(masks, (str, os.PathLike)) and os.path.isdir(masks):
+        draw = MaskFolder(masks)
+    else:
+        raise ValueError(f"masks must be one of {sorted(kinds)} or a folder of mask images, got {masks!r}")
     folders = [source] if isinstance(source, (str, os.PathLike)) else list(source)
     files = []
     for folder in folders:
@@ -85,13 +92,6 @@ def dataset(source, image_size=128, masks="free_form+box", batch_size=16, shuffl
         files = files[:positive_int(limit, "limit")]
     if len(files) < batch_size:
         raise ValueError(f"{', '.join(map(str, folders))}: {len(files)} image(s), fewer than batch_size {batch_size}")
-    kinds = {"free_form+box": training_mask, "free_form": free_form, "box": box}
-    if isinstance(masks, (str, os.PathLike)) and str(masks) in kinds:
-        draw = kinds[str(masks)]
-    elif isinstance(masks, (str, os.PathLike)) and os.path.isdir(masks):
-        draw = MaskFolder(masks)
-    else:
-        raise ValueError(f"masks must be one of {sorted(kinds)} or a folder of mask images, got {masks!r}")
 
     def example(i, rng):
         a = data.read_image(files[i], 3)

@@ -67,7 +67,8 @@ class Inpainting(GAN):
     # -- hooks ---------------------------------------------------------------------------------------
     def unpack(self, data):
         """``(images, masks)`` -> ``(real=images, condition=0/1 masks)``."""
-        if not (isinstance(data, (tuple, list)) and (len(data) == 2 or (len(data) == 3 and data[2] is None))):
+        if not (isinstance(data, (tuple, list)) and (len(data) == 2 or (len(data) == 3 and data[2] is None))
+                and data[1] is not None):
             raise ValueError("Inpainting trains on (images, masks) batches: inpainting.dataset(folder) or "
                              f"fit(images, masks); got {type(data).__name__}")
         x, m = ops.convert_to_tensor(data[0]), ops.convert_to_tensor(data[1])
