@@ -366,3 +366,25 @@ def test_finetune_starts_from_the_preset_and_checks_its_counts(tmp_path):
     model = inpainting.finetune(folder, steps=1, batch_size=2, image_size=64, verbose=0)
     assert model.preset is None
     assert any(not np.array_equal(w0, w1) for w0, w1 in zip(before, model.get_weights()))
+
+
+def test_benchmark_tiny_end_to_end(tmp_path):
+    """benchmarks/inpainting.py: a training iteration, inference, and the attention's products in the FLOPs."""
+    import json
+    import subprocess
+    import sys
+
+    root = os.path.join(os.path.dirname(__file__), "..")
+    out = tmp_path / "rows.jsonl"
+    env = dict(os.environ, KERAS_BACKEND="tensorflow", TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="")
+    proc = subprocess.run([sys.executable, os.path.join(root, "benchmarks", "inpainting.py"), "--tiny", "--repeats",
+                           "2", "--skip-512", "--json", str(out)], env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [(r["task"], r["batch_size"]) for r in rows] == [("train", 2), ("infer", 1)]
+    assert all(r["status"] == "ok" and r["app"] == "inpainting" for r in rows)
+    train, infer = rows
+    assert train["attention_flops"] == 2 * 64 * 64 * 9 * 16 + 2 * 64 * 64 * 16 * 16  # P = (64/8)^2, C = 16
+    assert train["flops_per_image"] == 3 * train["flops_g"] + 8 * train["flops_d"]
+    assert infer["flops_per_image"] == train["flops_g"] > train["attention_flops"]
