@@ -15,7 +15,7 @@ def run_cli(argv, capsys):
 
 
 # -- counts: refused up front, never a hang -------------------------------------------------------------------
-@pytest.mark.parametrize("app", ["srgan", "pix2pix", "cyclegan", "progan"])
+@pytest.mark.parametrize("app", ["srgan", "pix2pix", "cyclegan", "progan", "inpainting"])
 @pytest.mark.parametrize("steps", [0, -1, 2.5, True])
 def test_finetune_refuses_bad_counts_at_once(app, steps, tmp_path):
     import importlib
@@ -225,7 +225,7 @@ def test_generate_names_its_bad_argument(kwargs, message):
         g.generate(**kwargs)
 
 
-@pytest.mark.parametrize("app", ["srgan", "pix2pix", "cyclegan", "progan"])
+@pytest.mark.parametrize("app", ["srgan", "pix2pix", "cyclegan", "progan", "inpainting"])
 def test_finetune_refuses_a_negative_learning_rate(app, tmp_path):
     import importlib
 
@@ -429,3 +429,29 @@ def test_pix2pix_default_fit_keeps_the_white_border_of_a_320x240_drawing():
     assert frame(default) > 200 and frame(default) > frame(g.translate(x, fit="pad")) + 20
     sized = np.asarray(Image.fromarray(x).resize((256, 256)))
     np.testing.assert_array_equal(g.translate(sized), g.translate(sized, fit="pad"))  # sizes it takes: unchanged
+
+
+# -- inpainting: masks that do not fit the image are refused before the network runs, nothing written ---------
+def test_inpaint_refuses_masks_that_do_not_fit_and_the_cli_writes_nothing(tmp_path, capsys):
+    from zoo.apps import inpainting
+
+    g = inpainting.InpaintGenerator(**inpainting.CONFIGS["celeba_128"].config)
+    img = np.random.default_rng(0).integers(0, 256, (24, 32, 3), dtype=np.uint8)
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"not a png")
+    for mask, error, message in [
+        (np.zeros((32, 24)), ValueError, "mask is 32x24 but the image is 24x32"),
+        (np.full((24, 32), np.nan), ValueError, "NaN"),
+        (np.full((24, 32), "x"), TypeError, "must hold numbers or bools"),
+        (np.zeros(5), ValueError, "must be \\(H, W\\)"),
+        (str(broken), images.UnreadableImageError, "broken.png"),
+        (str(tmp_path / "missing.png"), FileNotFoundError, "missing.png"),
+    ]:
+        with pytest.raises(error, match=message):
+            g.inpaint(img, mask)
+    g.save_weights(str(tmp_path / "g.weights.h5"))
+    src = images.save_image(tmp_path / "in.png", img)
+    out = tmp_path / "out.png"
+    code, err = run_cli(["inpainting", "fill", str(src), "--mask", str(broken), "-o", str(out), "--weights",
+                         str(tmp_path / "g.weights.h5"), "--arch", "celeba_128"], capsys)
+    assert code == 2 and "broken.png" in err and not out.exists()
