@@ -455,3 +455,46 @@ def test_inpaint_refuses_masks_that_do_not_fit_and_the_cli_writes_nothing(tmp_pa
     code, err = run_cli(["inpainting", "fill", str(src), "--mask", str(broken), "-o", str(out), "--weights",
                          str(tmp_path / "g.weights.h5"), "--arch", "celeba_128"], capsys)
     assert code == 2 and "broken.png" in err and not out.exists()
+
+
+# -- dataset arguments: named problems, not library internals (item 10) ----------------------------------------
+@pytest.mark.parametrize("app", ["dcgan", "srgan", "pix2pix", "cyclegan", "progan", "inpainting"])
+def test_dataset_of_none_or_a_missing_folder_names_the_problem(app, tmp_path):
+    import importlib
+
+    mod = importlib.import_module(f"zoo.apps.{app}")
+    with pytest.raises(TypeError, match="None"):
+        mod.dataset(None)
+    missing = str(tmp_path / "no_such_folder")
+    with pytest.raises((FileNotFoundError, ValueError), match="no_such_folder"):
+        mod.dataset(*((missing, missing) if app == "cyclegan" else (missing,)))
+
+
+def test_digits_csv_with_floats_or_labels_beyond_9_names_the_file_and_row(tmp_path):
+    from zoo.apps import dcgan
+
+    row = ",".join(["0"] * 784)
+    floats = tmp_path / "floats.csv"
+    floats.write_text(f"{row},3\n{row.replace('0', '0.5', 1)},4\n")
+    with pytest.raises(ValueError, match="floats.csv: row 2 .*not a whole number"):
+        dcgan.dataset(str(floats))
+    labels = tmp_path / "labels.csv"
+    labels.write_text(f"{row},3\n{row},12\n")
+    with pytest.raises(ValueError, match="labels.csv: row 2 has label 12; digit labels are 0..9"):
+        dcgan.dataset(str(labels))
+    words = tmp_path / "words.csv"
+    words.write_text("a,b,c\n")
+    with pytest.raises(ValueError, match="words.csv: not a digits CSV"):
+        dcgan.dataset(str(words))
+
+
+def test_a_broken_zoo_weights_manifest_warns_and_leaves_the_shipped_presets_working(tmp_path, monkeypatch):
+    from zoo import weights
+
+    (tmp_path / "manifest.json").write_text("{ not json")
+    monkeypatch.setenv("ZOO_WEIGHTS", str(tmp_path))
+    with pytest.warns(UserWarning, match="ignoring a manifest: .*manifest.json is not valid JSON"):
+        listed = weights.presets()
+    assert "dcgan/mnist_cdcgan" in listed
+    with pytest.raises(ValueError, match="not valid JSON"):
+        weights.manifest(tmp_path)  # the folder named on its own: an error (register must not overwrite it)

@@ -52,13 +52,24 @@ def load_mnist_csv(path):
     if not os.path.exists(path):
         raise FileNotFoundError(f"digits file not found: {path}")
     opener = gzip.open if str(path).endswith(".gz") else open
-    with opener(path, "rt") as f:
-        rows = np.loadtxt(f, delimiter=",", dtype=np.int64)
+    try:
+        with opener(path, "rt") as f:
+            rows = np.loadtxt(f, delimiter=",", dtype=np.float64, ndmin=2)
+    except (ValueError, OSError, EOFError) as e:
+        raise ValueError(f"{path}: not a digits CSV of numbers ({e})") from e
     if rows.ndim != 2 or rows.shape[1] != 785:
         raise ValueError(f"{path}: expected rows of 784 pixels and a label (785 columns), got shape {rows.shape}")
+    bad = np.nonzero(~np.isfinite(rows).all(axis=1) | (rows != np.round(rows)).any(axis=1))[0]
+    if len(bad):
+        raise ValueError(f"{path}: row {bad[0] + 1} holds a value that is not a whole number (pixels are 0..255, "
+                         f"labels 0..9)")
     if rows[:, :784].min() < 0 or rows[:, :784].max() > 255:
         raise ValueError(f"{path}: pixel values outside 0..255")
-    return rows[:, :784].reshape(-1, 28, 28, 1).astype(np.uint8), rows[:, 784].astype(np.int32)
+    labels = rows[:, 784]
+    if labels.min() < 0 or labels.max() > 9:
+        row = int(np.nonzero((labels < 0) | (labels > 9))[0][0])
+        raise ValueError(f"{path}: row {row + 1} has label {int(labels[row])}; digit labels are 0..9")
+    return rows[:, :784].reshape(-1, 28, 28, 1).astype(np.uint8), labels.astype(np.int32)
 
 
 # ------------------------------------------------------------------------------------------ files
@@ -634,6 +645,8 @@ def tfds_images(name, split="train", image_key="image", label_key=None, data_dir
     ``download=False`` the data must already be prepared in ``data_dir`` (FileNotFoundError otherwise).
     Images are converted to ``channels``, resized (TF bicubic, antialiased), randomly cropped and flipped.
     """
+    if not (isinstance(name, str) and name.strip()) and not hasattr(name, "as_dataset"):
+        raise TypeError(f"expected a folder path or a TFDS dataset name, got {name!r}")
     import tensorflow as tf
     import tensorflow_datasets as tfds
     _check_channels(channels)

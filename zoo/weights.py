@@ -318,18 +318,26 @@ def _read_manifest(path):
 def manifest(root=None):
     """The presets as ``{"presets": {"<app>/<name>": entry}}``.
 
-    ``root`` given: that folder's ``manifest.json`` alone. Otherwise the manifests of ``$ZOO_WEIGHTS``, the
-    repository and the installed package data merged, the earlier folder winning for a key in several (and
-    for the choice of an app's default).
+    ``root`` given: that folder's ``manifest.json`` alone (an invalid one is an error). Otherwise the manifests
+    of ``$ZOO_WEIGHTS``, the repository and the installed package data merged, the earlier folder winning for a
+    key in several (and for the choice of an app's default); an invalid one among them is skipped with a warning
+    naming it, so a broken ``$ZOO_WEIGHTS`` does not take the shipped presets down with it.
     """
+    import warnings
+
     if root is not None:
         return _read_manifest(Path(root) / MANIFEST)
     merged, apps_with_default = {}, set()
     for _, folder in _places()[:3]:
         if folder is None:
             continue
+        try:
+            listed = _read_manifest(folder / MANIFEST)["presets"]
+        except ValueError as e:
+            warnings.warn(f"ignoring a manifest: {e}; the presets it lists are unavailable", stacklevel=2)
+            continue
         found = set()
-        for key, entry in _read_manifest(folder / MANIFEST)["presets"].items():
+        for key, entry in listed.items():
             if key in merged:
                 continue
             entry = dict(entry)

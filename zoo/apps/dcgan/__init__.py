@@ -51,6 +51,8 @@ def dataset(source, batch_size=64, image_size=28, labels=True, shuffle=True, see
 
     from zoo import data
 
+    if not isinstance(source, (str, os.PathLike)):
+        raise TypeError(f"source must be a digits CSV, a folder of images or a TFDS name, got {source!r}")
     source = str(source)
     if source.endswith((".csv", ".csv.gz")):
         import tensorflow as tf
@@ -66,6 +68,8 @@ def dataset(source, batch_size=64, image_size=28, labels=True, shuffle=True, see
     if os.path.isdir(source):
         return data.image_folder(source, image_size=image_size, channels=1, batch_size=batch_size,
                                  shuffle=shuffle, seed=seed, labels=labels, **kwargs)
+    if os.sep in source or os.path.exists(source):
+        raise FileNotFoundError(f"{source} is not a folder of images or a digits CSV")
     return data.tfds_images(source, image_size=image_size, channels=1, batch_size=batch_size, shuffle=shuffle,
                             seed=seed, label_key="label" if labels else None, **kwargs)
 

@@ -79,7 +79,7 @@ def dataset(source, resolution=64, batch_size=16, flip=True, repeat=True, shuffl
         return data.image_folder(source, **common, **kwargs)
     if isinstance(source, (str, os.PathLike)) and (os.sep in str(source) or os.path.exists(source)):
         raise FileNotFoundError(f"{source} is not a folder of images")
-    return data.tfds_images(str(source), **common, **kwargs)
+    return data.tfds_images(os.fspath(source) if isinstance(source, os.PathLike) else source, **common, **kwargs)
 
 
 def _smaller_than(files, side):
