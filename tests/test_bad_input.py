@@ -498,3 +498,32 @@ def test_a_broken_zoo_weights_manifest_warns_and_leaves_the_shipped_presets_work
     assert "dcgan/mnist_cdcgan" in listed
     with pytest.raises(ValueError, match="not valid JSON"):
         weights.manifest(tmp_path)  # the folder named on its own: an error (register must not overwrite it)
+
+
+# -- memory: tiled upscaling holds the output in its final dtype plus a constant (item 3) ----------------------
+def test_tiled_upscale_peak_memory_is_the_output_plus_a_constant(tmp_path):
+    """A 1000x750 LR uint8 image -> a 4000x3000 uint8 output (36 MB): the process's peak RSS grows by the output
+    and a constant (windows, the LR input), not by float32 copies of the output (24 bytes a value before: 864
+    MB). A 384-pixel tile call is made first, so TensorFlow's own one-time memory is not counted."""
+    import subprocess
+    import sys
+
+    code = """
+import resource, sys, numpy as np, keras
+from zoo.apps import srgan
+keras.utils.set_random_seed(0)
+g = srgan.SRResNet(scale=4, blocks=1, filters=8)
+img = np.random.default_rng(0).integers(0, 256, (750, 1000, 3), dtype=np.uint8)
+assert g._auto_tile(750, 1000) == g.AUTO_TILE
+g.upscale(img[:400, :400], tile=g.AUTO_TILE)  # warm-up: the window function traced, its buffers allocated
+base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+out = g.upscale(img)
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+assert out.shape == (3000, 4000, 3) and out.dtype == np.uint8
+print((peak - base) * 1024, out.nbytes)
+"""
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="", KERAS_BACKEND="tensorflow")
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    grown, output = map(int, proc.stdout.split()[-2:])
+    assert grown < output + 150 * 2**20, f"peak RSS grew by {grown / 2**20:.0f} MB for a {output / 2**20:.0f} MB output"

@@ -340,8 +340,8 @@ def _encode(x01, dtype):
     return x01.astype(np.float32)
 
 
-def _restore_one(x01, spec):
-    """x01: float (n, H, W, C) in [0, 1] -> the spec's kind."""
+def _convert(x01, spec):
+    """x01: float (n, H, W, C) in [0, 1] -> the spec's colour channels (+ alpha) and dtype."""
     c = x01.shape[-1]
     if c == 3 and spec.colour == 1:
         x01 = (x01 @ LUMA)[..., None]
@@ -350,7 +350,22 @@ def _restore_one(x01, spec):
     if spec.alpha is not None:
         alpha = _resize_alpha(spec.alpha, x01.shape[1:3])
         x01 = np.concatenate([x01, alpha[..., None]], axis=-1)
-    x = _encode(np.clip(x01, 0.0, 1.0), spec.dtype)
+    return _encode(np.clip(x01, 0.0, 1.0), spec.dtype)
+
+
+def window_encoder(spec):
+    """For ``apply_tiled(convert=...)``: a function turning a window of network output (float in [-1, 1],
+    ``(n, h, w, C)``) into the pixels ``restore`` returns for ``spec`` (its channels and dtype), so the output is
+    assembled in its final dtype (a uint8 image: 3 bytes a pixel instead of float32 copies); finish with
+    ``restore(out, spec, encoded=True)``. None when the spec needs the whole image (alpha, lists)."""
+    if spec.alpha is not None or spec.kind == "list":
+        return None
+    return lambda y: _convert((np.clip(_numpy(y).astype(np.float32, copy=False), -1.0, 1.0) + 1.0) * 0.5, spec)
+
+
+def _restore_one(x01, spec, encoded=False):
+    """x01: float (n, H, W, C) in [0, 1] (or, ``encoded``, already ``_convert``-ed) -> the spec's kind."""
+    x = x01 if encoded else _convert(x01, spec)
     if spec.kind in ("pil", "path"):
         img = x[0]
         if img.shape[-1] == 1:
@@ -365,12 +380,13 @@ def _restore_one(x01, spec):
     return x
 
 
-def restore(batch, spec):
+def restore(batch, spec, encoded=False):
     """Network output -> the kind of input ``as_batch`` was given (see the module docstring's table).
 
     ``batch``: float ``(N, H, W, 1|3)`` in [-1, 1] (clipped), or uint8; a NumPy array or a backend tensor.
     The height and width may differ from the input's (super-resolution): alpha is resized to match.
-    Path inputs come back as PIL images.
+    Path inputs come back as PIL images. ``encoded=True``: ``batch`` already holds the returned pixels
+    (``window_encoder``); only the kind is restored (no copy for arrays).
     """
     b = _numpy(batch)
     if b.ndim == 3 and spec.count == 1:
@@ -379,6 +395,8 @@ def restore(batch, spec):
         raise ValueError(f"restore expects a batch (N, H, W, C), got shape {b.shape}")
     if b.shape[0] != spec.count:
         raise ValueError(f"batch holds {b.shape[0]} images but the input had {spec.count}")
+    if encoded:
+        return _restore_one(b, spec, encoded=True)
     if b.shape[-1] not in (1, 3):
         raise ValueError(f"restore expects 1 or 3 channels from the network, got {b.shape[-1]}")
     if b.dtype == np.uint8:
@@ -623,7 +641,7 @@ def _ramp(n_out, scale, core, kept, size, feather):
 
 
 def apply_tiled(fn, batch, tile=None, overlap=16, scale=1, multiple=1, feather=0, batch_size=None,
-                progress=None, pad_mode="reflect"):
+                progress=None, pad_mode="reflect", convert=None):
     """Apply an image-to-image network ``fn`` to a batch of any size, whole or in overlapping tiles.
 
     ``fn``: a callable (a Keras model on any backend, ``model.predict_on_batch``, a NumPy function) mapping a
@@ -661,6 +679,11 @@ def apply_tiled(fn, batch, tile=None, overlap=16, scale=1, multiple=1, feather=0
     tiles (images when ``tile`` is None) over the whole batch, e.g. ``lambda done, total: bar.update(done)``
     with ``bar = keras.utils.Progbar(total)`` made on the first call.
 
+    ``convert``: an optional function applied to each call's output before it is stored (e.g.
+    ``window_encoder(spec)``: clip and encode to uint8); the result has its dtype. Without feathering, each
+    window's core is written straight into the output, so peak memory is the output (in that dtype) plus one
+    call's windows, whatever the image size; with ``feather`` one image's output is accumulated in float32 first.
+
     On the torch backend, calling a Keras model records autograd graphs: pass ``model.predict_on_batch`` or
     call under ``torch.no_grad()`` to keep memory at one tile.
 
@@ -695,10 +718,11 @@ def apply_tiled(fn, batch, tile=None, overlap=16, scale=1, multiple=1, feather=0
         total, out = n, None
         for i in range(0, n, step):
             x = padded[i:i + step]
-            y = _checked_output(fn, x, s)
+            y = crop(_checked_output(fn, x, s), box, scale=s)
+            y = convert(y) if convert is not None else y
             if out is None:
                 out = np.empty((n, h * s, w * s, y.shape[-1]), y.dtype)
-            out[i:i + len(x)] = crop(y, box, scale=s)
+            out[i:i + len(x)] = y
             if progress is not None:
                 progress(min(i + step, n), total)
         return out[0] if single else out
@@ -730,14 +754,16 @@ def apply_tiled(fn, batch, tile=None, overlap=16, scale=1, multiple=1, feather=0
             chunk = plan[k:k + step]
             x = np.concatenate([image[:, r[0]:r[1], c[0]:c[1]] for r, c in chunk])
             y = _checked_output(fn, x, s, c_out)
-            if acc is None:
-                c_out = y.shape[-1]
+            c_out = y.shape[-1]
+            if not feather and convert is not None:
+                y = convert(y)
+            if out is None:
                 dtype = y.dtype if not feather else np.result_type(y.dtype, np.float32)
-                acc = np.zeros((ph * s, pw * s, c_out), dtype)
-                if feather:
-                    weights = np.zeros((ph * s, pw * s, 1), np.float32)
-                if out is None:
-                    out = np.empty((n, h * s, w * s, c_out), dtype)
+                out = np.empty((n, h * s, w * s) + y.shape[3:],
+                               dtype if convert is None else convert(np.zeros((1, 1, 1, c_out), dtype)).dtype)
+            if acc is None and feather:
+                acc = np.zeros((ph * s, pw * s, c_out), np.result_type(y.dtype, np.float32))
+                weights = np.zeros((ph * s, pw * s, 1), np.float32)
             for j, (r, c) in enumerate(chunk):
                 if feather:
                     kr = (max(r[2] - feather, r[0]), min(r[3] + feather, r[1]))
@@ -751,14 +777,20 @@ def apply_tiled(fn, batch, tile=None, overlap=16, scale=1, multiple=1, feather=0
                                   _ramp(piece.shape[1], s, c[2:], kc, pw, feather))[..., None]
                     acc[rows_out, cols_out] += piece * wt
                     weights[rows_out, cols_out] += wt
-                else:
-                    acc[rows_out, cols_out] = piece
+                else:  # the core straight into the output, cut to the image (the padding dropped)
+                    top, left = box.top * s, box.left * s
+                    r0, r1 = max(kr[0] * s, top), min(kr[1] * s, top + h * s)
+                    c0, c1 = max(kc[0] * s, left), min(kc[1] * s, left + w * s)
+                    if r1 > r0 and c1 > c0:
+                        out[i, r0 - top:r1 - top, c0 - left:c1 - left] = \
+                            piece[r0 - kr[0] * s:r1 - kr[0] * s, c0 - kc[0] * s:c1 - kc[0] * s]
             done += len(chunk)
             if progress is not None:
                 progress(done, total)
         if feather:
             acc /= weights
-        out[i] = crop(acc, box, scale=s)
+            acc = crop(acc, box, scale=s)
+            out[i] = convert(acc[None])[0] if convert is not None else acc
     return out[0] if single else out
 
 

@@ -138,8 +138,11 @@ class Generator(Network):
         batch, spec = images.as_batch(x, channels=int(self.inputs[0].shape[-1]))
         if callable(tile):
             tile = tile(*batch.shape[1:3])
+        encode = images.window_encoder(spec)  # the output assembled in its final dtype, window by window
         out = images.apply_tiled(self.predict_on_batch, batch, tile=tile, overlap=overlap, scale=scale,
-                                 multiple=multiple, feather=feather, progress=progress)
+                                 multiple=multiple, feather=feather, progress=progress, convert=encode)
+        if encode is not None:
+            return images.restore(out, spec, encoded=True)
         return images.restore(np.clip(out, -1.0, 1.0), spec)
 
 

@@ -145,7 +145,8 @@ def add_commands(subparsers):
     u = add_image_verb(verbs, "srgan", "upscale", "upscale an image file",
                        lambda model, args: model.upscale(args.input, tile=_tile(args.tile), progress=Progress()))
     u.add_argument("--tile", type=int, default=None, help="tile size in LR pixels (bounded memory; default: "
-                   f"whole images up to {_SRGenerator.AUTO_TILE_PIXELS} LR pixels, {_SRGenerator.AUTO_TILE} above)")
+                   f"whole images while that takes up to {_SRGenerator.AUTO_TILE_BYTES >> 20} MB, "
+                   f"{_SRGenerator.AUTO_TILE} above)")
 
 
 def _tile(tile):

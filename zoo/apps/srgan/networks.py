@@ -78,9 +78,27 @@ class _SRGenerator(models.Generator):
 
     #: Largest tile context (LR pixels) ``upscale`` uses by default.
     MAX_OVERLAP = 48
-    #: ``tile="auto"``: images of more LR pixels than this (about 550 x 550) go in ``AUTO_TILE`` windows.
-    AUTO_TILE_PIXELS = 300_000
+    #: ``tile="auto"``: images whose untiled inference would need more memory than this (``inference_bytes``)
+    #: go in ``AUTO_TILE`` windows.
+    AUTO_TILE_BYTES = 1 << 30
     AUTO_TILE = 384
+    #: Float32 copies of the widest activation alive at once in untiled inference: 4.4-4.5 measured for
+    #: SRResNet on TensorFlow (peak RSS 705 MB for a 200x200 LR image, 1,566 MB for 300x300: 18 KB per LR pixel).
+    ALIVE_COPIES = 4.5
+
+    def widest_activation(self):
+        """Values per LR pixel of the widest activation: max over convolutions of filters x (HR/LR side)^2."""
+        widest, factor = self.channels, 1
+        for layer in self._flatten_layers(include_self=False, recursive=True):
+            if isinstance(layer, layers.Conv2D):
+                widest = max(widest, layer.filters * factor * factor)
+            if isinstance(layer, (PixelShuffle, layers.UpSampling2D)):
+                factor *= 2
+        return widest
+
+    def inference_bytes(self, h, w):
+        """Estimated memory of untiled inference on one ``h`` x ``w`` LR image (float32 activations)."""
+        return int(h * w * self.widest_activation() * 4 * self.ALIVE_COPIES)
 
     def receptive_radius(self):
         """LR pixels of context one output pixel depends on (3x3 convs add 1, 9x9 add 4; convs after an x2
@@ -98,8 +116,10 @@ class _SRGenerator(models.Generator):
         grey/RGB/RGBA, any size; returns the same kind at ``scale`` times the size (``Generator.map_images``).
 
         ``tile``: process in ``tile`` x ``tile`` LR windows so memory stays bounded for large images. ``"auto"``
-        (default): whole images up to ``AUTO_TILE_PIXELS`` LR pixels, ``AUTO_TILE`` windows above that (a
-        1080p output, 270 x 480 LR, runs whole; 4K output in 384 x 384 windows); ``None``: never tile. The
+        (default): whole images while untiled inference would take at most ``AUTO_TILE_BYTES`` (1 GiB; about
+        240 x 240 LR pixels for SRResNet, ``inference_bytes``), ``AUTO_TILE`` windows above that; then the output
+        is assembled window by window in its final dtype, so memory is the output plus a constant whatever the
+        image size (``zoo.images.apply_tiled``); ``None``: never tile. The
         default ``overlap`` is the network's receptive radius (``receptive_radius()``) up to ``MAX_OVERLAP``:
         for SRResNet (radius 40) tiled output then equals untiled output; for RRDBNet (radius ~350) the context
         is capped and the cut between windows is feathered over half the overlap so no seam shows. ``scale`` is
@@ -120,8 +140,8 @@ class _SRGenerator(models.Generator):
                                progress=progress)
 
     def _auto_tile(self, h, w):
-        """``tile="auto"``: ``AUTO_TILE`` for images of more than ``AUTO_TILE_PIXELS`` LR pixels, else None."""
-        return self.AUTO_TILE if h * w > self.AUTO_TILE_PIXELS else None
+        """``tile="auto"``: ``AUTO_TILE`` when untiled inference would need more than ``AUTO_TILE_BYTES``."""
+        return self.AUTO_TILE if self.inference_bytes(h, w) > self.AUTO_TILE_BYTES else None
 
 
 # ---------------------------------------------------------------------------------------------------------
