@@ -241,6 +241,10 @@ def check_output(output, *inputs):
 
 
 def demo(args):
+    """``zoo demo``: every app with shipped weights runs its ``demo(outdir)`` (a list of ``(caption, png)``);
+    the gallery page ``index.html`` shows each figure at its native size with, for image-to-image figures whose
+    caption ends ``": a | b | c"``, a label over each column; a paragraph per app gives what it does, the
+    default preset's measured numbers and a link to its model card."""
     from zoo import weights
 
     os.makedirs(args.output, exist_ok=True)
@@ -253,22 +257,61 @@ def demo(args):
     for done, mod in enumerate(mods, 1):
         app = mod.__name__.rsplit(".", 1)[1]
         items = mod.demo(os.path.join(args.output, app))
-        sections.append((app, (mod.__doc__ or "").strip().splitlines()[0], items))
+        sections.append((app, _app_summary(mod), weights.get(app), items))
         progress(done, len(mods))
-    page = ["<!doctype html><meta charset=utf-8><title>zoo demo</title>",
-            "<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto}img{image-rendering:pixelated;"
-            "max-width:100%;border:1px solid #ccc}figure{display:inline-block;margin:1em}</style>",
-            "<h1>zoo gallery</h1><p>Made by <code>zoo demo</code> from the shipped presets.</p>"]
-    for app, summary, items in sections:
-        page.append(f"<h2>{html.escape(app)}</h2><p>{html.escape(summary)}</p>")
-        for caption, path in items:
-            rel = os.path.relpath(path, args.output)
-            page.append(f"<figure><img src='{html.escape(rel)}' alt='{html.escape(caption)}' width=480>"
-                        f"<figcaption>{html.escape(caption)}</figcaption></figure>")
     index = os.path.join(args.output, "index.html")
     with open(index, "w") as f:
-        f.write("\n".join(page) + "\n")
+        f.write(_gallery(sections, args.output))
     print(index)
+
+
+def _app_summary(mod):
+    """The first paragraph of an app module's docstring, on one line."""
+    return " ".join((mod.__doc__ or "").strip().split("\n\n")[0].split())
+
+
+def _card_link(app):
+    """An ``<a>`` to the app's model card in a source checkout, else its path in the repository as text."""
+    from pathlib import Path
+
+    card = Path(__file__).resolve().parent.parent / "apps" / app / "MODEL_CARD.md"
+    rel = f"apps/{app}/MODEL_CARD.md"
+    if card.is_file():
+        return f"<a href='{html.escape(card.as_uri())}'>{rel}</a>"
+    return f"<code>{rel}</code> in the zoo repository"
+
+
+def _figure(caption, path, outdir):
+    from PIL import Image
+
+    rel = os.path.relpath(path, outdir)
+    with Image.open(path) as img:
+        width, height = img.size
+    title, _, labels = caption.rpartition(": ")
+    columns = [c.strip() for c in labels.split(" | ")] if title and " | " in labels else []
+    head = ""
+    if columns:
+        cells = "".join(f"<span>{html.escape(c)}</span>" for c in columns)
+        head = f"<div class=cols style='width:{width}px'>{cells}</div>"
+    return (f"<figure>{head}<img src='{html.escape(rel)}' alt='{html.escape(caption)}' width={width} "
+            f"height={height}><figcaption>{html.escape(caption)}</figcaption></figure>")
+
+
+def _gallery(sections, outdir):
+    page = ["<!doctype html><meta charset=utf-8><title>zoo gallery</title>",
+            "<style>body{font-family:sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;color:#222}"
+            "figure{margin:1em 0;overflow-x:auto}img{display:block;border:1px solid #ccc}"
+            ".cols{display:flex}.cols span{flex:1;text-align:center;font-weight:bold;font-size:90%;padding:.2em}"
+            "figcaption{color:#555;font-size:90%;margin-top:.3em}.metrics{font-size:90%}</style>",
+            "<h1>zoo gallery</h1><p>Made by <code>zoo demo</code> from the shipped presets, on inputs they were "
+            "not trained on; every image at its own size.</p>"]
+    for app, summary, preset, items in sections:
+        numbers = ", ".join(f"{k} {v}" for k, v in preset.metrics.items())
+        page.append(f"<h2 id='{html.escape(app)}'>{html.escape(app)}</h2><p>{html.escape(summary)} Default preset "
+                    f"<code>{html.escape(preset.name)}</code>; measured: {html.escape(numbers or 'no numbers')}. "
+                    f"Model card: {_card_link(app)}.</p>")
+        page += [_figure(caption, path, outdir) for caption, path in items]
+    return "\n".join(page) + "\n"
 
 
 def presets(args):

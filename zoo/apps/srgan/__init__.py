@@ -133,7 +133,7 @@ def demo(outdir):
     os.makedirs(outdir, exist_ok=True)
     path = os.path.join(outdir, "upscale.png")
     images.save_png(path, images.grid(np.stack(panels), ncols=3))
-    return [(f"x{model.scale} super-resolution of a 64x64 image: nearest, bicubic, {model.preset.name}", path)]
+    return [(f"x{model.scale} super-resolution of a 64x64 image: nearest | bicubic | {model.preset.name}", path)]
 
 
 # -- command line ----------------------------------------------------------------------------------------------
