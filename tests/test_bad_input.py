@@ -580,3 +580,67 @@ def test_gallery_renders_in_headless_chromium(tmp_path):
                    timeout=120)
     pixels = np.asarray(Image.open(shot).convert("L"))
     assert pixels.shape == (900, 1300) and pixels.std() > 10
+
+
+# -- a full disk: outputs, checkpoints and the CLI leave the existing files intact and no partial ones (item 2) --
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 512 KiB tmpfs (needs root and mount; skipped otherwise), unmounted afterwards."""
+    import subprocess
+
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", str(disk)],
+                      capture_output=True).returncode:
+        pytest.skip("cannot mount a small tmpfs here (needs root)")
+    yield disk
+    subprocess.run(["umount", str(disk)], capture_output=True)
+
+
+def _fill(disk, leave=8192):
+    """Fill ``disk`` with a file until at most ``leave`` bytes are free."""
+    with open(disk / "filler", "wb") as f:
+        while os.statvfs(disk).f_bavail * os.statvfs(disk).f_frsize > leave:
+            try:
+                f.write(b"\0" * 4096)
+                f.flush()
+            except OSError:
+                break
+
+
+def test_a_full_disk_leaves_outputs_and_checkpoints_as_they_were(small_disk, tmp_path, capsys):
+    import errno
+
+    import keras
+
+    from zoo import GAN
+    from zoo.callbacks import Checkpoint
+
+    noise = np.random.default_rng(0).integers(0, 256, (200, 200, 3), dtype=np.uint8)  # ~120 KB as PNG
+    out = images.save_image(small_disk / "out.png", noise[:8, :8])
+    before = open(out, "rb").read()
+    g = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8)])
+    d = keras.Sequential([keras.Input((8,)), keras.layers.Dense(1)])
+    gan = GAN(g, d, seed=0)
+    gan.compile()
+    ckpt = Checkpoint(small_disk / "run")
+    ckpt.set_model(gan)
+    ckpt.save(1)
+    ckpt_bytes = open(ckpt.path, "rb").read()
+    _fill(small_disk)
+    with pytest.raises(OSError) as e:
+        images.save_image(out, noise)
+    assert e.value.errno == errno.ENOSPC
+    g.add_weight(shape=(64, 1024), name="big")  # the next checkpoint does not fit
+    with pytest.raises(Exception):
+        ckpt.save(2)
+    import gc
+
+    gc.collect()  # h5py reports the failed file's close when it is collected
+    capsys.readouterr()
+    src = images.save_image(tmp_path / "in.png", noise)
+    code, err = run_cli(["pix2pix", "translate", str(src), "-o", str(out)], capsys)
+    assert code == 2 and err.strip() == f"zoo: error: {out}: No space left on device"
+    assert open(out, "rb").read() == before and open(ckpt.path, "rb").read() == ckpt_bytes
+    assert sorted(os.listdir(small_disk)) == ["filler", "out.png", "run"]
+    assert os.listdir(small_disk / "run") == ["checkpoint.weights.h5"]

@@ -109,13 +109,18 @@ class Checkpoint(keras.callbacks.Callback):
         os.makedirs(self.directory, exist_ok=True)
         _remove_stale_temporaries(self.directory)
         tmp = os.path.join(self.directory, f".tmp-{os.getpid()}.weights.h5")
-        self.model.save_weights(tmp)
-        with h5py.File(tmp, "a") as f:
-            f.attrs["zoo_epoch"] = epochs_done
-            group = f.create_group("zoo_seed_states")  # save_weights leaves out SeedGenerator states
-            for i, v in enumerate(_seed_states(self.model)):
-                group[str(i)] = keras.ops.convert_to_numpy(v.value)
-        os.replace(tmp, self.path)
+        try:
+            self.model.save_weights(tmp)
+            with h5py.File(tmp, "a") as f:
+                f.attrs["zoo_epoch"] = epochs_done
+                group = f.create_group("zoo_seed_states")  # save_weights leaves out SeedGenerator states
+                for i, v in enumerate(_seed_states(self.model)):
+                    group[str(i)] = keras.ops.convert_to_numpy(v.value)
+            os.replace(tmp, self.path)
+        except BaseException:  # a full disk, an interrupt: the last checkpoint stays, the partial file goes
+            if os.path.exists(tmp):
+                os.remove(tmp)
+            raise
 
 
 def fit_steps(gan, data, steps, run=None, every=100, callbacks=None, verbose="auto"):

@@ -18,6 +18,11 @@ def atomic_write(dest, write, suffix=".part"):
         # mkstemp makes the file private (0600): give it the mode the file had, or a new file's usual mode
         os.chmod(tmp, dest.stat().st_mode & 0o777 if dest.exists() else 0o666 & ~_umask())
         os.replace(tmp, dest)
+    except OSError as e:
+        Path(tmp).unlink(missing_ok=True)
+        if e.filename is None or str(e.filename) == tmp:  # name the file the caller asked for
+            raise OSError(e.errno, e.strerror or str(e), str(dest)) from e
+        raise
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
