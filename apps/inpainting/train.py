@@ -5,8 +5,9 @@
 
 Two phases, each resumable in its own folder under the run folder (default runs/inpainting_<preset>):
 
-1. ``l1/``: the generator alone on the L1 terms of both stages (``--l1-steps``; 0 skips it), a warm start that
-   a CPU budget needs (the reference trains from scratch with the full objective for days on a GPU);
+1. ``l1/``: the generator alone on the L1 terms of both stages (``--l1-steps``; 0 skips it; Adam
+   ``--l1-learning-rate``, (0.5, 0.999)), a warm start that a CPU budget needs (the reference trains from
+   scratch with the full objective for days on a GPU);
 2. ``gan/``: the reference's objective from phase 1's generator: SN-PatchGAN hinge loss + L1 on both stages,
    Adam 1e-4 (0.5, 0.999), one D step per G step (``--steps``), with an EMA copy of the generator (decay 0.999,
    warmed up) that is what ships.
@@ -63,6 +64,7 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--preset", choices=sorted(inpainting.CONFIGS), required=True)
     p.add_argument("--l1-steps", type=int, default=1500, help="phase 1: L1-only steps (0: none)")
+    p.add_argument("--l1-learning-rate", type=float, default=1e-4, help="phase 1's Adam learning rate")
     p.add_argument("--steps", type=int, default=2000, help="phase 2: adversarial steps")
     p.add_argument("--every", type=int, default=250, help="checkpoint interval in steps")
     p.add_argument("--batch-size", type=int, default=8)
@@ -85,7 +87,7 @@ def main(argv=None):
         if not os.path.exists(warm):
             print(f"{a.preset}: phase 1, {a.l1_steps} L1 steps in {run}/l1", file=sys.stderr)
             l1 = inpainting.build(preset, generator=generator, adversarial=False, seed=a.seed)
-            l1.compile()
+            l1.compile(learning_rate=a.l1_learning_rate)
             fit_steps(l1, data, a.l1_steps, run=os.path.join(run, "l1"), every=a.every, verbose=2)
             generator.save_weights(warm)
         generator.load_weights(warm)
