@@ -644,3 +644,51 @@ def test_a_full_disk_leaves_outputs_and_checkpoints_as_they_were(small_disk, tmp
     assert open(out, "rb").read() == before and open(ckpt.path, "rb").read() == ckpt_bytes
     assert sorted(os.listdir(small_disk)) == ["filler", "out.png", "run"]
     assert os.listdir(small_disk / "run") == ["checkpoint.weights.h5"]
+
+
+# -- every app: unknown preset names and missing input files are named (the public verbs of each shipped app) ---
+@pytest.mark.parametrize("app", ["dcgan", "srgan", "pix2pix", "cyclegan", "progan", "inpainting"])
+def test_unknown_preset_names_list_the_known_ones(app):
+    import importlib
+
+    from zoo import weights
+
+    mod = importlib.import_module(f"zoo.apps.{app}")
+    known = sorted(weights.declared(app))
+    for verb in (mod.pretrained, mod.build):
+        with pytest.raises(KeyError) as e:
+            verb("no_such_preset")
+        assert "no_such_preset" in str(e.value) and known[0] in str(e.value)
+
+
+@pytest.mark.parametrize("app, call", [
+    ("srgan", lambda m, p: m.upscale(p)),
+    ("pix2pix", lambda m, p: m.translate(p)),
+    ("cyclegan", lambda m, p: m.translate(p, "BtoA")),
+    ("inpainting", lambda m, p: m.inpaint(p, np.zeros((8, 8)))),
+])
+def test_image_verbs_name_a_missing_input_file(app, call, tmp_path):
+    import importlib
+
+    from zoo import weights
+
+    mod = importlib.import_module(f"zoo.apps.{app}")
+    preset = next(p for p in weights.declared(app).values() if p.default)
+    model = preset.build_generator()
+    with pytest.raises(FileNotFoundError, match="missing.png"):
+        call(model, str(tmp_path / "missing.png"))
+    with pytest.raises((ValueError, TypeError), match="image|shape|dtype"):
+        call(model, np.zeros((4, 4, 4, 4, 4)))
+    assert mod.Generator is type(model) or isinstance(model, mod.Generator)
+
+
+def test_progan_interpolate_and_generate_name_their_bad_arguments():
+    from zoo.apps import progan
+
+    g = progan.ProGANGenerator(16, fmap_base=32, fmap_max=16, latent_dim=8)
+    with pytest.raises(ValueError, match="steps"):
+        g.interpolate(0, 1, steps=0)
+    with pytest.raises(ValueError, match="seed"):
+        g.interpolate(-1, 1)
+    with pytest.raises(ValueError, match="n must be an integer >= 1"):
+        g.generate(0)

@@ -158,6 +158,7 @@ class ProGANGenerator(_Progressive, models.Generator):
         import numpy as np
 
         steps = positive_int(steps, "steps", minimum=2)
+        seed_a, seed_b = positive_int(seed_a, "seed_a", minimum=0), positive_int(seed_b, "seed_b", minimum=0)
         a, b = (np.random.default_rng(s).standard_normal((1, self.latent_dim)).astype("float32")[0]
                 for s in (seed_a, seed_b))
         cos = np.dot(a, b) / (np.linalg.norm(a) * np.linalg.norm(b))
