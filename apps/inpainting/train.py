@@ -17,6 +17,7 @@ held-out faces); ``photos_128``: shared/data/sr/train, flowers102/train and the 
 edges2shoes_handbags/train (written once as PNGs under <run>/shoes/). Random 128x128 crops, mirrored, with the
 reference's training masks (a random box united with free-form strokes), batch ``--batch-size`` (8).
 
+``--init FILE`` starts from a generator's weights instead of fresh ones (a run continued with other settings).
 A checkpoint and a log row (<phase>/log.csv) every ``--every`` steps. The shipped generator is
 <run>/generator.weights.h5; apps/inpainting/evaluate.py measures and registers it.
 """
@@ -69,6 +70,7 @@ def main(argv=None):
     p.add_argument("--every", type=int, default=250, help="checkpoint interval in steps")
     p.add_argument("--batch-size", type=int, default=8)
     p.add_argument("--run", help="run folder (default runs/inpainting_<preset>)")
+    p.add_argument("--init", help="a generator .weights.h5 to start from (default: fresh weights)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--precision", default="float32", choices=("float32", "mixed_bfloat16", "mixed_float16"),
                    help="Keras dtype policy (mixed_bfloat16: 1.3x faster on a CPU with AMX; weights stay float32)")
@@ -82,6 +84,8 @@ def main(argv=None):
     preset = inpainting.CONFIGS[a.preset]
     data = training_data(a.preset, run, a.batch_size, a.seed)
     generator = preset.build_generator()
+    if a.init:
+        generator.load_weights(a.init)
     warm = os.path.join(run, "l1", "generator.weights.h5")
     if a.l1_steps:
         if not os.path.exists(warm):
