@@ -283,6 +283,8 @@ def test_inpaint_edge_cases_are_documented_behaviour(model):
         model.inpaint(img, np.zeros((24, 23)))
     with pytest.raises(ValueError, match="max_side"):
         model.inpaint(img, np.zeros((24, 24)), max_side=0)
+    with pytest.raises(ValueError, match="2048x2048 image needs about 64 GiB .* pass max_side"):
+        model.inpaint(np.zeros((2048, 2048, 3), np.uint8), masks.centre_box(2048, 2048), max_side=None)
     with pytest.raises(ValueError, match="3 masks for 2 images"):
         model.inpaint(np.stack([img, img]), [np.zeros((24, 24))] * 3)
 

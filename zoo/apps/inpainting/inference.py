@@ -29,10 +29,25 @@ def _resize(a, size, resample):
     return np.stack([_resize(a[..., c], size, resample) for c in range(a.shape[-1])], axis=-1)
 
 
+#: The largest contextual-attention score matrices ``inpaint`` builds (float32, with their fused copies).
+ATTENTION_BYTES = 4 << 30
+
+
+def attention_bytes(h, w):
+    """Memory of the contextual attention's scores for an ``h`` x ``w`` input: (cells of 8x8 pixels)^2 float32
+    values, about four copies alive (scores, two fusion passes, softmax)."""
+    cells = -(-h // 8) * -(-w // 8)
+    return 4 * 4 * cells * cells
+
+
 def _run(model, x, m):
     """The network on one image ``(H, W, C)`` in [-1, 1] and its 0/1 mask ``(H, W)``: the refined output, padded
     by reflection to sides divisible by ``model.multiple`` and cropped back."""
     h, w = m.shape
+    if attention_bytes(h, w) > ATTENTION_BYTES:
+        raise ValueError(f"a {h}x{w} image needs about {attention_bytes(h, w) / 2**30:.0f} GiB for the contextual "
+                         f"attention (it grows with the square of the pixel count): pass max_side (e.g. 512) to fill "
+                         f"it at a smaller scale")
     k = model.multiple
     ph, pw = -h % k, -w % k
     mode = "reflect" if h > ph and w > pw else "edge"
@@ -57,7 +72,8 @@ def inpaint(model, image, mask, max_side=512):
     divisible by 8 (``model.multiple``) and cropped back. Images whose longer side exceeds ``max_side`` (512;
     None: no limit) are filled at a copy scaled down to it and the fill scaled back (bicubic): the contextual
     attention compares every pair of 8x8 cells, so memory grows with the square of the pixel count (about 0.3 GB
-    at 512x512). Alpha is kept.
+    at 512x512; above ``ATTENTION_BYTES``, 4 GiB, about 1000x1000, it is an error naming ``max_side``). Alpha is
+    kept.
     """
     from zoo.checks import positive_int
 
