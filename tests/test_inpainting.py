@@ -242,6 +242,32 @@ def test_dataset_crops_any_size_and_draws_a_mask_per_image(tmp_path):
         inpainting.dataset(str(tmp_path / "nowhere"))
 
 
+def test_tfds_names_go_through_the_adapter_offline(tmp_path):
+    tfds = pytest.importorskip("tensorflow_datasets")
+
+    class ZooTinyPhotos(tfds.core.GeneratorBasedBuilder):
+        VERSION = tfds.core.Version("1.0.0")
+
+        def _info(self):
+            return tfds.core.DatasetInfo(builder=self, features=tfds.features.FeaturesDict({
+                "image": tfds.features.Image(shape=(None, None, 3))}))
+
+        def _split_generators(self, dl_manager):
+            return {"train": self._generate_examples()}
+
+        def _generate_examples(self):
+            for i in range(4):
+                yield str(i), {"image": np.full((20 + 4 * i, 30, 3), 60 * i, np.uint8)}
+
+    ZooTinyPhotos(data_dir=str(tmp_path)).download_and_prepare()
+    ds = inpainting.dataset("zoo_tiny_photos", image_size=16, batch_size=2, data_dir=str(tmp_path), download=False,
+                            seed=0)
+    x, m = (np.asarray(t) for t in next(iter(ds)))
+    assert x.shape == (2, 16, 16, 3) and m.shape == (2, 16, 16, 1) and set(np.unique(m)) <= {-1.0, 1.0}
+    gan = tiny_gan()
+    assert np.isfinite(gan.fit(ds.take(1), verbose=0).history["g_loss"][-1])
+
+
 # -- inpaint on what users have ---------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def model():

@@ -56,7 +56,7 @@ def build(name="celeba_128", generator=None, adversarial=True, **kwargs):
 
 
 def dataset(source, image_size=128, masks="free_form+box", batch_size=16, shuffle=True, repeat=False, seed=None,
-            flip=True, limit=None):
+            flip=True, limit=None, **tfds_kwargs):
     """``(image, mask)`` training batches: images float ``(batch_size, image_size, image_size, 3)`` in [-1, 1],
     masks float ``(batch_size, image_size, image_size, 1)`` in {-1, 1} (1 = hole; ``Inpainting`` holes where
     mask > 0).
@@ -67,9 +67,13 @@ def dataset(source, image_size=128, masks="free_form+box", batch_size=16, shuffl
     united with free-form strokes), ``"free_form"``, ``"box"``, or a folder of mask images (non-zero = hole, one
     drawn at random per image, resized to it). ``limit``: use only the first ``limit`` files (in sorted order:
     the rest can be held out). A new mask is drawn for every example, from the pipeline's seeded stream.
+
+    ``source`` may also be a TFDS name (``"places365_small"``, ``"celeb_a"``, ...; ``split``, ``data_dir``,
+    ``download`` in ``tfds_kwargs``): its images resized to cover ``image_size`` and centre-cut, mirrored when
+    ``flip``, with masks drawn per batch from a generator seeded by ``seed``.
     """
     from zoo import data
-    from zoo.data import _examples, _np_crop_flip  # the generic driver the folder pipelines share
+    from zoo.data import _examples, _np_crop_flip, _resize  # the generic pieces the folder pipelines share
 
     from .masks import MaskFolder, box, free_form, training_mask
 
@@ -82,6 +86,12 @@ def dataset(source, image_size=128, masks="free_form+box", batch_size=16, shuffl
         draw = MaskFolder(masks)
     else:
         raise ValueError(f"masks must be one of {sorted(kinds)} or a folder of mask images, got {masks!r}")
+    if isinstance(source, str) and not os.path.isdir(source) and os.sep not in source and not os.path.exists(source):
+        return _tfds(source, size, draw, batch_size, shuffle, repeat, seed, flip, tfds_kwargs)
+    if tfds_kwargs:
+        raise TypeError(f"unexpected arguments for a folder dataset: {sorted(tfds_kwargs)}")
+    if source is None:
+        raise TypeError("source must be a folder of images, a list of folders or a TFDS name, got None")
     folders = [source] if isinstance(source, (str, os.PathLike)) else list(source)
     files = []
     for folder in folders:
@@ -98,12 +108,34 @@ def dataset(source, image_size=128, masks="free_form+box", batch_size=16, shuffl
         h, w = a.shape[:2]
         if min(h, w) < size:
             s = size / min(h, w)
-            a = data.read_image(files[i], 3, (max(size, round(h * s)), max(size, round(w * s))))
+            a = _resize(a, (max(size, round(h * s)), max(size, round(w * s))), "stretch")
         a, = _np_crop_flip([a], (size, size), flip, None, rng)
         return [a, (draw(size, size, rng) * 255).astype(np.uint8)[..., None]]
 
     shape = (size, size)
     return _examples(len(files), example, (3, 1), [shape, shape], batch_size, shuffle, seed, repeat, True)
+
+
+def _tfds(name, size, draw, batch_size, shuffle, repeat, seed, flip, kwargs):
+    """A TFDS image set as ``(image, mask)`` batches: ``zoo.data.tfds_images`` plus a mask per image, drawn with
+    NumPy in the pipeline, -1/1 like the folder pipelines'."""
+    import tensorflow as tf
+
+    from zoo import data
+
+    images = data.tfds_images(name, image_size=size, fit="cover", batch_size=batch_size, shuffle=shuffle, seed=seed,
+                              flip=flip, repeat=repeat, **kwargs)
+    rng = np.random.default_rng(seed)
+
+    def draw_batch(n):
+        return np.stack([draw(size, size, rng) for _ in range(int(n))])[..., None].astype(np.float32) * 2 - 1
+
+    def add_masks(x):
+        m = tf.numpy_function(draw_batch, [tf.shape(x)[0]], tf.float32, stateful=True)
+        m.set_shape([x.shape[0], size, size, 1])
+        return x, m
+
+    return images.map(add_masks)
 
 
 def finetune(source, preset=None, steps=1000, adversarial=True, learning_rate=1e-4, batch_size=8, masks=None,
