@@ -416,3 +416,32 @@ def test_benchmark_tiny_end_to_end(tmp_path):
     assert train["attention_flops"] == 2 * 64 * 64 * 9 * 16 + 2 * 64 * 64 * 16 * 16  # P = (64/8)^2, C = 16
     assert train["flops_per_image"] == 3 * train["flops_g"] + 8 * train["flops_d"]
     assert infer["flops_per_image"] == train["flops_g"] > train["attention_flops"]
+
+
+def test_card_and_presets_carry_the_numbers_evaluate_measured():
+    """apps/inpainting/results.json (evaluate.py's output) is what the model card's tables and the presets'
+    metrics say."""
+    import json
+
+    here = os.path.join(os.path.dirname(__file__), "..", "apps", "inpainting")
+    if not os.path.exists(os.path.join(here, "results.json")):
+        pytest.skip("no evaluation results yet")
+    with open(os.path.join(here, "results.json")) as f:
+        results = json.load(f)
+    with open(os.path.join(here, "MODEL_CARD.md")) as f:
+        card = f.read()
+    for preset, sets in results.items():
+        for name, res in sets.items():
+            if name == "weights":
+                continue
+            for kind, methods in res.items():
+                if kind == "images":
+                    continue
+                for method, r in methods.items():
+                    assert f"| {r['psnr']:.2f} | {r['ssim']:.4f} | {r['l1']:.4f} | {r['l1_hole']:.4f} |" in card, \
+                        (preset, name, kind, method)
+        metrics = inpainting.CONFIGS[preset].metrics
+        assert metrics, preset
+        for key, value in metrics.items():  # "<set>:<mask>:<measure>"
+            name, kind, stat = key.split(":")
+            assert results[preset][name][kind]["model"][stat] == value, key

@@ -181,7 +181,7 @@ def main(argv=None):
             x = rng.uniform(-1, 1, (1, 128, 128, 3)).astype("float32")
             m = masks.training_mask(128, 128, rng)[None, ..., None].astype("float32")
             first = SETS[preset][-1 if preset == "photos_128" else 0]
-            flat = {f"{first}_{k}_{kind}": results[preset][first][kind]["model"][k]
+            flat = {f"{first}:{kind}:{k}": results[preset][first][kind]["model"][k]
                     for kind in ("free_form", "box50") for k in ("psnr", "ssim", "l1_hole")}
             weights.register("inpainting", preset, model, file_path=path, trained_on=cfg.trained_on,
                              recipe=f"{a.recipe}; measured by apps/inpainting/evaluate.py", metrics=flat,
