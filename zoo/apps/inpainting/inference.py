@@ -13,7 +13,7 @@ def _masks_for(mask, n, size, batched):
         if len(mask) != n:
             raise ValueError(f"{len(mask)} masks for {n} images")
         return [as_mask(m, size, what=f"mask {i}") for i, m in enumerate(mask)]
-    a = mask if not isinstance(mask, np.ndarray) else np.asarray(mask)
+    a = mask
     if batched and isinstance(a, np.ndarray) and (a.ndim == 4 or (a.ndim == 3 and a.shape[0] == n
                                                                   and tuple(a.shape[1:]) == tuple(size))):
         if a.shape[0] != n:
