@@ -26,6 +26,12 @@ def per_example_mean(x):
     return x
 
 
+def l1(x, y):
+    """Mean absolute difference per example, float32 (pix2pix's L1, CycleGAN's cycle and identity terms,
+    DeepFill's reconstruction)."""
+    return per_example_mean(ops.abs(ops.cast(x, "float32") - ops.cast(y, "float32")))
+
+
 def _patchwise(fn):
     def wrapped(*logits):
         return per_example_mean(fn(*[ops.cast(l, "float32") for l in logits]))

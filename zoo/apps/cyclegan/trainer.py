@@ -28,9 +28,7 @@ from zoo.schedules import ConstantThenLinearDecay
 from .networks import CycleGenerators
 
 
-def l1(x, y):
-    """Mean absolute difference per example."""
-    return losses.per_example_mean(ops.abs(ops.cast(x, "float32") - ops.cast(y, "float32")))
+l1 = losses.l1  # mean absolute difference per example
 
 
 @keras.saving.register_keras_serializable("zoo")
