@@ -2,6 +2,7 @@
 
     zoo demo [-o gallery/]            run every app that has shipped weights; PNG grid per app + index.html
     zoo presets                       list shipped presets with their measured metrics
+    zoo export <app> -o model.onnx    a generator as a SavedModel, LiteRT or ONNX model (``zoo.export``)
     zoo <app> <verb> ...              per-app commands, e.g. ``zoo dcgan generate -o digits.png --labels 7``
 
 Apps join the command by defining ``add_commands(subparsers)`` and ``demo(outdir)`` in their package
@@ -330,6 +331,26 @@ def presets(args):
         print("  ".join(c.ljust(w) for c, w in zip(r, widths)) + "  " + r[3])
 
 
+def export_command(args):
+    """``zoo export <app> -o PATH [--format F] [--overwrite] [--preset NAME | --weights FILE --arch NAME]``
+    (``zoo.export``: what the exported graph takes and gives)."""
+    import inspect
+
+    from zoo import export
+
+    fmt = export.check_format(args.format or export.format_of(args.output))
+    if os.path.lexists(args.output) and not args.overwrite:  # before loading anything
+        raise FileExistsError(f"-o {args.output} exists; pass --overwrite to replace it")
+    model = load_model(args.app, args)
+    options = {}
+    if args.direction is not None:
+        if "direction" not in inspect.signature(model.export_graph).parameters:
+            raise ValueError(f"--direction is for models with two generators (cyclegan), not {args.app}")
+        options["direction"] = args.direction
+    export.export(model, args.output, fmt, overwrite=args.overwrite, **options)
+    print(args.output)
+
+
 def _version():
     from importlib import metadata
 
@@ -350,6 +371,17 @@ def parser(argv=None):
     d.add_argument("-q", "--quiet", action="store_true")
     d.set_defaults(func=demo)
     sub.add_parser("presets", help="list shipped presets and their metrics").set_defaults(func=presets)
+    e = sub.add_parser("export", help="write a generator as a SavedModel, LiteRT (.tflite) or ONNX model")
+    e.add_argument("app", choices=app_names())
+    e.add_argument("-o", "--output", required=True,
+                   help="a folder (savedmodel), a .tflite file (litert) or a .onnx file (onnx)")
+    e.add_argument("--format", default=None, help="savedmodel, litert or onnx (default: from -o's extension)")
+    e.add_argument("--overwrite", action="store_true", help="replace an existing -o")
+    e.add_argument("--direction", default=None, help="cyclegan: the generator to export, AtoB (default) or BtoA")
+    e.add_argument("--preset", default=None, help="a shipped preset (default: the app's default; 'zoo presets')")
+    e.add_argument("--weights", default=None, help="a generator .weights.h5 file of --arch instead of a preset")
+    e.add_argument("--arch", default=None, help="the preset whose architecture --weights has")
+    e.set_defaults(func=export_command)
     if argv is None:
         for mod in app_modules():
             mod.add_commands(sub)
@@ -369,11 +401,11 @@ def parser(argv=None):
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
     args = parser(argv).parse_args(argv)
-    if args.command in ("demo", "presets"):
+    if args.command in ("demo", "presets", "export"):
         _load_keras_quietly()
     try:
         args.func(args)
-    except (ValueError, TypeError, KeyError) as e:
+    except (ValueError, TypeError, KeyError, ImportError) as e:  # ImportError: an optional extra missing
         print(f"zoo: error: {e}", file=sys.stderr)
         return 2
     except OSError as e:  # missing, unreadable or unwritable files and folders, a full disk, the network

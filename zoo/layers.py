@@ -319,6 +319,23 @@ def batch_norm(momentum=0.9, epsilon=1e-5, **kwargs):
     return layers.BatchNormalization(momentum=momentum, epsilon=epsilon, **kwargs)
 
 
+class ImageStatsNormalization(layers.BatchNormalization):
+    """Batch normalization that normalises each sample by its own per-channel statistics over its spatial axes
+    (what training mode computes for a batch of one image), then applies the layer's ``gamma``/``beta``. The
+    moving statistics are neither used nor updated, so a batch of N images gives the N one-image results and
+    the graph holds no state change (pix2pix's per-image test statistics in an exported graph)."""
+
+    def call(self, inputs, training=None, mask=None):
+        x = ops.cast(inputs, "float32")
+        mean, var = ops.moments(x, axes=list(range(1, len(x.shape) - 1)), keepdims=True)
+        y = (x - mean) * ops.rsqrt(var + self.epsilon)
+        if self.scale:
+            y = y * ops.cast(self.gamma, "float32")
+        if self.center:
+            y = y + ops.cast(self.beta, "float32")
+        return ops.cast(y, inputs.dtype)
+
+
 def spectral_norm(layer, power_iterations=1, **kwargs):
     """Spectral normalization (Miyato et al. 2018): wraps ``layer`` (Dense/Conv) so its kernel is divided by
     its largest singular value, estimated by ``power_iterations`` of the power method per training call.
@@ -344,6 +361,29 @@ def make_norm(norm, affine=True, name=None, dtype=None):
 # ---------------------------------------------------------------------------------------------------------
 # Padding and upsampling
 # ---------------------------------------------------------------------------------------------------------
+def upsample2x(x):
+    """Nearest-neighbour 2x upsampling of ``(N, H, W, C)`` (``UpSampling2D(2)``'s values) by broadcasting and
+    reshapes: the graph keeps its channel count when H and W are free and has only operations that LiteRT and
+    ONNX express (TensorFlow's ``repeat`` loses the channel count, which the LiteRT converter needs)."""
+    h, w = ops.shape(x)[1:3]
+    c = x.shape[-1]
+    two = ops.ones((1, 1, 2, 1), x.dtype)
+    y = ops.reshape(ops.reshape(x, (-1, w, 1, c)) * two, (-1, h, 1, 2 * w * c))  # each column twice
+    return ops.reshape(y * two, (-1, 2 * h, 2 * w, c))  # each row twice
+
+
+@keras.saving.register_keras_serializable("zoo")
+class NearestUpsampling(layers.Layer):
+    """``upsample2x`` as a layer."""
+
+    def call(self, x):
+        return upsample2x(x)
+
+    def compute_output_shape(self, input_shape):
+        n, h, w, c = input_shape
+        return (n, None if h is None else 2 * h, None if w is None else 2 * w, c)
+
+
 @keras.saving.register_keras_serializable("zoo")
 class ReflectionPadding2D(layers.Layer):
     """Reflection padding of the two spatial axes (channels-last), as ``np.pad(mode="reflect")`` and PyTorch's

@@ -146,5 +146,49 @@ class Generator(Network):
         return images.restore(np.clip(out, -1.0, 1.0), spec)
 
 
+    def export_graph(self):
+        """This generator as ``zoo.export`` writes it: a functional model with named inputs and one output,
+        ``"output"``, images float32 ``(N, H, W, C)`` in [0, 1] (multiply by 255 and round for uint8), NHWC.
+
+        Latent generators take ``z`` float32 ``(N, latent_dim)`` (standard normal) and, class-conditional ones,
+        ``label`` int32 ``(N,)``. Image-to-image generators take ``image`` float32 ``(N, H, W, C)`` in [0, 1] with
+        free height and width (sides divisible by the network's ``multiple``, where it has one); resizing, padding
+        and tiling stay with the caller. Apps whose inference does more than the network override this.
+        """
+        return unit_graph(self)
+
+    def export(self, filepath, format=None, overwrite=False, **options):
+        """Write ``export_graph()`` as a SavedModel folder, a LiteRT ``.tflite`` or an ``.onnx`` file
+        (``zoo.export.export``; ``format`` defaults from the extension; Keras's ``"tf_saved_model"`` is accepted)."""
+        from zoo import export
+
+        return export.export(self, filepath, format, overwrite=overwrite, **options)
+
+
+def unit_graph(net):
+    """``net`` (a [-1, 1] generator) between [0, 1] image inputs/outputs, with the inputs named as
+    ``Generator.export_graph`` says; ``net`` may be a twin of the generator made for inference."""
+    from keras import layers
+
+    if net.latent_dim is not None:
+        inputs = [keras.Input((net.latent_dim,), name="z")]
+        if net.num_classes:
+            inputs.append(keras.Input((), dtype="int32", name="label"))
+        y = net(inputs if len(inputs) > 1 else inputs[0])
+    else:
+        if isinstance(net.inputs, (list, tuple)) and len(net.inputs) != 1:
+            raise TypeError(f"{type(net).__name__} takes {len(net.inputs)} inputs; it needs its own export_graph")
+        inputs = [keras.Input((None, None, int(net.inputs[0].shape[-1])), name="image")]
+        y = net(layers.Rescaling(2.0, offset=-1.0, name="from_unit")(inputs[0]))
+    return keras.Model(inputs, {"output": to_unit(y)}, name=f"{net.name}_export")
+
+
+def to_unit(y):
+    """A [-1, 1] image tensor as [0, 1], clipped (the exported graphs' output)."""
+    from keras import layers
+
+    return layers.ReLU(max_value=1.0, name="clip")(layers.Rescaling(0.5, offset=0.5, name="to_unit")(y))
+
+
 class Discriminator(Network):
     """Maps an image (and optional condition) to real/fake *logits*: one per image or a map of patches."""

@@ -137,6 +137,11 @@ class CycleGenerators(models.Generator):
         """The generator of ``direction``: ``"AtoB"`` -> ``a_to_b``, ``"BtoA"`` -> ``b_to_a``."""
         return self.a_to_b if check_direction(direction) == "AtoB" else self.b_to_a
 
+    def export_graph(self, direction="AtoB"):
+        """The generator of ``direction`` as ``Generator.export_graph`` says (``image`` in [0, 1], any sides
+        divisible by ``multiple``); ``translate``'s resizing to ``train_size`` stays with the caller."""
+        return self.network(direction).export_graph()
+
     def translate(self, x, direction="AtoB", size="auto"):
         """Translate images as people have them: a path, PIL image, uint8/uint16/float array, single or batch,
         grey/RGB/RGBA, any size, or a list of same-size images (``zoo.images.as_batch``); returns the same kind,

@@ -39,7 +39,7 @@ import keras
 from keras import layers, ops
 
 from zoo import models
-from zoo.layers import spectral_norm
+from zoo.layers import NearestUpsampling, spectral_norm
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -224,7 +224,7 @@ class _Net:
         return GatedConv2D(cnum // 2, kernel, strides, rate, activation, name=f"{self.prefix}{self.i}")(x)
 
     def upconv(self, x, cnum):
-        x = layers.UpSampling2D(2, interpolation="nearest", name=f"{self.prefix}{self.i + 1}_up")(x)
+        x = NearestUpsampling(name=f"{self.prefix}{self.i + 1}_up")(x)
         return self.conv(x, cnum)
 
     def to_rgb(self, x, channels):
@@ -301,6 +301,18 @@ class InpaintGenerator(models.Generator):
 
     #: What the input's height and width must be divisible by.
     multiple = 8
+
+    def export_graph(self):
+        """``inpaint`` on one window as ``zoo.export`` writes it: inputs ``image`` float32 ``(N, H, W, 3)`` in
+        [0, 1] and ``mask`` float32 ``(N, H, W, 1)`` (> 0.5: hole), sides divisible by 8; output ``"output"``,
+        the refined fill pasted into the image (known pixels unchanged), in [0, 1]. ``max_side`` scaling and the
+        padding to multiples of 8 stay with the caller."""
+        image = keras.Input((None, None, self.channels), name="image")
+        mask = keras.Input((None, None, 1), name="mask")
+        x = layers.Rescaling(2.0, offset=-1.0, name="from_unit")(image)
+        _, refined = self([x, mask])
+        filled = Paste(name="paste")([x, refined, Binarize(name="hole")(mask)])
+        return keras.Model([image, mask], {"output": models.to_unit(filled)}, name=f"{self.name}_export")
 
     def inpaint(self, image, mask, max_side=512):
         """Fill the hole of ``image`` marked by ``mask``; see ``zoo.apps.inpainting.inpaint``."""

@@ -60,6 +60,7 @@ import numpy as np
 from keras import layers, ops
 
 from zoo import models
+from zoo import layers as zoo_layers
 from zoo.layers import GAN_INIT, UNetDown, UNetUp, make_norm
 
 NORMS = ("batch", "instance")
@@ -169,6 +170,14 @@ class UNetGenerator(models.Generator):
             out = images.resize(out, size)
         return images.restore(np.clip(out, -1.0, 1.0), images.output_spec(spec, self.out_channels))
 
+    def export_graph(self):
+        """``Generator.export_graph`` with the test statistics of ``test_stats``: for ``"image"`` (the shipped
+        presets) each image of the batch normalised by its own statistics, without dropout (``translate``'s
+        default); sides divisible by ``multiple``."""
+        if self.test_stats == "image":
+            return models.unit_graph(image_stats_twin(self))
+        return super().export_graph()
+
     def _image_stats_call(self, batch, dropout):
         """The generator in training mode (the batch's own batch-norm statistics), computed statelessly
         (``stateless_call``): no weight or moving statistic of the model changes, so concurrent calls from several
@@ -196,6 +205,21 @@ def _no_dropout_twin(generator):
             config = {k: v for k, v in generator.get_config().items() if k != "name"}
             _TWINS[generator] = type(generator)(**dict(config, dropout=0.0))
         return _TWINS[generator]
+
+
+def image_stats_twin(generator):
+    """A new network of ``generator``'s architecture, without dropout, holding copies of its weights, whose batch
+    norms normalise each image by its own statistics (``zoo.layers.ImageStatsNormalization``): the paper's
+    test-time normalisation as a stateless graph that takes a batch (``export_graph``)."""
+    config = {k: v for k, v in generator.get_config().items() if k != "name"}
+    twin = type(generator)(**dict(config, dropout=0.0), name=f"{generator.name}_image_stats")
+    values = {v.path: v for v in generator.variables}
+    for v in twin.variables:
+        v.assign(values[v.path])
+    for layer in twin._flatten_layers():
+        if type(layer) is layers.BatchNormalization:
+            layer.__class__ = zoo_layers.ImageStatsNormalization
+    return twin
 
 
 def _check_stats(stats):

@@ -54,14 +54,20 @@ def check_resolution(resolution):
 
 
 def fade(old, new, alpha):
-    """``old`` faded out, ``new`` in: ``old * (1 - alpha) + new * alpha`` (exactly ``new`` at alpha 1)."""
+    """``old`` faded out, ``new`` in: ``old * (1 - alpha) + new * alpha`` (exactly ``new`` at alpha 1). A Python
+    number stays one: a graph constant, not a captured tensor (which ONNX conversion would leave as an input)."""
+    if isinstance(alpha, (int, float)):
+        return old * (1.0 - alpha) + new * float(alpha)
     alpha = ops.cast(alpha, new.dtype)
     return old * (1.0 - alpha) + new * alpha
 
 
 def upscale(x):
-    """Nearest-neighbour 2x upsampling."""
-    return ops.repeat(ops.repeat(x, 2, axis=1), 2, axis=2)
+    """Nearest-neighbour 2x upsampling: two resizes, rows then columns (the values of two repeats; a graph of
+    the same depth as the shipped weights were saved from, and one whose shapes the LiteRT converter knows)."""
+    h, w = x.shape[1:3]
+    x = ops.image.resize(x, (2 * h, w), interpolation="nearest")
+    return ops.image.resize(x, (2 * h, 2 * w), interpolation="nearest")
 
 
 def downscale(x):
