@@ -269,3 +269,20 @@ def test_cli_exports_a_preset(tmp_path):
     wrong = zoo("srgan", "--direction", "BtoA", "-o", str(tmp_path / "sr.onnx"))
     assert wrong.returncode == 2 and "--direction is for models with two generators" in wrong.stderr
     assert sorted(os.listdir(tmp_path)) == ["digits.onnx"]
+
+
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="the writers run on the TensorFlow backend")
+def test_litert_float16_weights_halve_the_file(tmp_path):
+    pytest.importorskip("ai_edge_litert")
+    model = weights.pretrained("dcgan", "mnist_cdcgan")
+    full = model.export(tmp_path / "f32.tflite")
+    half = model.export(tmp_path / "f16.tflite", float16=True)
+    assert os.path.getsize(half) < 0.55 * os.path.getsize(full)
+    z = np.random.default_rng(0).standard_normal((8, 100)).astype("float32")
+    labels = np.arange(8, dtype="int32")
+    want = _to_unit(keras.ops.convert_to_numpy(model([z, labels])))
+    got = export.load(half)(z=z, label=labels)
+    psnr = 10 * np.log10(1.0 / np.mean((got - want) ** 2))
+    assert 40.0 < psnr < 200.0  # close, and not the float32 file
+    with pytest.raises(ValueError, match="float16 weights are offered for LiteRT files only"):
+        model.export(tmp_path / "f16.onnx", float16=True)

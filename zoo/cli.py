@@ -347,7 +347,7 @@ def export_command(args):
         if "direction" not in inspect.signature(model.export_graph).parameters:
             raise ValueError(f"--direction is for models with two generators (cyclegan), not {args.app}")
         options["direction"] = args.direction
-    export.export(model, args.output, fmt, overwrite=args.overwrite, **options)
+    export.export(model, args.output, fmt, overwrite=args.overwrite, float16=args.float16, **options)
     print(args.output)
 
 
@@ -377,6 +377,7 @@ def parser(argv=None):
                    help="a folder (savedmodel), a .tflite file (litert) or a .onnx file (onnx)")
     e.add_argument("--format", default=None, help="savedmodel, litert or onnx (default: from -o's extension)")
     e.add_argument("--overwrite", action="store_true", help="replace an existing -o")
+    e.add_argument("--float16", action="store_true", help="litert: float16 weights (half the file)")
     e.add_argument("--direction", default=None, help="cyclegan: the generator to export, AtoB (default) or BtoA")
     e.add_argument("--preset", default=None, help="a shipped preset (default: the app's default; 'zoo presets')")
     e.add_argument("--weights", default=None, help="a generator .weights.h5 file of --arch instead of a preset")

@@ -72,12 +72,15 @@ def _require(modules, format, purpose):
                               f"{EXTRA}") from e
 
 
-def export(model, path, format=None, overwrite=False, **options):
+def export(model, path, format=None, overwrite=False, float16=False, **options):
     """Write ``model.export_graph(**options)`` (see the module docstring) to ``path`` in ``format``
     (default: from the extension; ``.tflite`` litert, ``.onnx`` onnx, else a SavedModel folder). Refuses an
     existing ``path`` unless ``overwrite``; the result is written beside it and moved into place when complete,
     so a failure leaves nothing half-written. Returns ``path``. ``options``: the app's ``export_graph`` arguments
-    (cyclegan: ``direction``)."""
+    (cyclegan: ``direction``).
+
+    ``float16=True`` (LiteRT only): weights stored as float16, half the file, computed in float32 after loading;
+    each model card gives its PSNR against the float32 graph (``benchmarks/export.py``)."""
     import keras
 
     format = check_format(format or format_of(path))
@@ -87,6 +90,8 @@ def export(model, path, format=None, overwrite=False, **options):
         raise ValueError(f"a {NAMES[format]} model is a {want} file; {path!r} has another extension")
     if format == "savedmodel" and os.path.splitext(path)[1].lower() in (".tflite", ".onnx", ".h5", ".keras"):
         raise ValueError(f"a SavedModel is a folder; {path!r} has a file extension")
+    if float16 and format != "litert":
+        raise ValueError(f"float16 weights are offered for LiteRT files only, not {NAMES[format]}")
     if keras.backend.backend() != "tensorflow":
         raise RuntimeError(f"zoo export writes on the TensorFlow backend (KERAS_BACKEND=tensorflow), this process "
                            f"runs {keras.backend.backend()!r}; weights trained on any backend load there")
@@ -101,7 +106,10 @@ def export(model, path, format=None, overwrite=False, **options):
     work = tempfile.mkdtemp(dir=parent, prefix=f".{os.path.basename(path)}.")
     try:
         out = os.path.join(work, os.path.basename(path))
-        {"savedmodel": _savedmodel, "litert": _litert, "onnx": _onnx}[format](graph, out)
+        if format == "litert":
+            _litert(graph, out, float16)
+        else:
+            {"savedmodel": _savedmodel, "onnx": _onnx}[format](graph, out)
         _replace(out, path, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -142,13 +150,16 @@ def _savedmodel(graph, out):
     return spec
 
 
-def _litert(graph, out):
+def _litert(graph, out, float16=False):
     import tensorflow as tf
 
     saved = out + ".savedmodel"  # TensorFlow's path for Keras 3 models: SavedModel -> converter
     _savedmodel(graph, saved)
     converter = tf.lite.TFLiteConverter.from_saved_model(saved)
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+    if float16:
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.target_spec.supported_types = [tf.float16]
     try:
         flat = converter.convert()
     except Exception as e:  # the converter's ConverterError names each operation it could not express

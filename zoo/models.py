@@ -157,12 +157,12 @@ class Generator(Network):
         """
         return unit_graph(self)
 
-    def export(self, filepath, format=None, overwrite=False, **options):
+    def export(self, filepath, format=None, overwrite=False, float16=False, **options):
         """Write ``export_graph()`` as a SavedModel folder, a LiteRT ``.tflite`` or an ``.onnx`` file
         (``zoo.export.export``; ``format`` defaults from the extension; Keras's ``"tf_saved_model"`` is accepted)."""
         from zoo import export
 
-        return export.export(self, filepath, format, overwrite=overwrite, **options)
+        return export.export(self, filepath, format, overwrite=overwrite, float16=float16, **options)
 
 
 def unit_graph(net):
