@@ -131,6 +131,7 @@ def _replace(new, path, work):
 
 
 def _signature(graph):
+    """The graph's inputs as named ``tf.TensorSpec`` (free batch, and free sides where the network has them)."""
     import tensorflow as tf
 
     return [tf.TensorSpec(t.shape, t.dtype, name=t.name.split(":")[0]) for t in graph.inputs]
@@ -139,15 +140,11 @@ def _signature(graph):
 def _savedmodel(graph, out):
     """Keras's ExportArchive with one endpoint of the named inputs, returning ``{"output": ...}``."""
     import keras
-    import tensorflow as tf
 
-    spec = [tf.TensorSpec(t.shape, t.dtype, name=t.name.split(":")[0]) for t in graph.inputs]
     archive = keras.export.ExportArchive()
     archive.track(graph)
-    archive.add_endpoint("serve", lambda *x: graph(list(x), training=False),
-                         input_signature=spec)
+    archive.add_endpoint("serve", lambda *x: graph(list(x), training=False), input_signature=_signature(graph))
     archive.write_out(out, verbose=False)
-    return spec
 
 
 def _litert(graph, out, float16=False):
@@ -179,11 +176,10 @@ def _onnx(graph, out):
     import logging
 
     import onnx
+    import tensorflow as tf
     import tf2onnx
 
-    import tensorflow as tf
-
-    spec = [tf.TensorSpec(t.shape, t.dtype, name=t.name.split(":")[0]) for t in graph.inputs]
+    spec = _signature(graph)
     serve = tf.function(lambda *x: graph(list(x), training=False), input_signature=spec)
     logger = logging.getLogger("tf2onnx")
     level = logger.level

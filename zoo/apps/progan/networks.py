@@ -28,7 +28,7 @@ faded in with ``alpha`` from 0 to 1. The paper's 1024x1024 networks have 23.1M p
 import math
 
 import keras
-from keras import layers, ops
+from keras import ops
 
 from zoo import models
 from zoo.checks import positive_int
