@@ -114,6 +114,7 @@ def main(argv=None):
     p.add_argument("--repeats", type=int, default=20)
     p.add_argument("--threads", type=int, default=None, help="intra-op threads of every runtime (default: theirs)")
     p.add_argument("--json", default=None, help="append one JSON line per row to this file")
+    p.add_argument("--markdown", action="store_true", help="print the rows as the model cards' Markdown table")
     args = p.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     if args.threads:
@@ -127,18 +128,27 @@ def main(argv=None):
         export.check_format(fmt)
     env = bench.environment()
     print(f"# {env['host_cpu']}, {env['cpu_count']} cores; threads {args.threads or 'default'}")
-    print(f"{'preset':34s} {'format':14s} {'size MB':>8s} {'batch-1 ms':>11s} {'p10-p90':>15s} {'max diff':>9s} "
-          f"{'PSNR vs f32':>11s}")
+    if args.markdown:
+        print("| preset | format (runtime) | size | batch-1 latency, median (p10-p90) | max difference from Keras "
+              "| PSNR vs float32 |\n|---|---|---|---|---|---|")
+    else:
+        print(f"{'preset':34s} {'format':14s} {'size MB':>8s} {'batch-1 ms':>11s} {'p10-p90':>15s} {'max diff':>9s} "
+              f"{'PSNR vs f32':>11s}")
     for key in args.presets or weights.presets():
         for row in rows(key, args):
             row["env"] = env
-            psnr = f"{row['psnr_vs_float32']:8.1f} dB" if "psnr_vs_float32" in row else ""
-            print(f"{row['app'] + '/' + row['preset']:34s} {row['format']:14s} {row['bytes'] / 1e6:8.2f} "
-                  f"{row['latency_ms']:11.1f} {row['p10_ms']:7.1f}-{row['p90_ms']:<7.1f} {row['max_diff']:9.1e} "
-                  f"{psnr:>11s}", flush=True)
             if args.json:
                 with open(args.json, "a") as f:
                     f.write(json.dumps(row, default=str) + "\n")
+            psnr = f"{row['psnr_vs_float32']:8.1f} dB" if "psnr_vs_float32" in row else ""
+            if args.markdown:
+                print(f"| {row['preset']} | {row['format']} ({row['runtime']}) | {row['bytes'] / 1e6:.1f} MB | "
+                      f"{row['latency_ms']:.1f} ms ({row['p10_ms']:.1f}-{row['p90_ms']:.1f}) | "
+                      f"{row['max_diff']:.1e} | {psnr.strip() or '-'} |", flush=True)
+                continue
+            print(f"{row['app'] + '/' + row['preset']:34s} {row['format']:14s} {row['bytes'] / 1e6:8.2f} "
+                  f"{row['latency_ms']:11.1f} {row['p10_ms']:7.1f}-{row['p90_ms']:<7.1f} {row['max_diff']:9.1e} "
+                  f"{psnr:>11s}", flush=True)
 
 
 if __name__ == "__main__":

@@ -286,3 +286,23 @@ def test_litert_float16_weights_halve_the_file(tmp_path):
     assert 40.0 < psnr < 200.0  # close, and not the float32 file
     with pytest.raises(ValueError, match="float16 weights are offered for LiteRT files only"):
         model.export(tmp_path / "f16.onnx", float16=True)
+
+
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="the writers run on the TensorFlow backend")
+def test_benchmark_rows(tmp_path):
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("tf2onnx")
+    pytest.importorskip("ai_edge_litert")
+    import json
+
+    out = tmp_path / "rows.jsonl"
+    r = subprocess.run([sys.executable, "benchmarks/export.py", "--presets", "dcgan/mnist_cdcgan", "--warmup", "0",
+                        "--repeats", "2", "--json", str(out), "--markdown"], capture_output=True, text=True,
+                       timeout=600, cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    assert r.returncode == 0, r.stderr[-2000:]
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [row["format"] for row in rows] == ["keras", "savedmodel", "litert", "onnx", "litert_float16"]
+    assert all(row["latency_ms"] > 0 and row["bytes"] > 0 for row in rows)
+    assert all(row["max_diff"] <= TOLERANCE for row in rows[:4])
+    assert 40 < rows[-1]["psnr_vs_float32"] < 200
+    assert r.stdout.count("| mnist_cdcgan |") == 5
