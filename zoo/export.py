@@ -232,8 +232,15 @@ def _unsupported(format, graph, found, detail=""):
             + (f" ({detail})" if detail else ""))
 
 
+def _cores():
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 def load(path, format=None):
-    """An exported model run by its own runtime (``Exported``)."""
+    """An exported model run by its own runtime (``Exported``), on every core this process may use."""
     return Exported(path, format)
 
 
@@ -260,7 +267,7 @@ class Exported:
         elif self.format == "litert":
             from ai_edge_litert.interpreter import Interpreter
 
-            interpreter = Interpreter(model_path=path)
+            interpreter = Interpreter(model_path=path, num_threads=_cores())  # its default is one thread
             self._fn = interpreter.get_signature_runner("serving_default")
             names = list(interpreter.get_signature_list()["serving_default"]["inputs"])
             self._run = lambda feed: self._fn(**feed)["output"]
