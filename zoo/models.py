@@ -145,7 +145,6 @@ class Generator(Network):
             return images.restore(out, spec, encoded=True)
         return images.restore(np.clip(out, -1.0, 1.0), spec)
 
-
     def export_graph(self):
         """This generator as ``zoo.export`` writes it: a functional model with named inputs and one output,
         ``"output"``, images float32 ``(N, H, W, C)`` in [0, 1] (multiply by 255 and round for uint8), NHWC.
