@@ -25,6 +25,7 @@ Formats (the writers run on the TensorFlow backend; weights trained on any backe
 
 The converters and runtimes are the ``[export]`` extra: ``pip install "zoo-gan[export]"``.
 """
+import functools
 import importlib
 import os
 import shutil
@@ -106,10 +107,8 @@ def export(model, path, format=None, overwrite=False, float16=False, **options):
     work = tempfile.mkdtemp(dir=parent, prefix=f".{os.path.basename(path)}.")
     try:
         out = os.path.join(work, os.path.basename(path))
-        if format == "litert":
-            _litert(graph, out, float16)
-        else:
-            {"savedmodel": _savedmodel, "onnx": _onnx}[format](graph, out)
+        write = {"savedmodel": _savedmodel, "litert": functools.partial(_litert, float16=float16), "onnx": _onnx}
+        write[format](graph, out)
         _replace(out, path, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -137,13 +136,18 @@ def _signature(graph):
     return [tf.TensorSpec(t.shape, t.dtype, name=t.name.split(":")[0]) for t in graph.inputs]
 
 
+def _serving(graph):
+    """The graph as a function of its inputs, one positional argument each (the order of ``_signature``)."""
+    return lambda *x: graph(list(x), training=False)
+
+
 def _savedmodel(graph, out):
     """Keras's ExportArchive with one endpoint of the named inputs, returning ``{"output": ...}``."""
     import keras
 
     archive = keras.export.ExportArchive()
     archive.track(graph)
-    archive.add_endpoint("serve", lambda *x: graph(list(x), training=False), input_signature=_signature(graph))
+    archive.add_endpoint("serve", _serving(graph), input_signature=_signature(graph))
     archive.write_out(out, verbose=False)
 
 
@@ -180,7 +184,7 @@ def _onnx(graph, out):
     import tf2onnx
 
     spec = _signature(graph)
-    serve = tf.function(lambda *x: graph(list(x), training=False), input_signature=spec)
+    serve = tf.function(_serving(graph), input_signature=spec)
     logger = logging.getLogger("tf2onnx")
     level = logger.level
     logger.setLevel(logging.CRITICAL)  # it logs every rewriter it tries; failures are raised below
@@ -232,13 +236,6 @@ def _unsupported(format, graph, found, detail=""):
             + (f" ({detail})" if detail else ""))
 
 
-def _cores():
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
 def load(path, format=None):
     """An exported model run by its own runtime (``Exported``), on every core this process may use."""
     return Exported(path, format)
@@ -267,7 +264,9 @@ class Exported:
         elif self.format == "litert":
             from ai_edge_litert.interpreter import Interpreter
 
-            interpreter = Interpreter(model_path=path, num_threads=_cores())  # its default is one thread
+            from zoo.bench.env import usable_cores
+
+            interpreter = Interpreter(model_path=path, num_threads=usable_cores())  # its default is one thread
             self._fn = interpreter.get_signature_runner("serving_default")
             names = list(interpreter.get_signature_list()["serving_default"]["inputs"])
             self._run = lambda feed: self._fn(**feed)["output"]

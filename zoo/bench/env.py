@@ -62,17 +62,21 @@ def _cpu_model():
     return platform.processor() or platform.machine()
 
 
+def usable_cores():
+    """The CPU cores this process may run on (its affinity where the OS tells it, else every core)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 def environment():
     """Backend, device and versions, without importing frameworks other than the backend's own."""
     import zoo
 
     name = keras.backend.backend()
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except AttributeError:
-        cpus = os.cpu_count()
     env = {
-        "backend": name, "device": None, "accelerator": "cpu", "host_cpu": _cpu_model(), "cpu_count": cpus,
+        "backend": name, "device": None, "accelerator": "cpu", "host_cpu": _cpu_model(), "cpu_count": usable_cores(),
         "versions": {"python": platform.python_version(), "keras": keras.__version__,
                      "numpy": np.__version__, "zoo": zoo.__version__},
     }
@@ -103,7 +107,7 @@ def environment():
             info = tf.sysconfig.get_build_info()
             v["cuda"], v["cudnn"] = info.get("cuda_version"), info.get("cudnn_version")
     if env["device"] is None:
-        env["device"] = f"CPU: {env['host_cpu']} ({cpus} cores)"
+        env["device"] = f"CPU: {env['host_cpu']} ({env['cpu_count']} cores)"
     return env
 
 

@@ -202,17 +202,21 @@ def _no_dropout_twin(generator):
     it so it adds nothing to its variables): the same variable paths but the dropout seeds."""
     with _TWINS_LOCK:
         if generator not in _TWINS:
-            config = {k: v for k, v in generator.get_config().items() if k != "name"}
-            _TWINS[generator] = type(generator)(**dict(config, dropout=0.0))
+            _TWINS[generator] = _without_dropout(generator)
         return _TWINS[generator]
+
+
+def _without_dropout(generator, **kwargs):
+    """A new network of ``generator``'s config with dropout 0 (fresh weights)."""
+    config = {k: v for k, v in generator.get_config().items() if k != "name"}
+    return type(generator)(**dict(config, dropout=0.0), **kwargs)
 
 
 def image_stats_twin(generator):
     """A new network of ``generator``'s architecture, without dropout, holding copies of its weights, whose batch
     norms normalise each image by its own statistics (``zoo.layers.ImageStatsNormalization``): the paper's
     test-time normalisation as a stateless graph that takes a batch (``export_graph``)."""
-    config = {k: v for k, v in generator.get_config().items() if k != "name"}
-    twin = type(generator)(**dict(config, dropout=0.0), name=f"{generator.name}_image_stats")
+    twin = _without_dropout(generator, name=f"{generator.name}_image_stats")
     values = {v.path: v for v in generator.variables}
     for v in twin.variables:
         v.assign(values[v.path])
