@@ -1,0 +1,203 @@
+"""Measure a text2image generator on captions it never saw, in the eyes of a flower classifier trained here.
+
+    python apps/text2image/evaluate.py --preset flowers_64 --json apps/text2image/results.json \\
+        --grid apps/text2image/samples.png
+    python apps/text2image/evaluate.py --weights runs/x/generator.weights.h5 --vocabulary runs/x/vocabulary.txt
+    python apps/text2image/evaluate.py --train-classifier   # (re)trains the judge (only), writes it and its sha256
+
+The judge: ``ImageEncoder(outputs=102)`` trained with cross-entropy on the shared train split (random 64x64
+crops of 72x72 images, flips; 3,000 steps of 64, Adam 1e-3, seed 0), shipped as
+``weights/text2image/flowers_classifier.weights.h5``. Its accuracy on the 818 real valid images (centre crops) is
+the ceiling the generated images are read against.
+
+Held-out captions: ``text2image.data.held_out`` keeps 1 caption in 20 of every class out of the vocabulary, the
+encoder and the GAN; ``--per-class`` of them per class (default 10, 1,020 in all) are drawn with seed 0. Numbers:
+
+* ``caption_top1`` / ``caption_top5``: one image per held-out caption (latent seed 0 for the whole set, a different
+  vector per caption); how often the judge names the caption's class (chance: 1 / 102);
+* ``same_noise_top1``: every caption with the *same* latent vector: only the sentence changes, so this is how much
+  of the class the text alone sets;
+* ``kid_x1000``: KID between those images and the real valid images in the judge's pooled features (x1000; the
+  real train images against the same valid images give the floor, ``kid_train_valid_x1000``);
+* ``seed_spread``: mean pairwise feature distance between 4 seeds of one caption over that between images of
+  different captions (0: every seed gives the same image; about 1: seeds vary as much as captions do).
+"""
+import argparse
+import json
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+
+import numpy as np  # noqa: E402
+
+REPO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+CLASSIFIER = os.path.join(REPO, "weights", "text2image", "flowers_classifier.weights.h5")
+GRID_CLASSES = (1, 11, 18, 23, 46, 51, 74, 89)  # rows of the card's grid (class ids)
+
+
+def judge():
+    from zoo.apps.text2image import ImageEncoder
+
+    return ImageEncoder(outputs=102, normalize=False, dropout=0.3, name="flowers_classifier")
+
+
+def train_classifier(root, steps=3000, seed=0):
+    import keras
+
+    from zoo.apps.text2image import data
+
+    keras.utils.set_random_seed(seed)
+    paths, captions, groups = data.flowers(root, "train")
+    vocab = data.vocabulary_from(captions[:1])
+    ds = data.CaptionedImages(paths, captions, groups, vocab, batch_size=64, seed=seed)
+
+    class Labelled(keras.utils.PyDataset):
+        def __len__(self):
+            return len(ds)
+
+        def __getitem__(self, i):
+            x, _, g = ds[i]
+            return x, g - 1
+
+    model = judge()
+    model.compile(keras.optimizers.Adam(1e-3), keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  metrics=["accuracy"])
+    model.fit(Labelled(), epochs=steps // 100, steps_per_epoch=100, verbose=2)
+    model.save_weights(CLASSIFIER)
+    return model
+
+
+def real_images(root, split):
+    from zoo.apps.text2image import data
+
+    paths, _, groups = data.flowers(root, split)
+    x = np.stack([data.load_square(p, 72)[4:68, 4:68] for p in paths])
+    return x, groups - 1
+
+
+def as_model_input(images):
+    return images.astype("float32") / 127.5 - 1.0
+
+
+def predict(model, images, batch=128):
+    import keras
+
+    return np.concatenate([keras.ops.convert_to_numpy(model(as_model_input(images[i:i + batch]), training=False))
+                           for i in range(0, len(images), batch)])
+
+
+def topk(logits, labels, k):
+    return float(np.mean([l in np.argsort(-row)[:k] for row, l in zip(logits, labels)]))
+
+
+def held_out_captions(root, per_class, seed=0):
+    from zoo.apps.text2image import data
+    from zoo.apps.text2image.text import read_class_captions
+
+    rng = np.random.default_rng(seed)
+    out = []
+    for cid, caps in sorted(read_class_captions(os.path.join(root, "captions.tsv")).items(), key=lambda t: int(t[0])):
+        held = sorted({c for c in caps if data.held_out(c)})
+        for c in rng.choice(held, min(per_class, len(held)), replace=False):
+            out.append((int(cid) - 1, str(c)))
+    return out
+
+
+def load_generator(args):
+    from zoo import weights
+    from zoo.apps import text2image
+
+    if args.weights:
+        g = weights.get("text2image", args.preset).build_generator()
+        weights.load_into(g, args.weights)
+        g.vocabulary = text2image.Vocabulary.load(args.vocabulary) if args.vocabulary else text2image.vocabulary_for(g)
+        return g
+    return text2image.pretrained(args.preset)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--preset", default="flowers_64")
+    p.add_argument("--weights", default=None)
+    p.add_argument("--vocabulary", default=None)
+    p.add_argument("--data", default=os.path.join(REPO, "..", "shared", "data", "flowers102"))
+    p.add_argument("--per-class", type=int, default=10)
+    p.add_argument("--train-classifier", action="store_true")
+    p.add_argument("--json", default=None)
+    p.add_argument("--grid", default=None)
+    args = p.parse_args(argv)
+
+    from zoo import metrics, weights
+
+    t0 = time.time()
+    if args.train_classifier:
+        clf = train_classifier(args.data)
+        print(f"classifier: {CLASSIFIER} sha256 {weights.sha256(CLASSIFIER)}")
+        valid, valid_y = real_images(args.data, "valid")
+        print(f"valid top-1 {topk(predict(clf, valid), valid_y, 1):.4f}")
+        return
+    else:
+        clf = judge()
+        clf.load_weights(CLASSIFIER)
+    features = clf.features()
+    valid, valid_y = real_images(args.data, "valid")
+    out = {"classifier_valid_top1": topk(predict(clf, valid), valid_y, 1),
+           "classifier_valid_top5": topk(predict(clf, valid), valid_y, 5)}
+    g = load_generator(args)
+    caps = held_out_captions(args.data, args.per_class)
+    labels = np.array([c for c, _ in caps])
+    fake = g.generate([t for _, t in caps], seed=0)
+    logits = predict(clf, fake)
+    out.update(caption_top1=topk(logits, labels, 1), caption_top5=topk(logits, labels, 5),
+               chance_top1=1 / 102, captions=len(caps))
+    z = np.random.default_rng(0).standard_normal((1, g.latent_dim)).astype("float32")
+    same = g.from_latents(np.repeat(z, len(caps), axis=0), g.embed([t for _, t in caps]))
+    out["same_noise_top1"] = topk(predict(clf, same), labels, 1)
+
+    def feats(images):
+        return predict(features, images)
+
+    fv = feats(valid)
+    out["kid_x1000"] = 1000 * metrics.kernel_inception_distance(feats(fake), fv, subsets=50, subset_size=500)[0]
+    train, _ = real_images(args.data, "train")
+    train = train[np.random.default_rng(0).choice(len(train), len(fake), replace=False)]
+    out["kid_train_valid_x1000"] = 1000 * metrics.kernel_inception_distance(feats(train), fv, subsets=50,
+                                                                            subset_size=500)[0]
+    # seed spread: 4 seeds x 100 captions
+    sub = [t for _, t in caps[::10]]
+    four = np.stack([g.generate(sub, seed=s) for s in range(4)])  # (4, 100, 64, 64, 3)
+    f4 = feats(four.reshape((-1,) + four.shape[2:])).reshape(4, len(sub), -1)
+    within = np.mean([np.linalg.norm(f4[a] - f4[b], axis=-1).mean() for a in range(4) for b in range(a + 1, 4)])
+    between = np.mean(np.linalg.norm(f4[0][:, None] - f4[0][None], axis=-1)[~np.eye(len(sub), dtype=bool)])
+    out["seed_spread"] = float(within / between)
+    out = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in out.items()}
+    out["seconds"] = round(time.time() - t0)
+    print(json.dumps(out, indent=1))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(out, f, indent=1)
+    if args.grid:
+        write_grid(g, args.data, args.grid)
+
+
+def write_grid(g, root, path, seeds=4):
+    """One row per class of ``GRID_CLASSES``: a real valid image of the class, then ``seeds`` images of one
+    held-out caption of that class; the captions are printed (and go in the model card)."""
+    from zoo import images
+    from zoo.apps.text2image import data
+
+    caps = dict(held_out_captions(root, 1, seed=1)[i] for i in [c - 1 for c in GRID_CLASSES])
+    paths, _, groups = data.flowers(root, "valid")
+    rows = []
+    for cid in GRID_CLASSES:
+        real = data.load_square(paths[list(groups).index(cid)], 64)
+        text = caps[cid - 1]
+        rows += [real] + list(g.generate(text, n=seeds, seed=0))
+        print(f"class {cid}: {text}")
+    images.save_png(path, images.grid(np.stack(rows), ncols=seeds + 1))
+
+
+if __name__ == "__main__":
+    main()

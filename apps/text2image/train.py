@@ -1,0 +1,107 @@
+"""The recipe behind the text2image presets: vocabulary, sentence encoder, then GAN-CLS / GAN-INT (resumable).
+
+    python apps/text2image/train.py --run runs/text2image_flowers_64 --precision mixed_bfloat16 \\
+        --encoder-steps 1200 --steps 5000
+
+Data: the shared Oxford-102 flowers (``--data``, default ../shared/data/flowers102): the ``train`` split's 6,552
+images, each paired with the captions of its class (Reed et al.'s captions are attached to classes: the per-image
+pairing is lost), minus the 1-in-20 captions held out for evaluation (``text2image.data.held_out``).
+
+1. ``<run>/vocabulary.txt``: words seen >= 3 times in the training captions, 30 words per sentence.
+2. ``<run>/encoder/``: the text encoder trained jointly with an image encoder (``JointEmbedding``, batch 128,
+   Adam 1e-3) on 64x64 crops; ``text_encoder.weights.h5``. Skipped when present.
+3. ``<run>/gan/``: ``TextToImage`` (non-saturating GAN-CLS, GAN-INT on half a batch extra, CA with KL weight 2,
+   Adam 2e-4 beta 0.5 for both networks, EMA 0.999) for ``--steps`` batches of ``--batch-size``; a checkpoint
+   every 200 steps, and the same command resumes a killed run. At the end the EMA generator is written to
+   ``<run>/generator.weights.h5`` with the vocabulary beside it.
+
+``apps/text2image/evaluate.py --weights <run>/generator.weights.h5 --vocabulary <run>/vocabulary.txt`` measures it.
+"""
+import argparse
+import json
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--run", required=True)
+    p.add_argument("--data", default=os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "data",
+                                                  "flowers102"))
+    p.add_argument("--preset", default="flowers_64", help="the architecture (its config) to train")
+    p.add_argument("--encoder-steps", type=int, default=1200)
+    p.add_argument("--encoder-batch-size", type=int, default=128)
+    p.add_argument("--steps", type=int, default=5000)
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--precision", default="float32", choices=["float32", "mixed_bfloat16", "mixed_float16"])
+    p.add_argument("--seed", type=int, default=0)
+    args = p.parse_args(argv)
+
+    import keras
+
+    from zoo import weights
+    from zoo.apps import text2image as t2i
+    from zoo.apps.text2image import data
+    from zoo.callbacks import fit_steps
+
+    keras.utils.set_random_seed(args.seed)
+    keras.config.set_dtype_policy(args.precision)
+    os.makedirs(args.run, exist_ok=True)
+    paths, captions, groups = data.flowers(args.data, "train")
+    vocab_path = os.path.join(args.run, "vocabulary.txt")
+    if not os.path.exists(vocab_path):
+        data.vocabulary_from(captions).save(vocab_path)
+    vocab = t2i.Vocabulary.load(vocab_path)
+    preset = weights.get("text2image", args.preset)
+    g = preset.build_generator(vocab_size=len(vocab), max_length=vocab.max_length)
+    print(f"vocabulary: {len(vocab)} words; {len(paths)} images; generator config {g.get_config()}", flush=True)
+
+    enc_path = os.path.join(args.run, "encoder", "text_encoder.weights.h5")
+    if not os.path.exists(enc_path):
+        t0 = time.time()
+        image_encoder = t2i.ImageEncoder(outputs=g.text_encoder.output.shape[-1])
+        joint = t2i.JointEmbedding(g.text_encoder, image_encoder)
+        joint.compile(optimizer=keras.optimizers.Adam(1e-3))
+        ds = data.CaptionedImages(paths, captions, groups, vocab, batch_size=args.encoder_batch_size,
+                                  seed=args.seed)
+        joint.fit(_x_only(ds), epochs=max(1, args.encoder_steps // 100), steps_per_epoch=100, verbose=2)
+        os.makedirs(os.path.dirname(enc_path), exist_ok=True)
+        image_encoder.save_weights(os.path.join(args.run, "encoder", "image_encoder.weights.h5"))
+        g.text_encoder.save_weights(enc_path)
+        print(f"encoder: {args.encoder_steps} steps in {time.time() - t0:.0f} s", flush=True)
+    g.text_encoder.load_weights(enc_path)
+
+    t0 = time.time()
+    gan = t2i.build(args.preset, generator=g, ema_decay=0.999, seed=args.seed)
+    gan.compile()
+    ds = data.CaptionedImages(paths, captions, groups, vocab, batch_size=args.batch_size, seed=args.seed + 1)
+    fit_steps(gan, ds, args.steps, run=os.path.join(args.run, "gan"), every=200, verbose=2)
+    out = gan.sampling_generator()
+    out.save_weights(os.path.join(args.run, "generator.weights.h5"))
+    with open(os.path.join(args.run, "train.json"), "w") as f:
+        json.dump(dict(vars(args), gan_seconds_this_call=round(time.time() - t0), vocab_size=len(vocab)), f, indent=1)
+    print(f"wrote {os.path.join(args.run, 'generator.weights.h5')}", flush=True)
+
+
+def _x_only(ds):
+    """A PyDataset whose batches are ``((images, words, groups),)``: Keras passes the triple as ``x``."""
+    import keras
+
+    class XOnly(keras.utils.PyDataset):
+        def __init__(self):
+            super().__init__()
+
+        def __len__(self):
+            return len(ds)
+
+        def __getitem__(self, i):
+            return (ds[i],)
+
+    return XOnly()
+
+
+if __name__ == "__main__":
+    main()

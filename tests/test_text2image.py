@@ -1,0 +1,338 @@
+"""zoo.apps.text2image: the vocabulary round trip and its documented edge cases, caption files, conditioning
+augmentation and its KL reaching G's loss, GAN-CLS's three discriminator terms, GAN-INT's extra fakes, the
+frozen encoder during GAN training, the joint embedding's training, the verbs, the preset's reference output,
+the benchmark and the command line."""
+import os
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+from keras import ops
+
+from zoo import weights
+from zoo.apps import text2image as t2i
+from zoo.apps.text2image.text import Vocabulary, folder_captions, words
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TINY_G = dict(vocab_size=12, max_length=6, word_dim=8, filters=8, embedding_dim=8, noise_dim=4, condition_dim=4,
+              width=4)
+TINY_D = dict(embedding_dim=8, width=4, projection_dim=4)
+CAPTIONS = ["a red flower with round petals", "a red flower", "a white flower with a yellow centre",
+            "white petals and a yellow centre", "a purple flower", "a purple flower with thin petals"]
+
+
+def tiny_vocab():
+    return Vocabulary.build(CAPTIONS, min_count=1, max_length=6)
+
+
+def tiny_gan(**kwargs):
+    g = t2i.TextToImageGenerator(**TINY_G)
+    return t2i.TextToImage(g, t2i.MatchingDiscriminator(**TINY_D), seed=0, **kwargs)
+
+
+def batch(n=4, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-1, 1, (n, 64, 64, 3)).astype("float32")
+    ids = rng.integers(1, 12, (n, 6)).astype("int32")
+    return x, ids, np.array([0, 0, 1, 2][:n], "int32")
+
+
+# -- the vocabulary and caption files -------------------------------------------------------------------------
+def test_vocabulary_encodes_pads_truncates_and_round_trips(tmp_path):
+    v = tiny_vocab()
+    assert v.tokens[:2] == ["<pad>", "<unk>"] and v.tokens[2] == "a"  # most frequent first
+    ids = v.encode("A RED flower, with zebra-stripes!")
+    assert ids.shape == (1, 6) and ids.dtype == np.int32
+    assert v.decode(ids[0]) == "a red flower with <unk> <unk>"
+    assert ids[0, 4] == ids[0, 5] == 1  # unknown words map to the unknown id, never an error
+    long = v.encode("a " * 50)
+    assert (long == v.ids["a"]).all() and long.shape == (1, 6)  # truncated to max_length words
+    short = v.encode(["red", "a purple flower"])
+    np.testing.assert_array_equal(short[0], [v.ids["red"], 0, 0, 0, 0, 0])
+    v.save(tmp_path / "v.txt")
+    assert Vocabulary.load(tmp_path / "v.txt") == v
+    np.testing.assert_array_equal(Vocabulary.load(tmp_path / "v.txt").encode(CAPTIONS), v.encode(CAPTIONS))
+
+
+def test_sentences_are_folded_to_ascii_and_empty_ones_are_errors():
+    assert words("Crème brûlée-coloured petals, 5 of them") == ["creme", "brulee", "coloured", "petals", "of", "them"]
+    assert words("一朵红花 red") == ["red"]
+    v = tiny_vocab()
+    for bad in ["", "   \n\t", "12 34 !!", "一朵红花"]:
+        with pytest.raises(ValueError, match="no words"):
+            v.encode(bad)
+    with pytest.raises(TypeError):
+        v.encode([None])
+
+
+def test_vocabulary_file_errors(tmp_path):
+    (tmp_path / "bad.txt").write_text("not a header\n<pad>\n<unk>\n")
+    with pytest.raises(ValueError, match="not a vocabulary file"):
+        Vocabulary.load(tmp_path / "bad.txt")
+    with pytest.raises(ValueError, match="starts with"):
+        Vocabulary(["a", "<pad>"])
+
+
+def _folder(tmp_path, n=3):
+    from PIL import Image
+
+    for i in range(n):
+        Image.fromarray(np.full((80, 90, 3), 40 * i, np.uint8)).save(tmp_path / f"f{i}.png")
+    return tmp_path
+
+
+def test_folder_captions_from_txt_files_and_a_tsv(tmp_path):
+    folder = _folder(tmp_path)
+    for i in range(3):
+        (folder / f"f{i}.txt").write_text(f"a flower number {i}\n\nanother caption\n")
+    pairs = folder_captions(folder)
+    assert [os.path.basename(p) for p, _ in pairs] == ["f0.png", "f1.png", "f2.png"]
+    assert pairs[1][1] == ["a flower number 1", "another caption"]
+    (folder / "caps.tsv").write_text("file\tcaption\nf0.png\tred\nf1.png\twhite\nf2.png\tblue\nf2.png\tsky blue\n")
+    assert [c for _, c in folder_captions(folder, "caps.tsv")] == [["red"], ["white"], ["blue", "sky blue"]]
+
+
+def test_folder_captions_missing_and_orphans_are_clear_errors(tmp_path):
+    folder = _folder(tmp_path)
+    (folder / "f0.txt").write_text("red")
+    with pytest.raises(ValueError, match=r"2 image\(s\) without a caption: f1.png, f2.png"):
+        folder_captions(folder)
+    (folder / "caps.tsv").write_text("f0.png\tred\nf1.png\twhite\nf2.png\tblue\nghost.png\tgrey\n")
+    with pytest.raises(ValueError, match="naming no image.*ghost.png"):
+        folder_captions(folder, "caps.tsv")
+    (folder / "bad.tsv").write_text("f0.png red\n")
+    with pytest.raises(ValueError, match="expected 'file<TAB>caption'"):
+        folder_captions(folder, "bad.tsv")
+    with pytest.raises(FileNotFoundError):
+        folder_captions(folder, "nope.tsv")
+
+
+def test_captioned_images_batches(tmp_path):
+    folder = _folder(tmp_path, 4)
+    for i in range(4):
+        (folder / f"f{i}.txt").write_text("a red flower\na purple flower\n")
+    ds = t2i.dataset(folder, vocabulary=tiny_vocab(), batch_size=2)
+    x, ids, groups = ds[0]
+    assert x.shape == (2, 64, 64, 3) and x.dtype == np.float32 and -1 <= x.min() and x.max() <= 1
+    assert ids.shape == (2, 6) and ids.dtype == np.int32 and groups.dtype == np.int32
+    assert len(set(groups.tolist())) == 2  # one group per image of a folder
+    assert not np.array_equal(ds[0][0], ds[0][0])  # a new random batch each time
+
+
+# -- the networks ---------------------------------------------------------------------------------------------
+def test_text_encoder_unit_vectors_ignore_padding():
+    enc = t2i.TextEncoder(12, max_length=6, word_dim=8, filters=8, embedding_dim=8)
+    ids = np.array([[3, 4, 5, 0, 0, 0], [3, 4, 5, 6, 0, 0]], "int32")
+    e = ops.convert_to_numpy(enc(ids))
+    np.testing.assert_allclose(np.linalg.norm(e, axis=1), 1.0, atol=1e-5)
+    assert not np.allclose(e[0], e[1])
+
+
+def test_conditioning_augmentation_and_its_kl():
+    from zoo.apps.text2image.networks import ConditioningAugmentation
+
+    layer = ConditioningAugmentation(3, kl_weight=2.0)
+    e = np.random.default_rng(0).standard_normal((5, 4)).astype("float32")
+    eps = np.random.default_rng(1).standard_normal((5, 3)).astype("float32")
+    c = ops.convert_to_numpy(layer([e, eps]))
+    w, b = [ops.convert_to_numpy(v) for v in layer.dense.weights]
+    h = e @ w + b
+    mu, logvar = h[:, :3], h[:, 3:]
+    np.testing.assert_allclose(c, mu + np.exp(logvar / 2) * eps, rtol=1e-5, atol=1e-6)
+    kl = -0.5 * np.mean(1 + logvar - mu ** 2 - np.exp(logvar))
+    np.testing.assert_allclose(float(ops.convert_to_numpy(layer.losses[0])), 2.0 * kl, rtol=1e-5)
+    np.testing.assert_allclose(ops.convert_to_numpy(layer([e, 0 * eps])), mu, rtol=1e-5, atol=1e-6)
+
+
+def test_kl_reaches_the_generator_step_and_the_encoder_stays_frozen():
+    gan = tiny_gan()
+    gan.compile()
+    g = gan.generator
+    assert not g.text_encoder.trainable and not g.text_encoder.trainable_weights
+    assert {id(v) for v in gan._g_variables}.isdisjoint({id(v) for v in g.text_encoder.weights})
+    real, cond = gan.unpack(batch())
+    gan.generate(real, cond)
+    own = float(ops.convert_to_numpy(sum(g.losses)))
+    assert own > 0  # the CA's KL, added to G's loss by the core trainer
+    enc = [w.copy() for w in g.text_encoder.get_weights()]
+    stage1, d = [w.copy() for w in g.stage1.get_weights()], [w.copy() for w in gan.discriminator.get_weights()]
+    x, ids, groups = batch()
+    gan.fit((x, ids, groups), epochs=2, batch_size=4, verbose=0)
+    for a, b in zip(enc, g.text_encoder.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert any(not np.allclose(a, b) for a, b in zip(stage1, g.stage1.get_weights()))
+    assert any(not np.allclose(a, b) for a, b in zip(d, gan.discriminator.get_weights()))
+
+
+def test_the_three_discriminator_terms():
+    """real + matching text -> real, fake + matching text -> fake, real + mismatching text -> fake (counted only
+    where the rolled caption is of another group)."""
+    gan = tiny_gan()
+    gan.compile()
+    x, ids, groups = batch()
+    real, cond = gan.unpack((x, ids, groups))
+    fake = ops.convert_to_numpy(gan.generate(real, cond, training=False)["match"])
+    terms, logs = gan.discriminator_loss(real, cond, gan.fakes(real, cond, {"match": fake}, "d"), training=False)
+    d = gan.discriminator
+    e = ops.convert_to_numpy(cond["embedding"])
+
+    def D(img, emb):
+        return ops.convert_to_numpy(d([img, emb], training=False))[:, 0]
+
+    sp = lambda v: np.log1p(np.exp(v))  # noqa: E731
+    np.testing.assert_allclose(ops.convert_to_numpy(terms["d_loss"]), sp(-D(x, e)) + sp(D(fake, e)), rtol=1e-4,
+                               atol=1e-5)
+    wrong = sp(D(x, np.roll(e, 1, axis=0)))
+    mismatched = groups != np.roll(groups, 1)  # [0, 0, 1, 2] vs [2, 0, 0, 1]: example 1 rolls onto its own group
+    np.testing.assert_array_equal(mismatched, [True, False, True, True])
+    np.testing.assert_allclose(ops.convert_to_numpy(terms["d_wrong"]), wrong * mismatched, rtol=1e-4, atol=1e-5)
+    assert set(logs) == {"d_real", "d_fake", "d_acc"}
+
+
+def test_gan_int_adds_interpolated_fakes_to_the_generator_step_only():
+    gan = tiny_gan(interpolation=0.5)
+    real, cond = gan.unpack(batch())
+    out = gan.generate(real, cond)
+    assert tuple(out["match"].shape) == (4, 64, 64, 3) and tuple(out["interp"].shape) == (2, 64, 64, 3)
+    images, emb = gan.fakes(real, cond, out, "g")
+    assert tuple(images.shape)[0] == 6
+    e = ops.convert_to_numpy(cond["embedding"])
+    mid = 0.5 * e[:2] + 0.5 * np.roll(e, 1, axis=0)[:2]
+    np.testing.assert_allclose(ops.convert_to_numpy(emb)[4:], mid / np.linalg.norm(mid, axis=1, keepdims=True),
+                               rtol=1e-5, atol=1e-6)
+    d_images, _ = gan.fakes(real, cond, out, "d")
+    assert tuple(d_images.shape)[0] == 4
+    assert tuple(tiny_gan(interpolation=0.0).generate(real, cond)["interp"].shape)[0] == 0
+
+
+def test_bad_batches_are_clear_errors():
+    gan = tiny_gan()
+    x, ids, _ = batch()
+    with pytest.raises(ValueError, match="images must be"):
+        gan.unpack((x[:, :32], ids))
+    with pytest.raises(ValueError, match="word ids must be"):
+        gan.unpack((x, ids[:, :3]))
+    with pytest.raises(ValueError, match="batches"):
+        gan.unpack(x)
+
+
+def test_joint_embedding_training_lowers_its_loss():
+    """Captions naming a colour, images of that colour: a few steps raise the caption->image match."""
+    keras.utils.set_random_seed(0)
+    rng = np.random.default_rng(0)
+    colours = {"red": (1, -1, -1), "green": (-1, 1, -1), "blue": (-1, -1, 1), "white": (1, 1, 1)}
+    names = list(colours)
+    v = Vocabulary.build([f"a {c} flower" for c in names], min_count=1, max_length=6)
+    groups = rng.integers(0, 4, 64).astype("int32")
+    x = np.stack([np.broadcast_to(colours[names[g]], (64, 64, 3)) for g in groups]).astype("float32")
+    x += rng.normal(0, 0.3, x.shape).astype("float32")
+    ids = v.encode([f"a {names[g]} flower" for g in groups])
+    joint = t2i.JointEmbedding(t2i.TextEncoder(len(v), 6, 8, 16, 16), t2i.ImageEncoder(outputs=16, widths=(4, 8)))
+    joint.compile(optimizer=keras.optimizers.Adam(3e-3))
+    losses = []
+    for _ in range(6):
+        losses.append(joint.fit(x=(x, ids, groups), batch_size=16, epochs=1, verbose=0, shuffle=False)
+                      .history["loss"][-1])
+    assert losses[-1] < 0.7 * losses[0]
+    assert joint.accuracy.result() > 0.5
+
+
+# -- the verbs ------------------------------------------------------------------------------------------------
+def verbs_model():
+    keras.utils.set_random_seed(0)
+    g = t2i.TextToImageGenerator(**TINY_G)
+    g.vocabulary = tiny_vocab()
+    return g
+
+
+def test_generate_and_interpolate():
+    g = verbs_model()
+    a = g.generate("a red flower", n=3, seed=0)
+    assert a.shape == (3, 64, 64, 3) and a.dtype == np.uint8
+    np.testing.assert_array_equal(a, g.generate("a red flower", n=3, seed=0))
+    assert not np.array_equal(a[0], a[1])  # different latent vectors
+    two = g.generate(["a red flower", "a purple flower"], seed=0)
+    assert two.shape == (2, 64, 64, 3)
+    np.testing.assert_array_equal(two[0], a[0])  # same seed: the first latent vector is shared
+    assert g.generate("Crème flower " * 40, seed=0).shape == (1, 64, 64, 3)  # long, non-ASCII: fine
+    with pytest.raises(ValueError, match="one image each"):
+        g.generate(["a", "b"], n=3)
+    with pytest.raises(ValueError, match="no words"):
+        g.generate("   ")
+    walk = g.interpolate("a red flower", "a purple flower", steps=5, seed=2)
+    assert walk.shape == (5, 64, 64, 3)
+    z = np.random.default_rng(2).standard_normal((1, g.latent_dim)).astype("float32")
+    np.testing.assert_array_equal(walk[0], g.from_latents(z, g.embed("a red flower"))[0])
+    np.testing.assert_array_equal(walk[-1], g.from_latents(z, g.embed("a purple flower"))[0])
+
+
+def test_a_generator_without_a_known_vocabulary_says_what_to_do():
+    g = t2i.TextToImageGenerator(**TINY_G)
+    with pytest.raises(ValueError, match="vocabulary is unknown"):
+        g.generate("a red flower")
+
+
+TRAINED = "text2image/flowers_64" in weights.presets()
+needs_preset = pytest.mark.skipif(not TRAINED, reason="flowers_64 has no shipped weights yet")
+
+
+@needs_preset
+def test_pretrained_reproduces_its_reference_output_and_knows_its_vocabulary():
+    model = t2i.pretrained()
+    assert weights.check_reference(model, model.preset) < 1e-4
+    assert len(model.vocabulary) == model.get_config()["vocab_size"]
+    assert model.vocabulary.decode(model.vocabulary.encode("white petals")[0]) == "white petals"
+    out = model.generate("this flower has white petals and a yellow center", n=2, seed=0)
+    assert out.shape == (2, 64, 64, 3) and out.dtype == np.uint8
+
+
+@needs_preset
+def test_a_tampered_vocabulary_is_refused(tmp_path, monkeypatch):
+    import shutil
+
+    model = weights.pretrained("text2image")
+    entry = model.preset.companions["vocabulary"]
+    (tmp_path / "text2image").mkdir()
+    shutil.copy(os.path.join(ROOT, "weights", "manifest.json"), tmp_path / "manifest.json")
+    shutil.copy(os.path.join(ROOT, "weights", model.preset.file), tmp_path / model.preset.file)
+    with open(tmp_path / entry["file"], "w") as f:
+        f.write("max_length 30\n<pad>\n<unk>\nred\n")
+    monkeypatch.setenv("ZOO_WEIGHTS", str(tmp_path))
+    with pytest.raises(ValueError, match="sha256|hash"):
+        t2i.vocabulary_for(model)
+
+
+@needs_preset
+def test_finetune_on_a_captioned_folder(tmp_path):
+    (tmp_path / "imgs").mkdir()
+    folder = _folder(tmp_path / "imgs", 4)
+    (folder / "caps.tsv").write_text("".join(f"f{i}.png\ta grey flower number {i}\n" for i in range(4)))
+    model = t2i.finetune(folder, captions="caps.tsv", steps=2, batch_size=2, verbose=0)
+    assert model.vocabulary == t2i.pretrained().vocabulary
+    assert model.generate("a grey flower", seed=0).shape == (1, 64, 64, 3)
+
+
+@needs_preset
+def test_cli_generate(tmp_path):
+    out = tmp_path / "red.png"
+    r = subprocess.run([sys.executable, "-m", "zoo.cli", "text2image", "generate", "a red flower with ruffled petals",
+                        "-n", "4", "--seed", "0", "-o", str(out)], capture_output=True, text=True, timeout=300,
+                       cwd=ROOT)
+    assert r.returncode == 0, r.stderr[-2000:]
+    from PIL import Image
+
+    assert Image.open(out).size == (2 * 66 + 2, 2 * 66 + 2)
+
+
+def test_benchmark_runs_end_to_end_on_cpu(tmp_path):
+    out = tmp_path / "rows.jsonl"
+    r = subprocess.run([sys.executable, os.path.join(ROOT, "benchmarks", "text2image.py"), "--tiny", "--json",
+                        str(out)], capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    import json
+
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert {r["task"] for r in rows} == {"train", "infer"} and all(r["status"] == "ok" for r in rows)
+    assert all(r["flops_per_image"] > 0 for r in rows)

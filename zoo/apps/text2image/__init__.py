@@ -1,0 +1,192 @@
+"""Flowers from a sentence: GAN-CLS / GAN-INT (Reed et al. 2016, "Generative Adversarial Text to Image
+Synthesis") with StackGAN's conditioning augmentation and stage-I generator (Zhang et al. 2017).
+
+The app in five files:
+
+* ``text.py``: the word-level ``Vocabulary`` (unknown words map to an unknown id; sentences longer than 30 words
+  are truncated) and the caption files users bring;
+* ``networks.py``: the sentence encoder, the stage-I generator with conditioning augmentation, the
+  matching-aware discriminator, and the small image encoder of the joint embedding and of the evaluation;
+* ``trainer.py``: ``JointEmbedding`` (the encoder's training) and ``TextToImage`` (the GAN);
+* ``data.py``: ``CaptionedImages`` batches, the shared flowers and your own folders;
+* ``presets.py``: the presets (``flowers_64``); ``CONFIGS`` maps their names to ``zoo.weights.Preset`` objects.
+
+This module holds the verbs::
+
+    from zoo.apps import text2image
+    model = text2image.pretrained()
+    images = model.generate("this flower has white petals and a yellow center", n=4, seed=0)   # uint8 (4, 64, 64, 3)
+    walk = model.interpolate("a red flower with ruffled petals", "a purple flower with a white center", steps=8)
+    model = text2image.finetune("my/flowers", captions="captions.tsv", steps=2000)
+"""
+import os
+
+from zoo.apps.text2image.networks import (  # noqa: F401
+    ImageEncoder, MatchingDiscriminator, StageOneGenerator, TextEncoder, TextToImageGenerator)
+from zoo.apps.text2image.presets import CONFIGS, PRESETS  # noqa: F401
+from zoo.apps.text2image.text import Vocabulary  # noqa: F401
+from zoo.apps.text2image.trainer import JointEmbedding, TextToImage  # noqa: F401
+
+# -- the common verbs --------------------------------------------------------------------------------------
+Generator = TextToImageGenerator
+Discriminator = MatchingDiscriminator
+
+
+def pretrained(name=None):
+    """A shipped text-to-image generator (the EMA generator of the run) with its vocabulary, hash-verified:
+    ``text2image.pretrained().generate("a flower with white petals", n=4, seed=0)`` -> uint8 ``(4, 64, 64, 3)``."""
+    from zoo import weights
+
+    model = weights.pretrained("text2image", name)
+    model.vocabulary = vocabulary_for(model)
+    return model
+
+
+def vocabulary_for(model):
+    """The vocabulary of ``model``'s preset (``model.preset``, or the declared preset of the same architecture and
+    config: a fine-tuned generator keeps its preset's frozen encoder and vocabulary), hash-verified."""
+    from zoo import weights
+
+    preset = getattr(model, "preset", None)
+    if preset is None:
+        config = {k: v for k, v in model.get_config().items() if k != "name"}
+        matches = [p for p in weights.declared("text2image").values() if p.config == config and p.companions]
+        if not matches:
+            raise ValueError(f"no text2image preset has this generator's config, so its vocabulary is unknown: set "
+                             f"model.vocabulary = text2image.Vocabulary.load(<the vocabulary.txt it was trained with>)")
+        preset = matches[0]
+    entry = preset.companions.get("vocabulary")
+    if not entry:
+        raise ValueError(f"preset {preset.key} names no vocabulary file")
+    path = weights.find_file(entry["file"], entry["sha256"])
+    weights.verify(path, entry["sha256"])
+    vocab = Vocabulary.load(path)
+    if len(vocab) != model.get_config()["vocab_size"]:
+        raise ValueError(f"{path} has {len(vocab)} words but the generator's encoder reads "
+                         f"{model.get_config()['vocab_size']}")
+    return vocab
+
+
+def build(name="flowers_64", generator=None, pretrained_generator=False, **kwargs):
+    """The ``TextToImage`` trainer of preset ``name`` around ``generator`` (default: a fresh one of the preset's
+    architecture, or the shipped one with ``pretrained_generator=True``) and a fresh discriminator. Other keyword
+    arguments go to ``TextToImage`` (``interpolation``, ``wrong_weight``, ``ema_decay``, ``seed``). A fresh
+    generator's text encoder is untrained: train it first (``JointEmbedding``, as ``apps/text2image/train.py``)."""
+    from zoo import weights
+
+    preset = name if isinstance(name, weights.Preset) else weights.get("text2image", name)
+    if generator is None:
+        generator = pretrained(preset.name) if pretrained_generator else preset.build_generator()
+    return (preset.trainer or TextToImage)(generator, preset.build_discriminator(), **kwargs)
+
+
+def dataset(source, captions=None, vocabulary=None, batch_size=64, split="train", seed=0, augment=True):
+    """Training batches ``(images, word ids, groups)`` for ``TextToImage.fit`` (``data.CaptionedImages``: endless,
+    fit with ``steps_per_epoch``; images loaded once into memory at 72x72 and cropped to 64x64).
+
+    ``source``: a folder of your own images with captions (``captions``: a ``file<TAB>caption`` file, or None for
+    a ``.txt`` beside each image; ``text.folder_captions``: images without captions and captions without images
+    are errors), or the shared Oxford-102 layout (a folder holding ``captions.tsv`` with ``class_id<TAB>caption``
+    and ``<split>/<class_id>/`` images: each image gets its class's captions, minus the held-out ones).
+    ``vocabulary``: a ``Vocabulary`` (default: the default preset's, the one its frozen encoder reads).
+    """
+    from zoo.apps.text2image import data
+    from zoo.checks import positive_int
+
+    batch_size = positive_int(batch_size, "batch_size")
+    source = os.fspath(source)
+    if not os.path.isdir(source):
+        raise FileNotFoundError(f"{source} is not a folder of images")
+    shared = os.path.isfile(os.path.join(source, "captions.tsv")) and os.path.isdir(os.path.join(source, split))
+    if shared and captions is None:
+        paths, caps, groups = data.flowers(source, split)
+    else:
+        paths, caps, groups = data.from_folder(source, captions)
+    if vocabulary is None:
+        vocabulary = vocabulary_for(CONFIGS[next(n for n, p in CONFIGS.items() if p.default)].build_generator())
+    return data.CaptionedImages(paths, caps, groups, vocabulary, batch_size=min(batch_size, len(paths)),
+                                seed=seed, augment=augment)
+
+
+def finetune(source, captions=None, preset=None, steps=2000, batch_size=64, learning_rate=2e-4, run=None,
+             callbacks=None, verbose="auto"):
+    """Fine-tune a shipped preset on your own captioned images and return the new (EMA) generator::
+
+        model = text2image.finetune("my/flowers", captions="captions.tsv", steps=2000)
+        model.generate("a blue flower with five round petals", n=4, seed=0)
+
+    ``source``/``captions`` as ``dataset``. The preset's generator (its text encoder and vocabulary frozen: new
+    words count as unknown) trains against a fresh discriminator for ``steps`` batches of ``batch_size``, Adam
+    ``learning_rate`` (beta 0.5) for both; the EMA generator starts from the preset's weights. ``run``: a folder
+    that makes it resumable (``zoo.callbacks.fit_steps``: a checkpoint and a log row every 100 steps).
+    """
+    import keras
+
+    from zoo.callbacks import fit_steps
+    from zoo.checks import positive_int, positive_number
+
+    steps = positive_int(steps, "steps")
+    learning_rate = positive_number(learning_rate, "learning_rate")
+    g = pretrained(preset)
+    vocab, recipe = g.vocabulary, g.preset
+    g.preset = None  # no longer the shipped weights
+    ds = dataset(source, captions=captions, vocabulary=vocab, batch_size=batch_size)
+    gan = build(recipe, generator=g, ema_decay=0.999)
+    adam = lambda: keras.optimizers.Adam(learning_rate, beta_1=0.5)  # noqa: E731
+    gan.compile(d_optimizer=adam(), g_optimizer=adam())
+    fit_steps(gan, ds, steps, run=run, callbacks=callbacks, verbose=verbose)
+    out = gan.sampling_generator()
+    out.vocabulary = vocab
+    return out
+
+
+# -- command line and demo -----------------------------------------------------------------------------------
+DEMO_CAPTIONS = (
+    "this flower has white petals and a yellow center",
+    "a red flower with ruffled petals",
+    "this flower is purple with long thin petals",
+    "a bright yellow flower with many layers of petals",
+    "this pink flower has five rounded petals and a dark center",
+    "an orange flower with pointed petals and black spots",
+)
+
+
+def demo(outdir):
+    """Four seeds of six sentences written for the demo (one row each), and a walk between two of them."""
+    import numpy as np
+
+    from zoo import images
+
+    model = pretrained()
+    os.makedirs(outdir, exist_ok=True)
+    grid = os.path.join(outdir, "sentences.png")
+    images.save_png(grid, images.grid(np.concatenate([model.generate(t, n=4, seed=0) for t in DEMO_CAPTIONS]),
+                                      ncols=4))
+    walk = os.path.join(outdir, "walk.png")
+    images.save_png(walk, images.grid(model.interpolate(DEMO_CAPTIONS[1], DEMO_CAPTIONS[2], steps=8), ncols=8))
+    rows = "; ".join(f"row {i + 1}: '{t}'" for i, t in enumerate(DEMO_CAPTIONS))
+    return [(f"{model.preset.name}: four seeds per sentence, {rows}", grid),
+            (f"{model.preset.name}: from '{DEMO_CAPTIONS[1]}' to '{DEMO_CAPTIONS[2]}' (GAN-INT walk, one seed)",
+             walk)]
+
+
+def add_commands(subparsers):
+    from zoo.cli import add_generate_verb
+
+    verbs = subparsers.add_parser("text2image", help="flowers from a sentence (GAN-CLS / StackGAN stage I)"
+                                  ).add_subparsers(dest="verb", required=True)
+    g = add_generate_verb(verbs, "text2image", "write a grid (or one image) of flowers for sentences", _generate,
+                          n=4)
+    g.add_argument("text", nargs="+", help="one or more sentences (quote each); -n images of each, one row each")
+    g.add_argument("--walk", metavar="TEXT_B", default=None,
+                   help="instead: a GAN-INT walk of -n steps from the (one) sentence to this one")
+
+
+def _generate(model, args):
+    import numpy as np
+
+    if args.walk is not None:
+        if len(args.text) != 1:
+            raise ValueError("--walk goes from one sentence to another: give one sentence")
+        return model.interpolate(args.text[0], args.walk, steps=max(args.n, 2), seed=args.seed or 0)
+    return np.concatenate([model.generate(t, n=args.n, seed=args.seed) for t in args.text])
