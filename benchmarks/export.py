@@ -41,6 +41,9 @@ def inputs(app, graph, rng):
             feed[name] = rng.standard_normal((1, t.shape[1])).astype("float32")
         elif name == "label":
             feed[name] = np.array([1], "int32")
+        elif name == "words":
+            feed[name] = np.zeros((1, t.shape[1]), "int32")
+            feed[name][0, :12] = rng.integers(2, 300, 12)
         elif name == "image":
             feed[name] = rng.random((1, side, side, t.shape[-1])).astype("float32")
         elif name == "mask":

@@ -45,6 +45,9 @@ def _inputs(app, graph, rng):
             feed[name] = rng.standard_normal((2, t.shape[1])).astype("float32")
         elif name == "label":
             feed[name] = np.array([3, 8], "int32")
+        elif name == "words":  # text2image: word ids, padded with 0
+            feed[name] = np.zeros((2, t.shape[1]), "int32")
+            feed[name][0, :5], feed[name][1, :9] = rng.integers(2, 300, 5), rng.integers(2, 300, 9)
         elif name == "image":
             side = {"pix2pix": (256, 256), "srgan": (24, 40)}.get(app, (64, 96))
             feed[name] = rng.random((2, *side, t.shape[-1])).astype("float32")
@@ -116,6 +119,8 @@ def test_exported_graph_is_the_apps_inference(case):
         z = feed["z"]
         x = [z, feed["label"]] if "label" in feed else z
         want = _to_unit(keras.ops.convert_to_numpy(model(x, training=False)))
+    elif app == "text2image":
+        want = _to_unit(keras.ops.convert_to_numpy(model([feed["z"], feed["words"]], training=False)))
     elif app == "pix2pix":  # each image of the batch normalised by its own statistics: one-image calls
         want = np.concatenate([model.translate(feed["image"][i:i + 1], stats="image") for i in range(2)])
     elif app == "cyclegan":

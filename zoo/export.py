@@ -43,7 +43,7 @@ EXTRA = 'pip install "zoo-gan[export]"'
 _WRITERS = {"savedmodel": ("tensorflow",), "litert": ("tensorflow",), "onnx": ("tensorflow", "tf2onnx", "onnx")}
 _RUNTIMES = {"savedmodel": "tensorflow", "litert": "ai_edge_litert", "onnx": "onnxruntime"}
 #: the order of the inputs for positional calls of ``Exported``
-INPUT_ORDER = ("z", "label", "image", "mask")
+INPUT_ORDER = ("z", "label", "words", "image", "mask")
 
 
 class ExportError(ValueError):
@@ -245,7 +245,7 @@ class Exported:
     """A model written by ``export``, run by its format's runtime: TensorFlow for a SavedModel, the
     ``ai-edge-litert`` interpreter for LiteRT, ``onnxruntime`` for ONNX (CPU).
 
-    ``Exported(path)(image=x)`` or positionally in ``inputs`` order (``z, label, image, mask``) returns the
+    ``Exported(path)(image=x)`` or positionally in ``inputs`` order (``z, label, words, image, mask``) returns the
     ``output`` array. ``inputs``: the input names."""
 
     def __init__(self, path, format=None):
@@ -288,7 +288,7 @@ class Exported:
             named = dict(zip(self.inputs, args))
         if sorted(named) != sorted(self.inputs):
             raise TypeError(f"this model takes the inputs {', '.join(self.inputs)}, got {', '.join(named) or 'none'}")
-        feed = {k: np.ascontiguousarray(v, "int32" if k == "label" else "float32") for k, v in named.items()}
+        feed = {k: np.ascontiguousarray(v, "int32" if k in ("label", "words") else "float32") for k, v in named.items()}
         return np.asarray(self._run(feed))
 
     def __repr__(self):

@@ -13,6 +13,8 @@ the ceiling the generated images are read against.
 Held-out captions: ``text2image.data.held_out`` keeps 1 caption in 20 of every class out of the vocabulary, the
 encoder and the GAN; ``--per-class`` of them per class (default 10, 1,020 in all) are drawn with seed 0. Numbers:
 
+* ``encoder_caption_top1``: the text side alone: how often a held-out caption's embedding is nearest to its own
+  class's mean training-caption embedding;
 * ``caption_top1`` / ``caption_top5``: one image per held-out caption (latent seed 0 for the whole set, a different
   vector per caption); how often the judge names the caption's class (chance: 1 / 102);
 * ``same_noise_top1``: every caption with the *same* latent vector: only the sentence changes, so this is how much
@@ -105,6 +107,22 @@ def held_out_captions(root, per_class, seed=0):
     return out
 
 
+def encoder_accuracy(g, root, caps, per_class=200, seed=0):
+    """How often a held-out caption's embedding is nearest (cosine) to its own class's mean embedding of
+    ``per_class`` training captions: the text side alone, before any image is drawn."""
+    from zoo.apps.text2image import data
+    from zoo.apps.text2image.text import read_class_captions
+
+    rng = np.random.default_rng(seed)
+    centres = []
+    for cid, cs in sorted(read_class_captions(os.path.join(root, "captions.tsv")).items(), key=lambda t: int(t[0])):
+        train = sorted({c for c in cs if not data.held_out(c)})
+        e = g.embed(list(rng.choice(train, min(per_class, len(train)), replace=False)))
+        centres.append(e.mean(0) / np.linalg.norm(e.mean(0)))
+    scores = g.embed([t for _, t in caps]) @ np.stack(centres).T
+    return float(np.mean(np.argmax(scores, axis=1) == np.array([c for c, _ in caps])))
+
+
 def load_generator(args):
     from zoo import weights
     from zoo.apps import text2image
@@ -127,6 +145,10 @@ def main(argv=None):
     p.add_argument("--train-classifier", action="store_true")
     p.add_argument("--json", default=None)
     p.add_argument("--grid", default=None)
+    p.add_argument("--register", action="store_true",
+                   help="publish --weights/--vocabulary as the preset (weights/text2image/<preset>.*) with these "
+                        "metrics and a reference output; then copy the printed sha256s into presets.py")
+    p.add_argument("--recipe", default="", help="with --register: the command that trained the weights")
     args = p.parse_args(argv)
 
     from zoo import metrics, weights
@@ -148,6 +170,7 @@ def main(argv=None):
     g = load_generator(args)
     caps = held_out_captions(args.data, args.per_class)
     labels = np.array([c for c, _ in caps])
+    out["encoder_caption_top1"] = encoder_accuracy(g, args.data, caps)
     fake = g.generate([t for _, t in caps], seed=0)
     logits = predict(clf, fake)
     out.update(caption_top1=topk(logits, labels, 1), caption_top5=topk(logits, labels, 5),
@@ -180,6 +203,27 @@ def main(argv=None):
             json.dump(out, f, indent=1)
     if args.grid:
         write_grid(g, args.data, args.grid)
+    if args.register:
+        register(g, args, out)
+
+
+def register(g, args, metrics):
+    """The generator and its vocabulary as preset files, the reference input a fixed ``[z, word ids]`` pair."""
+    import shutil
+
+    from zoo import weights
+
+    if not (args.weights and args.vocabulary):
+        raise SystemExit("--register needs --weights and --vocabulary")
+    vocab_file = os.path.join(REPO, "weights", "text2image", f"{args.preset}.vocab.txt")
+    shutil.copyfile(args.vocabulary, vocab_file)
+    z = np.random.default_rng(0).standard_normal((2, g.latent_dim)).astype("float32")
+    ids = g.vocabulary.encode(["this flower has white petals and a yellow center", "a red flower with ruffled petals"])
+    keep = ("encoder_caption_top1", "classifier_valid_top1", "caption_top1", "caption_top5", "same_noise_top1", "kid_x1000",
+            "kid_train_valid_x1000", "seed_spread")
+    weights.register("text2image", args.preset, g, file_path=args.weights, reference_input=[z, ids],
+                     metrics={k: metrics[k] for k in keep}, recipe=args.recipe, default=True)
+    print(f"vocabulary: {vocab_file} sha256 {weights.sha256(vocab_file)}")
 
 
 def write_grid(g, root, path, seeds=4):
