@@ -462,6 +462,31 @@ class PixelShuffle(layers.Layer):
 
 
 # ---------------------------------------------------------------------------------------------------------
+# Leaky ReLU as TensorFlow's graph optimizer needs it
+# ---------------------------------------------------------------------------------------------------------
+def leaky_relu(x, negative_slope=0.2):
+    """``max(x, negative_slope * x)``: the leaky ReLU's values (for a slope below 1) without TensorFlow's
+    ``LeakyRelu`` op.
+
+    In a training step TensorFlow's graph optimizer (grappler's remapper) fuses convolution + bias + ``LeakyRelu``
+    into one op even where the gradient still reads the convolution's biased output (``LeakyReluGrad``'s
+    features); the rewrite then fails ("remapper failed: ... fanout '.../LeakyReluGrad' exist for missing node
+    '.../BiasAdd'") and the remapper skips every fusion of the step. Written as a maximum, nothing is fused into
+    a node the gradient needs. Every zoo network uses this form (``LeakyReLU``, ``make_activation``)."""
+    return ops.maximum(x, ops.cast(negative_slope, x.dtype) * x)
+
+
+@keras.saving.register_keras_serializable("zoo")
+class LeakyReLU(layers.LeakyReLU):
+    """Keras's ``LeakyReLU`` (same arguments and config) computed as ``leaky_relu``: ``max(x, slope * x)``."""
+
+    def call(self, inputs):
+        if not self.negative_slope < 1:
+            return super().call(inputs)
+        return leaky_relu(inputs, self.negative_slope)
+
+
+# ---------------------------------------------------------------------------------------------------------
 # Residual and U-Net blocks
 # ---------------------------------------------------------------------------------------------------------
 ACTIVATIONS = ("relu", "prelu", "leaky_relu")
@@ -475,7 +500,7 @@ def _activation(kind, name, dtype):
         return layers.PReLU(alpha_initializer=keras.initializers.Constant(0.25), shared_axes=[1, 2], name=name,
                             dtype=dtype)
     if kind == "leaky_relu":
-        return layers.LeakyReLU(negative_slope=0.2, name=name, dtype=dtype)
+        return LeakyReLU(negative_slope=0.2, name=name, dtype=dtype)
     raise ValueError(f"activation must be one of {ACTIVATIONS}, got {kind!r}")
 
 
@@ -610,7 +635,7 @@ class UNetDown(_UNetBlock):
         dt = self.dtype_policy
         self.conv = layers.Conv2D(self.filters, 4, strides=2, padding="same", use_bias=self.use_bias,
                                   kernel_initializer=_initializer(kernel_initializer), name="conv", dtype=dt)
-        self.act = layers.LeakyReLU(negative_slope=0.2, name="act", dtype=dt)
+        self.act = LeakyReLU(negative_slope=0.2, name="act", dtype=dt)
 
     def call(self, x, training=None):
         return self.act(self._conv_norm(x, training))

@@ -16,7 +16,7 @@ import keras
 import numpy as np
 from keras import layers
 
-from zoo.layers import MinibatchDiscrimination
+from zoo.layers import LeakyReLU, MinibatchDiscrimination
 from zoo.models import Discriminator, Generator
 
 
@@ -102,7 +102,7 @@ class DCGANDiscriminator(Discriminator):
             x = layers.Conv2D(width, 4, 2, "same", use_bias=False, kernel_initializer=INIT())(x)
             if i > 0:
                 x = layers.BatchNormalization(momentum=0.9, epsilon=1e-5)(x)
-            x = layers.LeakyReLU(0.2)(x)
+            x = LeakyReLU(0.2)(x)
             if dropout:
                 x = layers.Dropout(dropout)(x)
             width *= 2
@@ -141,7 +141,7 @@ class MLPDiscriminator(Discriminator):
         x_in = keras.Input(tuple(input_shape), name="x")
         x = layers.Flatten()(x_in)
         for u in units:
-            x = layers.LeakyReLU(0.2)(layers.Dense(u)(x))
+            x = LeakyReLU(0.2)(layers.Dense(u)(x))
             if dropout:
                 x = layers.Dropout(dropout)(x)
         if minibatch_features:

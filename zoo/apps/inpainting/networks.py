@@ -39,7 +39,7 @@ import keras
 from keras import layers, ops
 
 from zoo import models
-from zoo.layers import NearestUpsampling, spectral_norm
+from zoo.layers import LeakyReLU, NearestUpsampling, spectral_norm
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -334,6 +334,6 @@ class SNPatchDiscriminator(models.Discriminator):
         x = inputs = keras.Input((None, None, channels), name="image_and_mask")
         for i, mult in enumerate((1, 2, 4, 4, 4, 4)):
             x = spectral_norm(layers.Conv2D(width * mult, 5, strides=2, padding="same"), name=f"conv{i + 1}")(x)
-            x = layers.LeakyReLU(0.2, name=f"lrelu{i + 1}")(x)
+            x = LeakyReLU(0.2, name=f"lrelu{i + 1}")(x)
         x = layers.Activation("linear", dtype="float32", name="logits")(x)
         super().__init__(inputs, x, config={"width": width, "channels": channels}, **kwargs)

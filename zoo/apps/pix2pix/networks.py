@@ -61,7 +61,7 @@ from keras import layers, ops
 
 from zoo import models
 from zoo import layers as zoo_layers
-from zoo.layers import GAN_INIT, UNetDown, UNetUp, make_norm
+from zoo.layers import GAN_INIT, LeakyReLU, UNetDown, UNetUp, make_norm
 
 NORMS = ("batch", "instance")
 
@@ -268,14 +268,14 @@ class PatchDiscriminator(models.Discriminator):
 
         def norm_act(x, name):
             x = make_norm(norm, affine=False, name=f"{name}_norm")(x)
-            return layers.LeakyReLU(0.2, name=f"{name}_act")(x)
+            return LeakyReLU(0.2, name=f"{name}_act")(x)
 
         if n_layers == 0:  # PixelGAN: 1x1 convolutions C64 - C128 - 1 (no bias on the last with batch norm)
-            x = layers.LeakyReLU(0.2, name="conv0_act")(conv(pair, filters, 1, 1, True, "conv0"))
+            x = LeakyReLU(0.2, name="conv0_act")(conv(pair, filters, 1, 1, True, "conv0"))
             x = norm_act(conv(x, 2 * filters, 1, 1, bias, "conv1"), "conv1")
             logits = conv(x, 1, 1, 1, bias, "logits", dtype="float32")
         else:
-            x = layers.LeakyReLU(0.2, name="conv0_act")(conv(pair, filters, 4, 2, True, "conv0"))
+            x = LeakyReLU(0.2, name="conv0_act")(conv(pair, filters, 4, 2, True, "conv0"))
             for n in range(1, n_layers + 1):  # the last of these has stride 1
                 stride = 2 if n < n_layers else 1
                 x = norm_act(conv(x, min(2**n, 8) * filters, 4, stride, bias, f"conv{n}"), f"conv{n}")

@@ -32,7 +32,7 @@ from keras import ops
 
 from zoo import models
 from zoo.checks import positive_int
-from zoo.layers import EqualizedConv2D, EqualizedDense, MinibatchStdDev
+from zoo.layers import EqualizedConv2D, EqualizedDense, MinibatchStdDev, leaky_relu
 
 
 def features(side, fmap_base=8192, fmap_max=512):
@@ -82,7 +82,7 @@ def pixel_norm(x, epsilon=1e-8):
 
 
 def _lrelu(x):
-    return ops.leaky_relu(x, 0.2)
+    return leaky_relu(x, 0.2)
 
 
 class _Progressive:

@@ -53,7 +53,7 @@ import keras
 from keras import layers, ops
 
 from zoo import models
-from zoo.layers import PixelShuffle, ResidualBlock, batch_norm
+from zoo.layers import LeakyReLU, PixelShuffle, ResidualBlock, batch_norm
 
 
 def _upsampling_stages(scale):
@@ -217,7 +217,7 @@ class SRGANDiscriminator(models.Discriminator):
             raise ValueError(f"stages must be >= 1, got {stages}")
         image = keras.Input((hr_size, hr_size, channels), name="hr")
         x = layers.Conv2D(filters, 3, padding="same", name="conv0_0")(image)
-        x = layers.LeakyReLU(0.2)(x)
+        x = LeakyReLU(0.2)(x)
         for i in range(stages):
             width = min(filters * 2**i, filters * 8)
             convs = [(3, 1), (strided_kernel, 2)] if i else [(strided_kernel, 2)]
@@ -225,9 +225,9 @@ class SRGANDiscriminator(models.Discriminator):
                 x = layers.Conv2D(width, kernel, strides=stride, padding="same", use_bias=False,
                                   name=f"conv{i}_{stride - 1}")(x)
                 x = batch_norm(name=f"bn{i}_{stride - 1}")(x)
-                x = layers.LeakyReLU(0.2)(x)
+                x = LeakyReLU(0.2)(x)
         x = layers.Flatten()(x) if hr_size else layers.GlobalAveragePooling2D()(x)
-        x = layers.LeakyReLU(0.2)(layers.Dense(dense_units, name="dense")(x))
+        x = LeakyReLU(0.2)(layers.Dense(dense_units, name="dense")(x))
         logit = layers.Dense(1, dtype="float32", name="logit")(x)
         super().__init__(image, logit, config=dict(hr_size=hr_size, channels=channels, filters=filters,
                                                    stages=stages, strided_kernel=strided_kernel,
@@ -249,7 +249,7 @@ def _dense_block(x, filters, growth, residual_scale, name):
     for i in range(1, 5):
         inp = x if i == 1 else layers.Concatenate(name=f"{name}_cat{i}")(features)
         y = layers.Conv2D(growth, 3, padding="same", kernel_initializer=_rdb_init(), name=f"{name}_conv{i}")(inp)
-        features.append(layers.LeakyReLU(0.2, name=f"{name}_lrelu{i}")(y))
+        features.append(LeakyReLU(0.2, name=f"{name}_lrelu{i}")(y))
     y = layers.Concatenate(name=f"{name}_cat5")(features)
     y = layers.Conv2D(filters, 3, padding="same", kernel_initializer=_rdb_init(), name=f"{name}_conv5")(y)
     return layers.Add(name=f"{name}_add")([x, layers.Rescaling(residual_scale, name=f"{name}_scale")(y)])
@@ -289,8 +289,8 @@ class RRDBNet(_SRGenerator):
         for i in range(stages):
             x = layers.UpSampling2D(2, interpolation="nearest", name=f"up{i}_nearest")(x)
             x = layers.Conv2D(filters, 3, padding="same", name=f"up{i}_conv")(x)
-            x = layers.LeakyReLU(0.2, name=f"up{i}_lrelu")(x)
-        x = layers.LeakyReLU(0.2, name="hr_lrelu")(layers.Conv2D(filters, 3, padding="same", name="hr_conv")(x))
+            x = LeakyReLU(0.2, name=f"up{i}_lrelu")(x)
+        x = LeakyReLU(0.2, name="hr_lrelu")(layers.Conv2D(filters, 3, padding="same", name="hr_conv")(x))
         sr = layers.Conv2D(channels, 3, padding="same", dtype="float32", name="conv_last")(x)
         super().__init__(lr, sr, config=dict(scale=scale, blocks=blocks, filters=filters, growth=growth,
                                              channels=channels, residual_scale=residual_scale), **kwargs)

@@ -36,7 +36,7 @@ judges generated images with.
 import keras
 from keras import layers, ops
 
-from zoo.layers import NearestUpsampling
+from zoo.layers import LeakyReLU, NearestUpsampling
 from zoo.models import Generator, Network, Discriminator
 
 
@@ -296,12 +296,12 @@ class MatchingDiscriminator(Discriminator):
             x = layers.Conv2D(w, 4, 2, "same", use_bias=False, kernel_initializer=INIT(), name=f"conv{i}")(x)
             if i:
                 x = layers.BatchNormalization(name=f"bn{i}")(x)
-            x = layers.LeakyReLU(0.2)(x)
-        t = layers.LeakyReLU(0.2)(layers.Dense(projection_dim, kernel_initializer=INIT(), name="project")(embedding))
+            x = LeakyReLU(0.2)(x)
+        t = LeakyReLU(0.2)(layers.Dense(projection_dim, kernel_initializer=INIT(), name="project")(embedding))
         t = layers.Reshape((4, 4, projection_dim))(layers.RepeatVector(16)(t))
         x = layers.Concatenate()([x, t])
         x = layers.Conv2D(8 * width, 1, use_bias=False, kernel_initializer=INIT(), name="joint")(x)
-        x = layers.LeakyReLU(0.2)(layers.BatchNormalization(name="joint_bn")(x))
+        x = LeakyReLU(0.2)(layers.BatchNormalization(name="joint_bn")(x))
         logit = layers.Conv2D(1, 4, padding="valid", kernel_initializer=INIT(), dtype="float32", name="logit")(x)
         super().__init__([image, embedding], layers.Reshape((1,), dtype="float32")(logit), config=dict(
             image_size=image_size, embedding_dim=embedding_dim, width=width, projection_dim=projection_dim),
