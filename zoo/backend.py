@@ -240,6 +240,31 @@ def _values(variables):
 
 
 # -- fused kernels ----------------------------------------------------------------------------------------
+def inference_function(net):
+    """``fn(trainable_values, non_trainable_values, x)`` -> ``net(x, training=False)`` computed statelessly from
+    the given values (so one network structure can run another's weights, from several threads), compiled where
+    the backend compiles functions: ``tf.function`` (graph mode; shapes generalised after the first retrace) on
+    TensorFlow, ``jax.jit`` on JAX; eager without autograd on torch."""
+    def call(trainable, non_trainable, x):
+        return net.stateless_call(trainable, non_trainable, x, training=False)[0]
+
+    if NAME == "tensorflow":
+        import tensorflow as tf
+
+        return tf.function(call, reduce_retracing=True)
+    if NAME == "jax":
+        import jax
+
+        return jax.jit(call)
+    import torch
+
+    def no_grad_call(trainable, non_trainable, x):
+        with torch.no_grad():
+            return call(trainable, non_trainable, x)
+
+    return no_grad_call
+
+
 def instance_norm(x, epsilon=1e-5):
     """``x`` (N, H, W, C) with each example's each channel normalised over its pixels (biased variance), in
     float32, through the backend's fused kernel: TensorFlow's ``FusedBatchNormV3`` in training mode on the

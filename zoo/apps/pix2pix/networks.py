@@ -146,8 +146,8 @@ class UNetGenerator(models.Generator):
         border: on the 200 val drawings resized to 240x320, L1 0.163 / PSNR 11.77 dB padded against 0.119 /
         14.50 dB resized; ``apps/pix2pix/evaluate.py --fit-study``).
 
-        ``stats``: batch-norm statistics: ``"image"`` normalises each image by its own statistics (one image per
-        call, dropout off: deterministic), ``"moving"`` uses the moving averages (Keras inference mode);
+        ``stats``: batch-norm statistics: ``"image"`` normalises each image by its own statistics (the whole batch
+        in one compiled call, dropout off: deterministic), ``"moving"`` uses the moving averages (Keras inference mode);
         default: the generator's ``test_stats``. ``train_mode=True``: the paper's test protocol exactly, each
         image alone in training mode (its own statistics and dropout on, so outputs vary a little from call to
         call). The moving statistics are left as they were in every mode.
@@ -165,7 +165,7 @@ class UNetGenerator(models.Generator):
         stats = _check_stats(self.test_stats if stats is None else stats)
         per_image = train_mode or stats == "image"
         fn = (lambda b: self._image_stats_call(b, dropout=train_mode)) if per_image else self.predict_on_batch
-        out = images.apply_tiled(fn, batch, multiple=self.multiple, batch_size=1 if per_image else None)
+        out = images.apply_tiled(fn, batch, multiple=self.multiple, batch_size=1 if train_mode else None)
         if fit == "resize":
             out = images.resize(out, size)
         return images.restore(np.clip(out, -1.0, 1.0), images.output_spec(spec, self.out_channels))
@@ -179,31 +179,40 @@ class UNetGenerator(models.Generator):
         return super().export_graph()
 
     def _image_stats_call(self, batch, dropout):
-        """The generator in training mode (the batch's own batch-norm statistics), computed statelessly
-        (``stateless_call``): no weight or moving statistic of the model changes, so concurrent calls from several
-        threads give the sequential results. Without ``dropout`` a twin without dropout layers runs it on this
-        model's variables (matched by path); with it, only the dropout seeds advance."""
-        net = self if dropout else _no_dropout_twin(self)
+        """The generator with each image's own batch-norm statistics, computed statelessly: no weight or moving
+        statistic of the model changes, so concurrent calls from several threads give the sequential results.
+
+        Without ``dropout``: one compiled call for the whole batch (``zoo.backend.inference_function`` of a twin
+        whose batch norms are ``ImageStatsNormalization``), fed this model's current variables (matched by path).
+        With it (the paper's protocol): the model itself in training mode on one image at a time; only the dropout
+        seeds advance."""
+        if not dropout:
+            net, fn = _image_stats_runner(self)
+            values = {v.path: v.value for v in self.variables}
+            return ops.convert_to_numpy(fn([values[v.path] for v in net.trainable_variables],
+                                           [values[v.path] for v in net.non_trainable_variables], batch))
         values = {v.path: v.value for v in self.variables}
-        out, state = net.stateless_call([values[v.path] for v in net.trainable_variables],
-                                        [values[v.path] for v in net.non_trainable_variables], batch, training=True)
-        if dropout:  # fresh dropout masks next call, as the paper's test protocol
-            for v, value in zip(net.non_trainable_variables, state):
-                if v.path.endswith("seed_generator_state"):
-                    v.assign(value)
+        out, state = self.stateless_call([values[v.path] for v in self.trainable_variables],
+                                         [values[v.path] for v in self.non_trainable_variables], batch, training=True)
+        for v, value in zip(self.non_trainable_variables, state):  # fresh dropout masks next call
+            if v.path.endswith("seed_generator_state"):
+                v.assign(value)
         return ops.convert_to_numpy(out)
 
 
-_TWINS, _TWINS_LOCK = weakref.WeakKeyDictionary(), threading.Lock()
+_RUNNERS, _RUNNERS_LOCK = weakref.WeakKeyDictionary(), threading.Lock()
 
 
-def _no_dropout_twin(generator):
-    """A network of ``generator``'s architecture without dropout layers (built once per generator, kept outside
-    it so it adds nothing to its variables): the same variable paths but the dropout seeds."""
-    with _TWINS_LOCK:
-        if generator not in _TWINS:
-            _TWINS[generator] = _without_dropout(generator)
-        return _TWINS[generator]
+def _image_stats_runner(generator):
+    """``(twin, fn)`` for ``generator``, built once per generator and kept outside it (it adds nothing to its
+    variables): the image-statistics twin's structure (its own weights unused) and its compiled stateless call."""
+    from zoo import backend
+
+    with _RUNNERS_LOCK:
+        if generator not in _RUNNERS:
+            net = _image_stats_net(generator, name=f"{generator.name}_image_stats")
+            _RUNNERS[generator] = (net, backend.inference_function(net))
+        return _RUNNERS[generator]
 
 
 def _without_dropout(generator, **kwargs):
@@ -212,17 +221,23 @@ def _without_dropout(generator, **kwargs):
     return type(generator)(**dict(config, dropout=0.0), **kwargs)
 
 
+def _image_stats_net(generator, **kwargs):
+    """``_without_dropout`` with every batch norm an ``ImageStatsNormalization`` (fresh weights)."""
+    twin = _without_dropout(generator, **kwargs)
+    for layer in twin._flatten_layers():
+        if type(layer) is layers.BatchNormalization:
+            layer.__class__ = zoo_layers.ImageStatsNormalization
+    return twin
+
+
 def image_stats_twin(generator):
     """A new network of ``generator``'s architecture, without dropout, holding copies of its weights, whose batch
     norms normalise each image by its own statistics (``zoo.layers.ImageStatsNormalization``): the paper's
     test-time normalisation as a stateless graph that takes a batch (``export_graph``)."""
-    twin = _without_dropout(generator, name=f"{generator.name}_image_stats")
+    twin = _image_stats_net(generator, name=f"{generator.name}_image_stats")
     values = {v.path: v for v in generator.variables}
     for v in twin.variables:
         v.assign(values[v.path])
-    for layer in twin._flatten_layers():
-        if type(layer) is layers.BatchNormalization:
-            layer.__class__ = zoo_layers.ImageStatsNormalization
     return twin
 
 
