@@ -7,7 +7,7 @@
 
 The judge: ``ImageEncoder(outputs=102)`` trained with cross-entropy on the shared train split (random 64x64
 crops of 72x72 images, flips; 3,000 steps of 64, Adam 1e-3, seed 0), shipped as
-``weights/text2image/flowers_classifier.weights.h5``. Its accuracy on the 818 real valid images (centre crops) is
+``weights/text2image/flowers_classifier.weights.h5`` (the preset's ``classifier`` companion, sha256-checked). Its accuracy on the 818 real valid images (centre crops) is
 the ceiling the generated images are read against.
 
 Held-out captions: ``text2image.data.held_out`` keeps 1 caption in 20 of every class out of the vocabulary, the
@@ -67,8 +67,10 @@ def train_classifier(root, steps=3000, seed=0):
     model.compile(keras.optimizers.Adam(1e-3), keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                   metrics=["accuracy"])
     model.fit(Labelled(), epochs=steps // 100, steps_per_epoch=100, verbose=2)
-    model.save_weights(CLASSIFIER)
-    return model
+    clean = judge()  # the weights alone, without the optimizer's slots
+    clean.set_weights(model.get_weights())
+    clean.save_weights(CLASSIFIER)
+    return clean
 
 
 def real_images(root, split):
@@ -161,8 +163,9 @@ def main(argv=None):
         print(f"valid top-1 {topk(predict(clf, valid), valid_y, 1):.4f}")
         return
     else:
+        entry = weights.get("text2image", args.preset).companions["classifier"]
         clf = judge()
-        clf.load_weights(CLASSIFIER)
+        weights.load_into(clf, weights.verify(weights.find_file(entry["file"], entry["sha256"]), entry["sha256"]))
     features = clf.features()
     valid, valid_y = real_images(args.data, "valid")
     out = {"classifier_valid_top1": topk(predict(clf, valid), valid_y, 1),

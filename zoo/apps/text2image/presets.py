@@ -13,6 +13,8 @@ from .trainer import TextToImage
 
 FLOWERS_64 = Preset(
     name="flowers_64", app="text2image", default=True,
+    file="text2image/flowers_64.weights.h5",
+    sha256="565e94c1ade49a4e70e5ad56915d8989f479c8543e9b6035613f97297c33f5d8",
     architecture=TextToImageGenerator,
     config=dict(vocab_size=2187, max_length=30, word_dim=128, filters=256, embedding_dim=256, noise_dim=100,
                 condition_dim=128, width=32, image_size=64, kl_weight=2.0),
@@ -22,6 +24,18 @@ FLOWERS_64 = Preset(
                "with its class's captions (Reed et al. 2016's text_c10; the per-image pairing is lost), minus the "
                "1-in-20 captions held out for evaluation",
     input_size=(64, 64),
+    companions={
+        "vocabulary": {"file": "text2image/flowers_64.vocab.txt",
+                       "sha256": "0812693528cfe535dbbd52f346db1343121064b60397c0517f21e1adc9616354"},
+        # the judge of apps/text2image/evaluate.py (a 102-way flower classifier trained on the train split)
+        "classifier": {"file": "text2image/flowers_classifier.weights.h5",
+                       "sha256": "f2adb38e16edbf14a2c0d6a6cf4a47463edc87b3fe2db5fe8a578db55e08b219"},
+    },
+    recipe="apps/text2image/train.py --run runs/text2image_flowers_64 --precision mixed_bfloat16 --encoder-steps 1200 "
+           "--steps 7000 (seed 0, batch 64, 2 CPU cores); apps/text2image/evaluate.py",
+    metrics={"encoder_caption_top1": 0.277, "classifier_valid_top1": 0.7457, "caption_top1": 0.0491,
+             "caption_top5": 0.1876, "same_noise_top1": 0.0619, "kid_x1000": 67.9873,
+             "kid_train_valid_x1000": -2.5222, "seed_spread": 0.8147},
 )
 
 PRESETS = register_presets(FLOWERS_64)
