@@ -473,7 +473,7 @@ def leaky_relu(x, negative_slope=0.2):
     features); the rewrite then fails ("remapper failed: ... fanout '.../LeakyReluGrad' exist for missing node
     '.../BiasAdd'") and the remapper skips every fusion of the step. Written as a maximum, nothing is fused into
     a node the gradient needs. Every zoo network uses this form (``LeakyReLU``, ``make_activation``)."""
-    return ops.maximum(x, ops.cast(negative_slope, x.dtype) * x)
+    return ops.maximum(x, x * negative_slope)  # a Python float: a constant in exported graphs, x's dtype kept
 
 
 @keras.saving.register_keras_serializable("zoo")

@@ -146,12 +146,12 @@ def folder_captions(folder, captions=None):
                     raise ValueError(f"{path}:{n}: expected 'file<TAB>caption'")
                 name = name.strip().replace(os.sep, "/")
                 (found[name].append(caption.strip()) if name in rel else orphans.append(name))
-    missing = sorted(r for r in rel if not found.get(r))
+    missing = [r for r in rel if not found.get(r)]
     problems = []
     if missing:
-        problems.append(f"{len(missing)} image(s) without a caption: {', '.join(missing[:10])}")
+        problems.append(f"{len(missing)} image(s) without a caption: {data._names(missing)}")
     if orphans:
-        problems.append(f"{len(orphans)} caption(s) naming no image in {folder}: {', '.join(sorted(orphans)[:10])}")
+        problems.append(f"{len(orphans)} caption(s) naming no image in {folder}: {data._names(orphans)}")
     if problems:
         raise ValueError("; ".join(problems))
     return [(rel[r], found[r]) for r in sorted(rel)]
