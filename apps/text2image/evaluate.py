@@ -7,11 +7,12 @@
 
 The judge: ``ImageEncoder(outputs=102)`` trained with cross-entropy on the shared train split (random 64x64
 crops of 72x72 images, flips; 3,000 steps of 64, Adam 1e-3, seed 0), shipped as
-``weights/text2image/flowers_classifier.weights.h5`` (the preset's ``classifier`` companion, sha256-checked). Its accuracy on the 818 real valid images (centre crops) is
-the ceiling the generated images are read against.
+``weights/text2image/flowers_classifier.weights.h5`` (the preset's ``classifier`` companion, sha256-checked).
+Its accuracy on the 818 real valid images (centre crops) is the ceiling the generated images are read against.
 
 Held-out captions: ``text2image.data.held_out`` keeps 1 caption in 20 of every class out of the vocabulary, the
-encoder and the GAN; ``--per-class`` of them per class (default 10, 1,020 in all) are drawn with seed 0. Numbers:
+encoder and the GAN; ``--per-class`` of them per class (default 10; 1,018 in all, some classes having fewer)
+are drawn with seed 0. Numbers:
 
 * ``encoder_caption_top1``: the text side alone: how often a held-out caption's embedding is nearest to its own
   class's mean training-caption embedding;
@@ -168,8 +169,9 @@ def main(argv=None):
         weights.load_into(clf, weights.verify(weights.find_file(entry["file"], entry["sha256"]), entry["sha256"]))
     features = clf.features()
     valid, valid_y = real_images(args.data, "valid")
-    out = {"classifier_valid_top1": topk(predict(clf, valid), valid_y, 1),
-           "classifier_valid_top5": topk(predict(clf, valid), valid_y, 5)}
+    valid_logits = predict(clf, valid)
+    out = {"classifier_valid_top1": topk(valid_logits, valid_y, 1),
+           "classifier_valid_top5": topk(valid_logits, valid_y, 5)}
     g = load_generator(args)
     caps = held_out_captions(args.data, args.per_class)
     labels = np.array([c for c, _ in caps])
@@ -222,8 +224,8 @@ def register(g, args, metrics):
     shutil.copyfile(args.vocabulary, vocab_file)
     z = np.random.default_rng(0).standard_normal((2, g.latent_dim)).astype("float32")
     ids = g.vocabulary.encode(["this flower has white petals and a yellow center", "a red flower with ruffled petals"])
-    keep = ("encoder_caption_top1", "classifier_valid_top1", "caption_top1", "caption_top5", "same_noise_top1", "kid_x1000",
-            "kid_train_valid_x1000", "seed_spread")
+    keep = ("encoder_caption_top1", "classifier_valid_top1", "caption_top1", "caption_top5", "same_noise_top1",
+            "kid_x1000", "kid_train_valid_x1000", "seed_spread")
     weights.register("text2image", args.preset, g, file_path=args.weights, reference_input=[z, ids],
                      metrics={k: metrics[k] for k in keep}, recipe=args.recipe, default=True)
     print(f"vocabulary: {vocab_file} sha256 {weights.sha256(vocab_file)}")

@@ -186,12 +186,11 @@ class UNetGenerator(models.Generator):
         whose batch norms are ``ImageStatsNormalization``), fed this model's current variables (matched by path).
         With it (the paper's protocol): the model itself in training mode on one image at a time; only the dropout
         seeds advance."""
+        values = {v.path: v.value for v in self.variables}
         if not dropout:
             net, fn = _image_stats_runner(self)
-            values = {v.path: v.value for v in self.variables}
             return ops.convert_to_numpy(fn([values[v.path] for v in net.trainable_variables],
                                            [values[v.path] for v in net.non_trainable_variables], batch))
-        values = {v.path: v.value for v in self.variables}
         out, state = self.stateless_call([values[v.path] for v in self.trainable_variables],
                                          [values[v.path] for v in self.non_trainable_variables], batch, training=True)
         for v, value in zip(self.non_trainable_variables, state):  # fresh dropout masks next call

@@ -53,17 +53,24 @@ def vocabulary_for(model):
         matches = [p for p in weights.declared("text2image").values() if p.config == config and p.companions]
         if not matches:
             raise ValueError(f"no text2image preset has this generator's config, so its vocabulary is unknown: set "
-                             f"model.vocabulary = text2image.Vocabulary.load(<the vocabulary.txt it was trained with>)")
+                             "model.vocabulary = text2image.Vocabulary.load(<the vocabulary.txt it was trained with>)")
         preset = matches[0]
+    return preset_vocabulary(preset)
+
+
+def preset_vocabulary(preset):
+    """The vocabulary file a preset names (``companions["vocabulary"]``), hash-verified, of the preset's size."""
+    from zoo import weights
+
     entry = preset.companions.get("vocabulary")
     if not entry:
         raise ValueError(f"preset {preset.key} names no vocabulary file")
     path = weights.find_file(entry["file"], entry["sha256"])
     weights.verify(path, entry["sha256"])
     vocab = Vocabulary.load(path)
-    if len(vocab) != model.get_config()["vocab_size"]:
+    if len(vocab) != preset.config["vocab_size"]:
         raise ValueError(f"{path} has {len(vocab)} words but the generator's encoder reads "
-                         f"{model.get_config()['vocab_size']}")
+                         f"{preset.config['vocab_size']}")
     return vocab
 
 
@@ -103,7 +110,9 @@ def dataset(source, captions=None, vocabulary=None, batch_size=64, split="train"
     else:
         paths, caps, groups = data.from_folder(source, captions)
     if vocabulary is None:
-        vocabulary = vocabulary_for(CONFIGS[next(n for n, p in CONFIGS.items() if p.default)].build_generator())
+        from zoo import weights
+
+        vocabulary = preset_vocabulary(weights.get("text2image"))
     return data.CaptionedImages(paths, caps, groups, vocabulary, batch_size=min(batch_size, len(paths)),
                                 seed=seed, augment=augment)
 

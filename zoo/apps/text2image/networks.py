@@ -258,11 +258,11 @@ class TextToImageGenerator(Generator):
         """uint8 images for latent vectors ``z`` and sentence embeddings (NumPy arrays of one length)."""
         import numpy as np
 
-        out = []
-        for i in range(0, len(z), batch_size):
-            x = self.stage1([z[i:i + batch_size], embeddings[i:i + batch_size]], training=False)
-            out.append(ops.convert_to_numpy(x))
-        return np.clip(np.round((np.concatenate(out) + 1.0) * 127.5), 0, 255).astype("uint8")
+        from zoo import images
+
+        out = [ops.convert_to_numpy(self.stage1([z[i:i + batch_size], embeddings[i:i + batch_size]], training=False))
+               for i in range(0, len(z), batch_size)]
+        return images.to_uint8(np.concatenate(out))
 
     def _vocabulary(self):
         if self.vocabulary is None:
