@@ -39,7 +39,6 @@ iterations each, then ``--repeats`` rounds of [zoo x 2, peer x 2]; rows ``task="
 
 ``-h`` lists every flag.
 """
-import json
 import os
 import sys
 
@@ -49,11 +48,11 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 from zoo import bench  # noqa: E402
+from zoo.bench import peer  # noqa: E402
 
 APP = "cyclegan"
 FORMULA = "9 G + 9 F + 8 D_A + 8 D_B"
-PEER = "pytorch reference design"
-PEER_WARMUP, PEER_CALLS = 2, 2  # per side: warm-up iterations, then iterations per round
+PEER = "cyclegan_torch"  # benchmarks/peers/
 
 
 HELPS = {  # the shared flags, as this app reads them
@@ -74,8 +73,7 @@ def add_arguments(parser):
     parser.add_argument("--group-norm", action="store_true",
                         help="instance norm as Keras's GroupNormalization(groups=-1) instead of zoo's fused layer "
                              "(the plain Keras port), to measure what the fused layer buys")
-    parser.add_argument("--peer", action="store_true",
-                        help="also time a PyTorch version of the reference's iteration against zoo's (needs torch)")
+    peer.add_argument(parser, "the reference's iteration")
 
 
 DEFAULTS = dict(batch_sizes=[1, 8], infer_batch_sizes=[1, 16], resolution=256, n_blocks=9, filters=64,
@@ -105,10 +103,6 @@ def flop_counts(args, g, d):
     return _FLOPS[key]
 
 
-def _trainable(model):
-    return int(sum(np.prod(v.shape) for v in model.trainable_weights))
-
-
 def build(args):
     """The workload, under the dtype policy the harness has set: train on unpaired (a, b) batches, infer the
     A -> B generator, both at ``--resolution``."""
@@ -136,75 +130,12 @@ def build(args):
         info={
             "architecture": dict(generator=g_cfg, discriminator=d_cfg, pool_size=50,
                                  instance_norm="GroupNormalization(groups=-1)" if args.group_norm else "zoo fused"),
-            "generator_params": _trainable(pair.a_to_b), "discriminator_params": _trainable(d["d_a"]),
+            "generator_params": peer.trainable(pair.a_to_b), "discriminator_params": peer.trainable(d["d_a"]),
             "receptive_field": d["d_a"].receptive_field,
             "flops_g": flops["g"], "flops_d": flops["d"],
             "train_flops_formula": f"{FORMULA} per (a, b) pair (each network on {r}x{r}x3 images)",
         },
     )
-
-
-# --------------------------------------------------------------------------------------------------------
-# --peer: zoo's iteration against the PyTorch reference design, interleaved in one process
-# --------------------------------------------------------------------------------------------------------
-def _import_peer():
-    try:
-        from benchmarks.peers import cyclegan_torch
-    except ImportError as e:
-        raise SystemExit(f"--peer needs PyTorch, which is not importable here ({e})") from None
-    return cyclegan_torch
-
-
-def peer_rows(args):
-    """For each jit setting and training batch size: zoo's float32 iteration and the peer's, alternated; prints
-    a table and appends ``task="peer"`` rows to ``--json``. Returns the rows."""
-    peer = _import_peer()
-    env = bench.environment()
-    device = "cuda" if env["accelerator"] == "gpu" and peer.torch.cuda.is_available() else "cpu"
-    print(f"# peer: zoo float32 against the PyTorch reference design on {device}: {PEER_WARMUP} warm-up "
-          f"iterations each, then {args.repeats} rounds of [zoo x {PEER_CALLS}, peer x {PEER_CALLS}]")
-    rows = []
-    for jit in bench.jit_settings(args.jit):
-        keras.backend.clear_session()
-        keras.config.set_dtype_policy("float32")
-        w = build(args)
-        w.gan.compile(**({} if jit == "auto" else {"jit_compile": jit}))
-        flops = bench.workload_flops(w)["train"]
-        for batch in args.batch_sizes:
-            a, b = bench.to_device(w.train_batch(batch))
-
-            def zoo(n):
-                return bench.time_calls(lambda: w.gan.train_on_batch(a, b), 0, n, bench.synchronize).times
-
-            spec = (args.resolution, batch, args.n_blocks, args.filters)
-            kw = dict(d_filters=args.d_filters, device=device, threads=args.threads)
-            params = peer.build(*spec, **kw).params
-            ours = {"generator": w.info["generator_params"], "discriminator": w.info["discriminator_params"]}
-            if params != ours:
-                raise SystemExit(f"--peer: the PyTorch networks have {params} parameters, zoo's {ours}")
-            if not rows:
-                print(f"{'task':<5}  {'jit':<4}  {'mode':<13}  {'batch':>5}  {'zoo ms':>10}  {'peer ms':>10}  "
-                      f"{'zoo/peer':>8}")
-            zoo_warm, _ = zoo(PEER_WARMUP), peer.time_iteration(*spec, PEER_WARMUP, **kw)
-            zoo_t, peer_t = [], []
-            for _ in range(args.repeats):
-                zoo_t += zoo(PEER_CALLS)
-                peer_t += peer.time_iteration(*spec, PEER_CALLS, **kw)
-            row = bench.row_base(APP, env, args, "float32", jit, "peer", batch)
-            row.update(w.info, jit_compile=bool(w.gan.jit_compile), exec_mode=bench.exec_mode(w.gan.jit_compile))
-            bench.fill_row(row, bench.Timing(zoo_t, zoo_warm), batch, flops, None, (None, None))
-            zoo_ms, peer_ms = row["time_median_s"] * 1e3, float(np.median(peer_t)) * 1e3
-            row.update(zoo_ms=zoo_ms, peer_ms=peer_ms, ratio=zoo_ms / peer_ms, peer=PEER, peer_device=device,
-                       peer_times_s=peer_t, peer_params=params, peer_threads=args.threads or os.cpu_count())
-            rows.append(row)
-            print(f"{'peer':<5}  {row['jit']:<4}  {row['exec_mode']:<13}  {batch:>5}  {zoo_ms:>10.2f}  "
-                  f"{peer_ms:>10.2f}  {row['ratio']:>8.3f}", flush=True)
-            if args.json:
-                with open(args.json, "a") as f:
-                    f.write(json.dumps(row, default=str) + "\n")
-        del w
-    keras.backend.clear_session()
-    return rows
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -216,10 +147,8 @@ def main(argv=None):
         parser.error("--n-blocks must be >= 0, --filters and --d-filters >= 1")
     if args.resolution % 4:
         parser.error(f"--resolution {args.resolution} is not divisible by 4")
-    if args.peer:
-        if args.norm != "instance":
-            parser.error("--peer: the reference CycleGAN uses instance norm (--norm instance)")
-        _import_peer()  # fail before timing anything
+    if args.peer and args.norm != "instance":
+        parser.error("--peer: the reference CycleGAN uses instance norm (--norm instance)")
     print(f"# cyclegan: two ResNet-{args.n_blocks} generators ({args.filters} filters) and two 70x70 PatchGANs "
           f"({args.d_filters} filters), {args.norm} norm, image pools of 50, synthetic data")
     r = args.resolution
@@ -228,10 +157,7 @@ def main(argv=None):
               f"identity L1, D step on pooled fakes; training FLOPs/pair = {FORMULA} (each on {r}x{r}x3)")
     if not args.skip_infer:
         print(f"# infer: {r}x{r} through the A -> B generator's predict function")
-    rows = bench.run(args, build, APP)
-    if args.peer:
-        rows += peer_rows(args)
-    return bench.exit_status(rows)
+    return bench.exit_status(peer.run(args, build, APP, PEER))
 
 
 if __name__ == "__main__":

@@ -39,10 +39,12 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__)))) 
 import numpy as np  # noqa: E402
 
 from zoo import bench  # noqa: E402
+from zoo.bench import peer  # noqa: E402
 
 APP = "pix2pix"
 PRESET = "edges2shoes_handbags"  # the architecture timed by default (unet_256 + 70x70 PatchGAN, batch norm)
 FORMULA = "3 G + 8 D"
+PEER = "pix2pix_torch"  # benchmarks/peers/
 
 
 HELPS = {  # the shared flags, as this app reads them
@@ -57,6 +59,8 @@ def add_arguments(parser):
     parser.add_argument("--filters", type=int, help="width of G's first block and D's first convolution")
     parser.add_argument("--n-layers", type=int, help="PatchGAN stride-2 convolutions (3: 70x70; 0: PixelGAN)")
     parser.add_argument("--norm", choices=("batch", "instance"), help="normalization of both networks")
+    parser.add_argument("--skip-translate", action="store_true", help="no translate rows")
+    peer.add_argument(parser, "the reference's rows")
 
 
 DEFAULTS = dict(batch_sizes=[1, 16], infer_batch_sizes=[1, 32], resolution=256, depth=8, filters=64, n_layers=3,
@@ -116,9 +120,10 @@ def build(args):
         infer_batch=lambda n: bench.synthetic_images(n, r, 3, seed=2),
         # FLOPs: infer = G on infer_batch(1); train = the trainer's iteration_flops (G and D on what it feeds
         # them: D on concat(input, target), 6 channels): 3 G + 8 D (= the info fields).
+        tasks=[] if args.skip_translate else [translate_task(generator, args, flops["g"])],
         info={
             "architecture": dict(generator=g_cfg, discriminator=d_cfg),
-            "generator_params": _trainable(generator), "discriminator_params": _trainable(discriminator),
+            "generator_params": peer.trainable(generator), "discriminator_params": peer.trainable(discriminator),
             "receptive_field": discriminator.receptive_field,
             "flops_g": flops["g"], "flops_d": flops["d"],
             "train_flops_formula": f"{FORMULA} per image (G on {r}x{r}x{g_cfg['in_channels']}, D on "
@@ -127,9 +132,15 @@ def build(args):
     )
 
 
-def _trainable(model):
-    """Trainable parameters (Keras also counts batch norm's moving statistics; the reference counts do not)."""
-    return int(sum(np.prod(v.shape) for v in model.trainable_weights))
+def translate_task(generator, args, flops_g):
+    """A :class:`zoo.bench.Task` timing the user's call ``generator.translate(x, stats="image")`` (each image
+    normalised by its own statistics, the presets' default; one compiled call per batch) on float images in
+    [0, 1] at ``--resolution``, NumPy in and out (the conversions included), batch sizes of the infer rows."""
+    def make_fn(n, jit):
+        x = np.random.default_rng(4).uniform(0.0, 1.0, (n, args.resolution, args.resolution, 3)).astype("float32")
+        return (lambda: generator.translate(x, stats="image")), None
+
+    return bench.Task("translate", args.infer_batch_sizes, make_fn, flops_g)
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -152,7 +163,12 @@ def main(argv=None):
               f"on cGAN + 100 L1; training FLOPs/image = {FORMULA} (G on {r}x{r}x3, D on {r}x{r}x6)")
     if not args.skip_infer:
         print(f"# infer: {r}x{r} through the generator's predict function (moving statistics, no dropout)")
-    return bench.exit_status(bench.run(args, build, APP))
+    if not args.skip_translate:
+        print(f"# translate: generator.translate(x, stats='image') of {r}x{r} float images in [0, 1] (each image "
+              "normalised by its own statistics; NumPy in and out)")
+    if args.peer and args.norm != "batch":
+        parser.error("--peer: the reference pix2pix uses batch norm (--norm batch)")
+    return bench.exit_status(peer.run(args, build, APP, PEER))
 
 
 if __name__ == "__main__":

@@ -48,10 +48,12 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__)))) 
 import numpy as np  # noqa: E402
 
 from zoo import bench  # noqa: E402
+from zoo.bench import peer  # noqa: E402
 
 APP = "srgan"
 ARCHES = {"srresnet_x4": ("srgan_x4", 24), "rrdb": ("esrgan_x4", 32)}  # --arch -> (CONFIGS preset, LR crop)
 FORMULAS = {"srresnet_x4": "3 G + 8 D + 3 V", "rrdb": "3 G + 9 D + 3 V"}
+PEER = "srgan_torch"  # benchmarks/peers/
 
 
 def _hw(text):
@@ -85,6 +87,7 @@ def add_arguments(parser):
                                                     "receptive radius up to 48)")
     parser.add_argument("--tiled-batch-sizes", nargs="+", type=int, metavar="N", help="images per tiled call")
     parser.add_argument("--skip-tiled", action="store_true", help="no tiled rows")
+    peer.add_argument(parser, "the train and infer rows")
 
 
 DEFAULTS = dict(arch="srresnet_x4", batch_sizes=[16], resolution=128, blocks=None, filters=64, growth=32,
@@ -282,7 +285,9 @@ def main(argv=None):
         h, w = args.tiled_size
         print(f"# tiled: generator.upscale(x, tile={args.tile or None}) of {h}x{w} LR -> {4 * h}x{4 * w} images "
               "(float input in [0, 1], NumPy output; host-side tiling and stitching included in the time)")
-    return bench.exit_status(bench.run(args, build, APP))
+    if args.peer and args.arch != "srresnet_x4":
+        parser.error("--peer: the PyTorch peer is SRGAN's (--arch srresnet_x4)")
+    return bench.exit_status(peer.run(args, build, APP, PEER))
 
 
 if __name__ == "__main__":

@@ -449,13 +449,15 @@ def test_pix2pix_benchmark_tiny_end_to_end(tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "70x70 PatchGAN" in proc.stdout and "3 G + 8 D" in proc.stdout
     rows = [json.loads(line) for line in out.read_text().splitlines()]
-    assert [(r["task"], r["batch_size"]) for r in rows] == [("train", 1), ("train", 2), ("infer", 1), ("infer", 4)]
+    assert [(r["task"], r["batch_size"]) for r in rows] == [("train", 1), ("train", 2), ("infer", 1), ("infer", 4),
+                                                            ("translate", 1), ("translate", 4)]
     for r in rows:
         assert EXPECTED_KEYS <= set(r), EXPECTED_KEYS - set(r)
         assert r["status"] == "ok" and r["backend"] == "tensorflow" and r["app"] == "pix2pix"
         assert r["time_p10_s"] <= r["time_median_s"] <= r["time_p90_s"] and r["images_per_s"] > 0
         assert r["resolution"] == 32 and r["architecture"]["discriminator"]["channels"] == 6
     train, infer = rows[0], rows[2]
+    assert rows[4]["flops_per_image"] == infer["flops_per_image"]  # translate: G once per image
     # G on 32x32x3, D on 32x32x6: the D step is G + 6 D, the G step 3 G + 2 D
     assert train["flops_per_image"] == 3 * train["flops_g"] + 8 * train["flops_d"]
     assert infer["flops_per_image"] == train["flops_g"] and train["receptive_field"] == 70

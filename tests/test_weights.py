@@ -114,6 +114,45 @@ def test_hash_mismatch_names_file_and_hashes_and_loads_nothing(root, registered,
     assert built == []
 
 
+def test_verified_hash_is_cached_until_the_file_changes(root, registered, monkeypatch):
+    """A settled file that verified is not hashed again (in this process or the next: verified.json); a
+    same-size rewrite, even with the old modification time put back, is hashed again and refused; a file
+    written just now is not cached."""
+    import os
+
+    _, preset = registered
+    path = root / preset.file
+    monkeypatch.setattr(weights, "_SETTLED_S", -60.0)  # the registered file counts as settled
+    hashed = []
+    real_sha256 = weights.sha256
+    monkeypatch.setattr(weights, "sha256", lambda p: hashed.append(p) or real_sha256(p))
+    weights.verify(path, preset.sha256)
+    weights.verify(path, preset.sha256)
+    assert len(hashed) == 1
+    cached = json.loads((Path(weights.cache_dir()) / "verified.json").read_text())
+    assert cached[str(path.resolve())][-1] == preset.sha256
+    weights._VERIFIED.clear()  # a new process reads the file
+    weights.verify(path, preset.sha256)
+    assert len(hashed) == 1
+
+    before = path.stat()
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))  # size and mtime as before; ctime moves
+    with pytest.raises(weights.HashMismatchError):
+        weights.verify(path, preset.sha256)
+    assert len(hashed) == 2
+
+    monkeypatch.setattr(weights, "_SETTLED_S", 2.0)
+    fresh = root / "fresh.bin"
+    fresh.write_bytes(b"zoo")
+    digest = real_sha256(fresh)
+    weights.verify(fresh, digest)
+    weights.verify(fresh, digest)
+    assert len(hashed) == 4 and str(fresh.resolve()) not in weights.verified_hashes()
+
+
 def test_missing_file_lists_search_places(root, registered, tmp_path):
     _, preset = registered
     (root / preset.file).unlink()

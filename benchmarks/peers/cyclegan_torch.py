@@ -17,21 +17,22 @@ betas (0.5, 0.999), init N(0, 0.02)):
   D_B: real A against a pooled fake_A, each 1/2 (MSE(real, 1) + MSE(fake, 0))). The reference's names:
   G_A: A -> B, D_A judges domain B (zoo's ``a_to_b`` and ``d_b``).
 
-``time_iteration(resolution, batch, n_blocks, filters, iters)``: seconds of each of ``iters`` iterations, on
-one ``Iteration`` kept between calls (so a caller can interleave calls with another framework's).
+``make("train", args, batch, device)``: one ``Iteration`` per configuration, kept between calls (so that the
+harness can alternate its calls with zoo's); ``benchmarks/peers/__init__.py`` has the protocol.
 """
 import functools
 import itertools
-import os
 import random
-import time
 
 import torch
 from torch import nn
 
+from benchmarks.peers import Call
+
 #: The reference's parameter counts: ResnetGenerator(3, 3, 64, n_blocks=9) and NLayerDiscriminator(3, 64, 3).
 G_PARAMS, D_PARAMS = 11_378_179, 2_764_737
 _REPORTED = set()
+NAME = "pytorch reference design"
 
 
 def _conv_norm_relu(conv):
@@ -166,31 +167,16 @@ class Iteration:
         return loss_g.detach(), loss_d_a.detach(), loss_d_b.detach()
 
 
-def build(resolution, batch, n_blocks=9, filters=64, d_filters=64, device="cpu", threads=None):
-    """The ``Iteration`` of a configuration, on ``threads`` CPU threads (default: every core); the same object
-    for the same arguments however they are passed."""
-    torch.set_num_threads(threads or os.cpu_count())
-    return _build(resolution, batch, n_blocks, filters, d_filters, device)
+def make(task, args, batch, device="cpu"):
+    """The peer's ``train`` row (one ``optimize_parameters``) for a ``benchmarks/cyclegan.py`` configuration;
+    None for any other task."""
+    if task != "train" or args.norm != "instance":
+        return None
+    it = _build(args.resolution, batch, args.n_blocks, args.filters, args.d_filters, device)
+    sync = torch.cuda.synchronize if it.device.type == "cuda" else (lambda: None)
+    return Call(lambda: (it.step(), sync()), it.params)
 
 
 @functools.lru_cache(maxsize=1)  # one configuration held at a time (its batch size's memory freed on the next)
 def _build(*args):
     return Iteration(*args)
-
-
-def time_iteration(resolution, batch, n_blocks, filters, iters, d_filters=64, device="cpu", threads=None):
-    """Seconds of each of ``iters`` training iterations (the device synchronised in each) of the peer built for
-    these arguments (kept between calls with the same arguments)."""
-    it = build(resolution, batch, n_blocks, filters, d_filters, device, threads)
-    sync = torch.cuda.synchronize if it.device.type == "cuda" else (lambda: None)
-    times = []
-    for _ in range(int(iters)):
-        t0 = time.perf_counter()
-        it.step()
-        sync()
-        times.append(time.perf_counter() - t0)
-    return times
-
-
-if __name__ == "__main__":  # prints (and asserts) the default configuration's parameter counts
-    Iteration(256, 1)
