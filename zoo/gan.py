@@ -49,7 +49,7 @@ from typing import Any, Callable, NamedTuple
 import keras
 from keras import ops, tree
 
-from zoo import backend, losses
+from zoo import backend, losses, optimizers
 from zoo.models import Network
 
 #: Loss families whose logits are log-odds: their D logs are probabilities and an accuracy.
@@ -146,7 +146,7 @@ class GAN(keras.Model):
 
     @staticmethod
     def _prepare(optimizer, variables):
-        optimizer = optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5)
+        optimizer = optimizer or optimizers.Adam(2e-4, beta_1=0.5)
         policy = keras.config.dtype_policy()
         if policy.name == "mixed_float16" and not isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
             optimizer = keras.optimizers.LossScaleOptimizer(optimizer)

@@ -26,6 +26,11 @@ download cache (``$ZOO_CACHE``, default ``~/.cache/zoo``). Manifests found in th
 earlier folder winning for a preset named in both. A file found nowhere is downloaded into the cache when its
 preset has a ``url`` (to a temporary file, hash-checked, then renamed into place).
 
+Every ``pretrained()`` checks the file's sha256. A file that passed before is not read again while its size,
+inode and modification/change times are those it had then (``verified.json`` in the download cache; see
+:func:`verify`); a hash-verified preset file is loaded without the structure check that ``load_into`` makes of
+any other file (it is the file registered for that architecture, and ``tests/test_presets.py`` loads each).
+
 Usage::
 
     from zoo import weights

@@ -27,6 +27,7 @@ import sys
 
 import keras
 
+from zoo import optimizers
 from zoo.apps import srgan
 from zoo.callbacks import Checkpoint
 
@@ -95,7 +96,7 @@ def main(argv=None):
     if a.halve_at:  # a function of the optimizer's step counter, so a resumed run picks up where it was
         lr = keras.optimizers.schedules.PiecewiseConstantDecay(
             sorted(a.halve_at), [lr * 0.5**i for i in range(len(a.halve_at) + 1)])
-    adam = lambda: keras.optimizers.Adam(lr, beta_1=0.9, beta_2=0.999)
+    adam = lambda: optimizers.Adam(lr, beta_1=0.9, beta_2=0.999)
     gan.compile(g_optimizer=adam(), d_optimizer=adam() if gan.adversarial else None, pixel_loss=a.pixel_loss)
     ckpt = Checkpoint(run, log=True)
     start = ckpt.resume(gan)

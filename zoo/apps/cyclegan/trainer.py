@@ -20,7 +20,7 @@ Names. ``d_a`` judges domain A (real a against F(b)), ``d_b`` domain B (real b a
 import keras
 from keras import ops
 
-from zoo import losses
+from zoo import losses, optimizers
 from zoo.gan import GAN, Critic
 from zoo.layers import ImagePool
 from zoo.schedules import ConstantThenLinearDecay
@@ -85,7 +85,7 @@ class CycleGAN(GAN):
             lr = learning_rate
             if decay_steps:
                 lr = ConstantThenLinearDecay(learning_rate, int(constant_steps or 0), int(decay_steps))
-            return keras.optimizers.Adam(lr, beta_1=0.5, beta_2=0.999)
+            return optimizers.Adam(lr, beta_1=0.5, beta_2=0.999)
 
         super().compile(d_optimizer or adam(), g_optimizer or adam(), loss=loss,
                         adversarial_weight=adversarial_weight, **kwargs)

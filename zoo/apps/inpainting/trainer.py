@@ -14,7 +14,7 @@ with ``x_c = x * (1 - m) + refined * m`` the refined output pasted into the inpu
 import keras
 from keras import ops
 
-from zoo import losses
+from zoo import losses, optimizers
 from zoo.gan import GAN, Critic
 
 
@@ -58,7 +58,7 @@ class Inpainting(GAN):
     def compile(self, d_optimizer=None, g_optimizer=None, learning_rate=1e-4, loss="hinge", **kwargs):
         """The reference's defaults: hinge loss, Adam(``learning_rate`` 1e-4, beta (0.5, 0.999)) for both sides.
         Other keyword arguments go to ``zoo.GAN.compile``."""
-        adam = lambda: keras.optimizers.Adam(learning_rate, beta_1=0.5, beta_2=0.999)  # noqa: E731
+        adam = lambda: optimizers.Adam(learning_rate, beta_1=0.5, beta_2=0.999)  # noqa: E731
         super().compile(d_optimizer or (adam() if self.adversarial else None), g_optimizer or adam(), loss=loss,
                         **kwargs)
 

@@ -12,7 +12,7 @@ Both networks run in training mode in the steps (batch statistics, as the paper 
 import keras
 from keras import ops
 
-from zoo import losses
+from zoo import losses, optimizers
 from zoo.gan import GAN
 
 
@@ -49,7 +49,7 @@ class Pix2Pix(GAN):
             raise ValueError("without a discriminator G trains on L1 alone: l1_weight must be > 0")
         self.l1_weight = float(l1_weight)
         self.learning_rate = float(learning_rate)
-        adam = lambda: keras.optimizers.Adam(self.learning_rate, beta_1=0.5, beta_2=0.999)
+        adam = lambda: optimizers.Adam(self.learning_rate, beta_1=0.5, beta_2=0.999)
         g_optimizer = g_optimizer or adam()
         if self.adversarial:
             d_optimizer = d_optimizer or adam()

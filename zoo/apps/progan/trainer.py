@@ -25,6 +25,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from zoo import optimizers
 from zoo.apps.progan.networks import downscale, fade, sides, upscale
 from zoo.gan import GAN
 
@@ -128,7 +129,7 @@ class ProGAN(GAN):
     def compile(self, d_optimizer=None, g_optimizer=None, loss="wgan", gp_weight=10.0, learning_rate=1e-3,
                 **kwargs):
         """The paper's defaults: WGAN-GP (weight 10), Adam(``learning_rate``, 0, 0.99, 1e-8) for both sides."""
-        adam = lambda: keras.optimizers.Adam(learning_rate, beta_1=0.0, beta_2=0.99, epsilon=1e-8)  # noqa: E731
+        adam = lambda: optimizers.Adam(learning_rate, beta_1=0.0, beta_2=0.99, epsilon=1e-8)  # noqa: E731
         super().compile(d_optimizer=d_optimizer or adam(), g_optimizer=g_optimizer or adam(), loss=loss,
                         gp_weight=gp_weight, **kwargs)
 

@@ -32,7 +32,7 @@ import math
 import keras
 from keras import ops
 
-from zoo import losses
+from zoo import losses, optimizers
 from zoo.gan import GAN
 
 
@@ -146,7 +146,7 @@ class SRGAN(GAN):
         self.content_criterion, self.content_weight = s["content_loss"], float(s["content_weight"])
         self.content_scale = float(s["content_scale"])
         self.learning_rate = float(s["learning_rate"])
-        adam = lambda: keras.optimizers.Adam(self.learning_rate, beta_1=0.9, beta_2=0.999)
+        adam = lambda: optimizers.Adam(self.learning_rate, beta_1=0.9, beta_2=0.999)
         g_optimizer = g_optimizer or adam()
         if self.adversarial:
             d_optimizer = d_optimizer or adam()

@@ -129,8 +129,7 @@ def finetune(source, captions=None, preset=None, steps=2000, batch_size=64, lear
     ``learning_rate`` (beta 0.5) for both; the EMA generator starts from the preset's weights. ``run``: a folder
     that makes it resumable (``zoo.callbacks.fit_steps``: a checkpoint and a log row every 100 steps).
     """
-    import keras
-
+    from zoo import optimizers
     from zoo.callbacks import fit_steps
     from zoo.checks import positive_int, positive_number
 
@@ -141,7 +140,7 @@ def finetune(source, captions=None, preset=None, steps=2000, batch_size=64, lear
     g.preset = None  # no longer the shipped weights
     ds = dataset(source, captions=captions, vocabulary=vocab, batch_size=batch_size)
     gan = build(recipe, generator=g, ema_decay=0.999)
-    adam = lambda: keras.optimizers.Adam(learning_rate, beta_1=0.5)  # noqa: E731
+    adam = lambda: optimizers.Adam(learning_rate, beta_1=0.5)  # noqa: E731
     gan.compile(d_optimizer=adam(), g_optimizer=adam())
     fit_steps(gan, ds, steps, run=run, callbacks=callbacks, verbose=verbose)
     out = gan.sampling_generator()
