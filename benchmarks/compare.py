@@ -1,9 +1,10 @@
 """zoo against PyTorch peers on this machine, in one run: training iterations, inference and start-up.
 
-Two parts, each alternating zoo and the peer so that both see the same machine:
+Three parts; the first two alternate zoo and the peer so that both see the same machine:
 
 * ``rows``: for each app (``--apps``: pix2pix, srgan, cyclegan) and Keras backend (``--backends``: tensorflow,
-  torch), the app's benchmark with ``--peer only`` in its own process: zoo's float32 row and the PyTorch peer's
+  torch), the app's benchmark with ``--peer only`` in its own process: zoo's float32 row (on TensorFlow, pix2pix
+  and srgan also in mixed_bfloat16, the CPU speed-up zoo documents) and the PyTorch peer's (float32)
   (``benchmarks/peers/``: the same networks, same trainable parameter counts, the same iteration) alternated in
   that process. The settings are the issue's: pix2pix (unet_256 + 70x70 PatchGAN) training at batch 1 (the
   paper's), inference at batch 1 and 8, and the presets' ``translate`` (each image normalised by its own
@@ -14,13 +15,15 @@ Two parts, each alternating zoo and the peer so that both see the same machine:
   same with PyTorch (import torch, build the peer's network, load the preset's weights converted to a PyTorch
   state dict, read the PNG, run, save the PNG), ``--startup-repeats`` times each, alternated; wall time of the
   whole process.
+* ``precision`` (unless ``--no-bf16``): each app's default preset on a shipped image in float32 and in
+  mixed_bfloat16: the call's time and the PSNR of the bfloat16 output against the float32 one.
 
 Every child process gets glibc told to keep freed memory (``MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=...
 MALLOC_TOP_PAD_=...``: without it both frameworks' times are erratic on these machines). Rows go to ``--json``
 (JSON lines: the benchmarks' ``task="peer"`` rows and ``task="startup"`` rows); the summary table is printed
 as markdown and written to ``--markdown``. ``ratio`` = zoo / peer: below 1, zoo is faster.
 
-    python benchmarks/compare.py --json compare.jsonl --markdown compare.md     # everything (about 30 min, 2 cores)
+    python benchmarks/compare.py --json compare.jsonl --markdown compare.md     # everything (about 40 min, 2 cores)
     python benchmarks/compare.py --apps pix2pix --backends tensorflow --skip-startup
     python benchmarks/compare.py --tiny                                          # smoke run (tiny networks)
 """
@@ -47,6 +50,7 @@ FLAGS = {
               ["--tiny", "--batch-sizes", "2", "--infer-batch-sizes", "1", "--skip-tiled"]),
     "cyclegan": (["--batch-sizes", "1", "--skip-infer"], ["--tiny", "--batch-sizes", "1", "--skip-infer"]),
 }
+BF16_APPS = ("pix2pix", "srgan")  # also timed in mixed_bfloat16 on TensorFlow (--no-bf16: not)
 LABELS = {"train": "training iteration", "infer": "inference (predict)", "translate": "translate, per-image stats"}
 
 
@@ -67,8 +71,10 @@ def peer_rows(args, json_path):
         for app in args.apps:
             flags = FLAGS[app][1 if args.tiny else 0]
             repeats = args.repeats if app != "cyclegan" or args.tiny else max(1, args.repeats - 2)
+            precisions = ["float32"] + (["mixed_bfloat16"] if args.bf16 and backend == "tensorflow"
+                                        and app in BF16_APPS else [])
             cmd = [sys.executable, os.path.join(ROOT, "benchmarks", f"{app}.py"), *flags, "--peer", "only",
-                   "--repeats", str(repeats), "--json", json_path]
+                   "--precision", *precisions, "--repeats", str(repeats), "--json", json_path]
             if args.threads:
                 cmd += ["--threads", str(args.threads)]
             print(f"# {backend}: {' '.join(cmd[1:])}", flush=True)
@@ -78,8 +84,8 @@ def peer_rows(args, json_path):
                 raise SystemExit(f"{app} on {backend} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
             new = _read_rows(json_path)[before:]
             for r in new:
-                print(f"  {app:<9} {backend:<10} {r['compared']:<9} batch {r['batch_size']:>2}: zoo "
-                      f"{r['zoo_ms']:9.1f} ms, peer {r['peer_ms']:9.1f} ms, zoo/peer {r['ratio']:.2f}", flush=True)
+                print(f"  {app:<9} {backend:<10} {r['compared']:<9} {r['precision']:<14} batch {r['batch_size']:>2}: "
+                      f"zoo {r['zoo_ms']:9.1f} ms, peer {r['peer_ms']:9.1f} ms, zoo/peer {r['ratio']:.2f}", flush=True)
             rows += new
     return rows
 
@@ -188,21 +194,78 @@ def startup_rows(args, folder):
 
 
 # --------------------------------------------------------------------------------------------------------
+# bf16: the shipped presets in mixed_bfloat16 against float32, time and how far the outputs move
+# --------------------------------------------------------------------------------------------------------
+PRECISION_CALLS = {  # app -> (the call on a preset, a shipped input image)
+    "srgan": (lambda m, x: m.upscale(x), "starfish_lr.png"),
+    "pix2pix": (lambda m, x: m.translate(x), "edges_shoe.png"),
+    "cyclegan": (lambda m, x: m.translate(x), "edges_shoe.png"),
+}
+
+
+def precision_rows(args):
+    """For each app's default preset: its inference call on a shipped image in float32 and in mixed_bfloat16
+    (zoo's bfloat16 CPU speed-up), median of 5 calls after 2, and the PSNR of the bfloat16 output against the
+    float32 one (8-bit)."""
+    import keras
+    import numpy as np
+    from PIL import Image
+
+    from zoo import metrics
+    from zoo.apps import cyclegan, pix2pix, srgan
+
+    apps = {"srgan": srgan, "pix2pix": pix2pix, "cyclegan": cyclegan}
+    rows = []
+    for app in args.apps:
+        call, name = PRECISION_CALLS[app]
+        x = np.asarray(Image.open(os.path.join(ROOT, "zoo", "assets", name)).convert("RGB"))
+        out, ms = {}, {}
+        for policy in ("float32", "mixed_bfloat16"):
+            keras.backend.clear_session()
+            keras.config.set_dtype_policy(policy)
+            model = apps[app].pretrained()
+            for _ in range(2):
+                call(model, x)
+            times = []
+            for _ in range(5):
+                t0 = time.perf_counter()
+                out[policy] = np.asarray(call(model, x))
+                times.append(time.perf_counter() - t0)
+            ms[policy] = statistics.median(times) * 1e3
+        keras.config.set_dtype_policy("float32")
+        psnr = float(metrics.psnr(out["float32"], out["mixed_bfloat16"], data_range=255))
+        row = {"task": "precision", "app": app, "preset": model.preset.name, "input": name, "f32_ms": ms["float32"],
+               "bf16_ms": ms["mixed_bfloat16"], "speedup": ms["float32"] / ms["mixed_bfloat16"], "psnr_db": psnr}
+        print(f"  {app:<9} {model.preset.name}: float32 {ms['float32']:.1f} ms, bf16 {ms['mixed_bfloat16']:.1f} ms, "
+              f"bf16 output vs float32 PSNR {psnr:.1f} dB", flush=True)
+        rows.append(row)
+    return rows
+
+
+def precision_markdown(rows):
+    lines = ["| app | preset, input | float32 ms | mixed_bfloat16 ms | speed-up | bf16 output vs float32 (PSNR) |",
+             "|---|---|---|---|---|---|"]
+    lines += [f"| {r['app']} | {r['preset']}, {r['input']} | {r['f32_ms']:,.1f} | {r['bf16_ms']:,.1f} | "
+              f"{r['speedup']:.2f}x | {r['psnr_db']:.1f} dB |" for r in rows]
+    return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------------------------------------
 def markdown(rows):
     """The summary table: one line per comparison; for pix2pix also translate / its own raw network."""
-    lines = ["| app | Keras backend | workload | batch | zoo ms | peer ms | zoo / peer |",
-             "|---|---|---|---|---|---|---|"]
+    lines = ["| app | Keras backend | workload | zoo precision | batch | zoo ms | peer ms | zoo / peer |",
+             "|---|---|---|---|---|---|---|---|"]
     for r in rows:
         what = f"fresh process: `{r['one_liner'].split('; ', 1)[1]}`" if r["task"] == "startup" \
             else LABELS.get(r["compared"], r["compared"])
         batch = "-" if r["task"] == "startup" else r["batch_size"]
-        lines.append(f"| {r['app']} | {r['backend']} | {what} | {batch} | {r['zoo_ms']:,.1f} | {r['peer_ms']:,.1f} "
-                     f"| {r['ratio']:.2f}x |")
-    own = {(r["app"], r["backend"], r["compared"], r.get("batch_size")): r["zoo_ms"] for r in rows}
-    extra = [f"| {app} | {backend} | translate / its own predict | {b} | {ms:,.1f} | "
-             f"{own[(app, backend, 'infer', b)]:,.1f} (zoo predict) | {ms / own[(app, backend, 'infer', b)]:.2f}x |"
-             for (app, backend, task, b), ms in own.items()
-             if task == "translate" and (app, backend, "infer", b) in own]
+        lines.append(f"| {r['app']} | {r['backend']} | {what} | {r.get('precision', 'float32')} | {batch} | "
+                     f"{r['zoo_ms']:,.1f} | {r['peer_ms']:,.1f} | {r['ratio']:.2f}x |")
+    own = {(r["app"], r["backend"], r["compared"], r.get("precision"), r.get("batch_size")): r["zoo_ms"] for r in rows}
+    extra = [f"| {app} | {backend} | translate / its own predict | {p} | {b} | {ms:,.1f} | {raw:,.1f} (zoo predict) "
+             f"| {ms / raw:.2f}x |"
+             for (app, backend, task, p, b), ms in own.items()
+             if task == "translate" and (raw := own.get((app, backend, "infer", p, b)))]
     return "\n".join(lines + extra) + "\n"
 
 
@@ -216,6 +279,9 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, help="CPU threads of both (default: every core)")
     parser.add_argument("--skip-rows", action="store_true", help="start-up only")
     parser.add_argument("--skip-startup", action="store_true", help="no start-up rows")
+    parser.add_argument("--no-bf16", dest="bf16", action="store_false",
+                        help=f"zoo in float32 only (default: {', '.join(BF16_APPS)} on TensorFlow in "
+                             "mixed_bfloat16 too)")
     parser.add_argument("--tiny", action="store_true", help="tiny networks (a smoke run; start-up is unchanged)")
     parser.add_argument("--json", help="append every row to this JSON lines file")
     parser.add_argument("--markdown", help="write the summary table to this file")
@@ -226,13 +292,12 @@ def main(argv=None):
     with tempfile.TemporaryDirectory(prefix="zoo-compare-") as folder:
         json_path = args.json or os.path.join(folder, "rows.jsonl")
         rows = [] if args.skip_rows else peer_rows(args, json_path)
-        if not args.skip_startup:
-            found = startup_rows(args, folder)
-            rows += found
-            if args.json:
-                with open(args.json, "a") as f:
-                    f.writelines(json.dumps(r) + "\n" for r in found)
-    table = markdown(rows)
+        found = [] if args.skip_startup else startup_rows(args, folder)
+        precision = precision_rows(args) if args.bf16 else []
+        if args.json:
+            with open(args.json, "a") as f:
+                f.writelines(json.dumps(r) + "\n" for r in found + precision)
+    table = markdown(rows + found) + ("\n" + precision_markdown(precision) if precision else "")
     print(table)
     if args.markdown:
         with open(args.markdown, "w") as f:

@@ -1,6 +1,6 @@
 """pix2pix benchmark: one full Pix2Pix training iteration and U-Net generator inference.
 
-Two kinds of rows (``zoo.apps.pix2pix``; Isola et al. 2017), both on synthetic in-memory images in [-1, 1]:
+Three kinds of rows (``zoo.apps.pix2pix``; Isola et al. 2017), all on synthetic in-memory images:
 
 * ``train``: one full iteration of the ``Pix2Pix`` trainer on ``(input, target)`` pairs: a D step on
   ``concat(input, target)`` (real) and ``concat(input, G(input))`` (fake), then a G step through D on the
@@ -11,6 +11,9 @@ Two kinds of rows (``zoo.apps.pix2pix``; Isola et al. 2017), both on synthetic i
   trains them (batch statistics).
 * ``infer``: the generator's own predict function (inference mode: moving statistics, no dropout) at
   ``--resolution`` x ``--resolution``, batch 1 and 32 (``--infer-batch-sizes``).
+* ``translate``: the user's call ``generator.translate(x, stats="image")`` (each image normalised by its own
+  batch-norm statistics, the presets' default; one compiled call per batch) on float images in [0, 1], NumPy in
+  and out, at the infer rows' batch sizes (``--skip-translate``).
 
 FLOPs per image (``zoo.bench.count_flops``: convolutions and transposed convolutions; a multiply-add is 2;
 normalization, activations, dropout and the L1 term are not counted). G is counted on the 256x256x3 input, D on
@@ -28,6 +31,13 @@ divisible by ``2**depth`` (256 for unet_256).
     python benchmarks/pix2pix.py --precision float32 mixed_bfloat16 --jit both --json out.jsonl   # the issue's sweep
     python benchmarks/pix2pix.py --skip-train --infer-batch-sizes 1 8 32  # inference only
     python benchmarks/pix2pix.py --depth 7 --resolution 128               # unet_128
+    python benchmarks/pix2pix.py --peer only --batch-sizes 1 --infer-batch-sizes 1 8   # zoo against PyTorch
+
+``--peer`` (needs PyTorch): the same rows written in PyTorch from the reference implementation's design
+(``benchmarks/peers/pix2pix_torch.py``: ``UnetGenerator``, ``NLayerDiscriminator``, ``optimize_parameters``;
+``translate``: its ``test.py``, one image at a time on that image's statistics), alternated with zoo's float32
+rows in this process (``zoo.bench.peer``); rows ``task="peer"`` with ``zoo_ms``, ``peer_ms`` and ``ratio``.
+Batch norm only (the reference's pix2pix).
 
 ``-h`` lists every flag.
 """

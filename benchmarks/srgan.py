@@ -39,6 +39,11 @@ the generator sees (train: the LR crop; infer: ``--resolution``; tiled: "HxW"); 
     python benchmarks/srgan.py --skip-train --skip-infer --tile 256     # tiled 1080p rows only
 
 ``--skip-infer`` skips the ``infer`` rows only (``--skip-tiled`` the tiled ones). ``-h`` lists every flag.
+
+``--peer`` (needs PyTorch; ``--arch srresnet_x4``): the train and infer rows written in PyTorch
+(``benchmarks/peers/srgan_torch.py``: zoo's SRResNet, discriminator, VGG19 content network and SRGAN iteration,
+layer for layer, in the style of the reference PyTorch SRGAN code), alternated with zoo's float32 rows in this
+process (``zoo.bench.peer``); rows ``task="peer"`` with ``zoo_ms``, ``peer_ms`` and ``ratio``.
 """
 import os
 import sys

@@ -134,11 +134,14 @@ def test_compare_script_tiny(tmp_path):
                           env=ENV, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     rows = [json.loads(line) for line in out.read_text().splitlines()]
-    assert [r["compared"] for r in rows] == ["train", "infer", "infer", "translate", "translate", "startup",
-                                             "startup"]
+    compared = ["train", "infer", "infer", "translate", "translate"]
+    assert [r.get("compared") for r in rows] == compared * 2 + ["startup", "startup", None]
+    assert [r["precision"] for r in rows[:10]] == ["float32"] * 5 + ["mixed_bfloat16"] * 5
     startup = {r["app"]: r for r in rows if r["task"] == "startup"}
     assert startup["srgan"]["one_liner"].startswith("from zoo.apps import srgan; srgan.pretrained().upscale(")
-    assert all(r["zoo_ms"] > 0 and r["peer_ms"] > 0 for r in rows)
+    assert all(r["zoo_ms"] > 0 and r["peer_ms"] > 0 for r in rows[:-1])
+    bf16 = rows[-1]  # the shipped pix2pix preset in both precisions: fast, and close but not identical
+    assert bf16["task"] == "precision" and bf16["app"] == "pix2pix" and 15 < bf16["psnr_db"] < 200
     table = md.read_text().splitlines()
-    assert table[0].startswith("| app | Keras backend | workload |") and len(table) == 2 + len(rows) + 2
-    assert "translate / its own predict" in table[-1]
+    assert table[0].startswith("| app | Keras backend | workload |") and "| pix2pix | edges2shoes_handbags" in table[-1]
+    assert sum("translate / its own predict" in line for line in table) == 4

@@ -10,8 +10,8 @@ also has (``train``, ``infer``, an app's own) and each batch size:
 3. a row ``task="peer"``, ``compared=<task>``, with zoo's timing in the usual fields, the medians ``zoo_ms`` and
    ``peer_ms``, and ``ratio`` = zoo / peer (below 1: zoo is faster).
 
-Zoo runs in float32 (the peers' precision) with its own compiled functions, exactly as its ``train``/``infer``
-rows do.
+Zoo runs in each ``--precision`` (float32 by default; ``mixed_bfloat16`` too to see what bfloat16 buys) with its
+own compiled functions, exactly as its ``train``/``infer`` rows do; the peer always in float32.
 """
 import json
 import os
@@ -85,13 +85,14 @@ def peer_rows(args, build, app, peer, params=None):
     threads = args.threads or os.cpu_count()
     if device == "cpu":
         peer.torch.set_num_threads(threads)
-    print(f"# peer: zoo float32 against the {peer.NAME} on {device}: {PEER_WARMUP} warm-up calls each, then "
-          f"{args.repeats} rounds of [zoo x {PEER_CALLS}, peer x {PEER_CALLS}]")
-    print(f"{'task':<9}  {'jit':<4}  {'mode':<13}  {'batch':>5}  {'zoo ms':>10}  {'peer ms':>10}  {'zoo/peer':>8}")
+    print(f"# peer: zoo ({', '.join(args.precision)}) against the {peer.NAME} (float32) on {device}: "
+          f"{PEER_WARMUP} warm-up calls each, then {args.repeats} rounds of [zoo x {PEER_CALLS}, peer x {PEER_CALLS}]")
+    print(f"{'task':<9}  {'precision':<14}  {'jit':<4}  {'mode':<13}  {'batch':>5}  {'zoo ms':>10}  {'peer ms':>10}  "
+          f"{'zoo/peer':>8}")
     rows = []
-    for jit in jit_settings(args.jit):
+    for precision, jit in [(p, j) for p in args.precision for j in jit_settings(args.jit)]:
         keras.backend.clear_session()
-        keras.config.set_dtype_policy("float32")
+        keras.config.set_dtype_policy(precision)
         w = build(args)
         flops = workload_flops(w)
         ours = params(w)
@@ -109,7 +110,7 @@ def peer_rows(args, build, app, peer, params=None):
                 for _ in range(args.repeats):
                     zoo_t += time_calls(fn, 0, PEER_CALLS, synchronize).times
                     peer_t += time_calls(call.fn, 0, PEER_CALLS).times
-                row = row_base(app, env, args, "float32", jit, "peer", batch)
+                row = row_base(app, env, args, precision, jit, "peer", batch)
                 row.update(w.info, **w.task_fields.get(task.name, {}), compared=task.name, jit_compile=compiled,
                            exec_mode=exec_mode(compiled) if compiled is not None else "-")
                 fill_row(row, Timing(zoo_t, zoo_warm), batch, _resolve(task.flops_per_item), None, (None, None))
@@ -117,11 +118,12 @@ def peer_rows(args, build, app, peer, params=None):
                 row.update(zoo_ms=zoo_ms, peer_ms=peer_ms, ratio=zoo_ms / peer_ms, peer=peer.NAME,
                            peer_device=device, peer_times_s=peer_t, peer_params=call.params, peer_threads=threads)
                 rows.append(row)
-                print(f"{task.name:<9}  {row['jit']:<4}  {row['exec_mode']:<13}  {batch:>5}  {zoo_ms:>10.2f}  "
-                      f"{peer_ms:>10.2f}  {row['ratio']:>8.3f}", flush=True)
+                print(f"{task.name:<9}  {precision:<14}  {row['jit']:<4}  {row['exec_mode']:<13}  {batch:>5}  "
+                      f"{zoo_ms:>10.2f}  {peer_ms:>10.2f}  {row['ratio']:>8.3f}", flush=True)
                 if args.json:
                     with open(args.json, "a") as f:
                         f.write(json.dumps(row, default=str) + "\n")
         del w
     keras.backend.clear_session()
+    keras.config.set_dtype_policy("float32")
     return rows
