@@ -28,6 +28,7 @@ import torch
 from torch import nn
 
 from benchmarks.peers import Call
+from benchmarks.peers.common import count_parameters, init_weights, synchronizer
 
 #: The reference's parameter counts: ResnetGenerator(3, 3, 64, n_blocks=9) and NLayerDiscriminator(3, 64, 3).
 G_PARAMS, D_PARAMS = 11_378_179, 2_764_737
@@ -69,18 +70,6 @@ def patch_discriminator(filters=64, n_layers=3, channels=3):
                    nn.LeakyReLU(0.2, True)]
         width = out
     return nn.Sequential(*layers, nn.Conv2d(width, 1, 4, stride=1, padding=1))
-
-
-def init_weights(net, std=0.02):
-    for m in net.modules():
-        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
-            nn.init.normal_(m.weight, 0.0, std)
-            nn.init.zeros_(m.bias)
-    return net
-
-
-def count_parameters(net):
-    return sum(p.numel() for p in net.parameters() if p.requires_grad)
 
 
 class ImagePool:
@@ -173,7 +162,7 @@ def make(task, args, batch, device="cpu"):
     if task != "train" or args.norm != "instance":
         return None
     it = _build(args.resolution, batch, args.n_blocks, args.filters, args.d_filters, device)
-    sync = torch.cuda.synchronize if it.device.type == "cuda" else (lambda: None)
+    sync = synchronizer(it.device)
     return Call(lambda: (it.step(), sync()), it.params)
 
 

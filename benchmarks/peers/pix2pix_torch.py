@@ -26,6 +26,7 @@ import torch
 from torch import nn
 
 from benchmarks.peers import Call
+from benchmarks.peers.common import count_parameters, init_weights, synchronizer
 
 NAME = "pytorch reference design"
 #: The reference's counts: UnetGenerator(3, 3, 8, 64, BatchNorm2d, use_dropout=True), NLayerDiscriminator(6, 64, 3).
@@ -120,23 +121,6 @@ def patch_discriminator(filters=64, n_layers=3, channels=6):
     return nn.Sequential(*layers, nn.Conv2d(width, 1, 4, 1, 1))
 
 
-def init_weights(net, std=0.02):
-    """The reference's ``init_weights("normal")``: N(0, std) convolutions, N(1, std) batch-norm scales."""
-    for m in net.modules():
-        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
-            nn.init.normal_(m.weight, 0.0, std)
-            if m.bias is not None:
-                nn.init.zeros_(m.bias)
-        elif isinstance(m, nn.BatchNorm2d):
-            nn.init.normal_(m.weight, 1.0, std)
-            nn.init.zeros_(m.bias)
-    return net
-
-
-def count_parameters(net):
-    return sum(p.numel() for p in net.parameters() if p.requires_grad)
-
-
 class Iteration:
     """The reference's networks and optimizers on fixed random (A, B) batches in [-1, 1]; ``step()`` runs one
     ``optimize_parameters``."""
@@ -187,10 +171,6 @@ def image_stats_mode(g):
     return g
 
 
-def _sync(device):
-    return torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
-
-
 def make(task, args, batch, device="cpu"):
     """The peer's ``train``, ``infer`` and ``translate`` rows for a ``benchmarks/pix2pix.py`` configuration (batch
     norm only, the reference's pix2pix); None for other tasks."""
@@ -198,10 +178,10 @@ def make(task, args, batch, device="cpu"):
         return None
     if task == "train":
         it = _iteration(args.resolution, batch, args.depth, args.filters, args.n_layers, device)
-        sync = _sync(it.device)
+        sync = synchronizer(it.device)
         return Call(lambda: (it.step(), sync()), it.params)
     g, x = _generator(args.depth, args.filters, device, args.resolution, batch)
-    sync = _sync(x.device)
+    sync = synchronizer(x.device)
     if task == "infer":
         g.eval()
 

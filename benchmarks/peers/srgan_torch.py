@@ -41,6 +41,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from benchmarks.peers import Call
+from benchmarks.peers.common import count_parameters, synchronizer
 
 NAME = "pytorch reference design"
 #: zoo's trainable parameter counts: SRResNet() (x4, 16 blocks, 64 filters) and SRGANDiscriminator(hr_size=96).
@@ -155,10 +156,6 @@ class VGGFeatures(nn.Module):
 def vgg19_features():
     """VGG19 to ``block5_conv4`` (+ReLU) behind zoo's preprocessing, random weights, frozen, in eval mode."""
     return VGGFeatures().requires_grad_(False).eval()
-
-
-def count_parameters(net):
-    return sum(p.numel() for p in net.parameters() if p.requires_grad)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -310,7 +307,7 @@ def make(task, args, batch, device="cpu"):
         it = _build(Iteration, args.lr_crop, batch, blocks, args.filters, pixel_weight, device)
     else:
         it = _build(Inference, args.resolution, batch, blocks, args.filters, device)
-    sync = torch.cuda.synchronize if it.device.type == "cuda" else (lambda: None)
+    sync = synchronizer(it.device)
 
     def fn():
         out = it.step()
