@@ -465,19 +465,21 @@ def _adam_run(cls, grads, init, compiled):
         import tensorflow as tf
 
         apply = tf.function(apply)
-    for g in grads:
-        apply([ops.convert_to_tensor(x) for x in g])
+    for g in grads:  # the first gradient a permuted view (on torch not contiguous, as a conv kernel's gradient)
+        first = ops.transpose(ops.convert_to_tensor(np.ascontiguousarray(g[0].transpose(3, 2, 0, 1))), (2, 3, 1, 0))
+        apply([first] + [ops.convert_to_tensor(x) for x in g[1:]])
     return [np_(v) for v in variables] + [np_(v) for v in opt.variables]  # iterations, rate, m and v
 
 
 @pytest.mark.parametrize("compiled", [False, True])
 def test_zoo_adam_is_keras_adam_step_for_step(compiled):
     """The fused update (ResourceApplyAdam on TF, torch._fused_adam_ on torch, Keras's own on JAX) gives Keras's
-    weights and moments after 5 steps, also inside a compiled function; amsgrad falls back to Keras's."""
+    weights and moments after 5 steps, also inside a compiled function and for a gradient that is a strided view;
+    amsgrad falls back to Keras's."""
     from zoo.optimizers import Adam
 
-    init = [randn(3, 4), randn(7)]
-    grads = [[randn(3, 4), randn(7)] for _ in range(5)]
+    init = [randn(3, 3, 4, 5), randn(7)]
+    grads = [[randn(3, 3, 4, 5), randn(7)] for _ in range(5)]
     ours, theirs = _adam_run(Adam, grads, init, compiled), _adam_run(keras.optimizers.Adam, grads, init, compiled)
     assert len(ours) == len(theirs) == 2 + 2 + 4
     for a, b in zip(ours, theirs):

@@ -55,7 +55,7 @@ def _torch_adam(opt, gradient, variable, m, v, learning_rate):
     step = float(opt.iterations.value) + 1
     with torch.no_grad():
         torch._fused_adam_(
-            [variable.value], [gradient.to(torch.float32)], [m.value], [v.value], [],
+            [variable.value], [gradient.to(torch.float32).contiguous()], [m.value], [v.value], [],
             [torch.tensor(step, dtype=torch.float32, device=variable.value.device)],
             lr=float(learning_rate), beta1=opt.beta_1, beta2=opt.beta_2, weight_decay=0.0,
             eps=opt.epsilon / (1 - opt.beta_2**step) ** 0.5, amsgrad=False, maximize=False)
