@@ -11,7 +11,7 @@ Each peer module imports its framework itself (only when a peer is asked for) an
 """
 import collections
 
-#: ``fn()`` runs one call of the peer (one training iteration, one inference batch) and returns when the device
-#: has finished it; ``params``: ``{"generator": n, "discriminator": n, ...}``, the trainable parameter counts of
+#: ``fn()`` runs one call of the peer (one training iteration, one inference batch; the harness waits for a GPU to
+#: finish it); ``params``: ``{"generator": n, "discriminator": n, ...}``, the trainable parameter counts of
 #: the networks the call runs, which the harness checks against zoo's before timing anything.
 Call = collections.namedtuple("Call", "fn params")

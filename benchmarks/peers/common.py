@@ -1,5 +1,4 @@
 """PyTorch helpers the peers share (imported only with PyTorch present)."""
-import torch
 from torch import nn
 
 
@@ -20,8 +19,3 @@ def init_weights(net, std=0.02):
             nn.init.normal_(m.weight, 1.0, std)
             nn.init.zeros_(m.bias)
     return net
-
-
-def synchronizer(device):
-    """What waits for ``device`` to finish its queued work (nothing on the CPU)."""
-    return torch.cuda.synchronize if torch.device(device).type == "cuda" else (lambda: None)

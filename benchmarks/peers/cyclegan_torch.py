@@ -28,7 +28,7 @@ import torch
 from torch import nn
 
 from benchmarks.peers import Call
-from benchmarks.peers.common import count_parameters, init_weights, synchronizer
+from benchmarks.peers.common import count_parameters, init_weights
 
 #: The reference's parameter counts: ResnetGenerator(3, 3, 64, n_blocks=9) and NLayerDiscriminator(3, 64, 3).
 G_PARAMS, D_PARAMS = 11_378_179, 2_764_737
@@ -162,8 +162,7 @@ def make(task, args, batch, device="cpu"):
     if task != "train" or args.norm != "instance":
         return None
     it = _build(args.resolution, batch, args.n_blocks, args.filters, args.d_filters, device)
-    sync = synchronizer(it.device)
-    return Call(lambda: (it.step(), sync()), it.params)
+    return Call(it.step, it.params)
 
 
 @functools.lru_cache(maxsize=1)  # one configuration held at a time (its batch size's memory freed on the next)

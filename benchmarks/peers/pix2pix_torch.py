@@ -26,7 +26,7 @@ import torch
 from torch import nn
 
 from benchmarks.peers import Call
-from benchmarks.peers.common import count_parameters, init_weights, synchronizer
+from benchmarks.peers.common import count_parameters, init_weights
 
 NAME = "pytorch reference design"
 #: The reference's counts: UnetGenerator(3, 3, 8, 64, BatchNorm2d, use_dropout=True), NLayerDiscriminator(6, 64, 3).
@@ -178,25 +178,20 @@ def make(task, args, batch, device="cpu"):
         return None
     if task == "train":
         it = _iteration(args.resolution, batch, args.depth, args.filters, args.n_layers, device)
-        sync = synchronizer(it.device)
-        return Call(lambda: (it.step(), sync()), it.params)
+        return Call(it.step, it.params)
     g, x = _generator(args.depth, args.filters, device, args.resolution, batch)
-    sync = synchronizer(x.device)
     if task == "infer":
         g.eval()
 
+        @torch.no_grad()
         def fn():
-            with torch.no_grad():
-                g(x)
-            sync()
+            return g(x)
     else:
         image_stats_mode(g)
 
+        @torch.no_grad()
         def fn():
-            with torch.no_grad():
-                for image in x.split(1):
-                    g(image)
-            sync()
+            return [g(image) for image in x.split(1)]
     return Call(fn, {"generator": count_parameters(g)})
 
 

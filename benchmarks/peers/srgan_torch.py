@@ -41,7 +41,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from benchmarks.peers import Call
-from benchmarks.peers.common import count_parameters, synchronizer
+from benchmarks.peers.common import count_parameters
 
 NAME = "pytorch reference design"
 #: zoo's trainable parameter counts: SRResNet() (x4, 16 blocks, 64 filters) and SRGANDiscriminator(hr_size=96).
@@ -307,11 +307,4 @@ def make(task, args, batch, device="cpu"):
         it = _build(Iteration, args.lr_crop, batch, blocks, args.filters, pixel_weight, device)
     else:
         it = _build(Inference, args.resolution, batch, blocks, args.filters, device)
-    sync = synchronizer(it.device)
-
-    def fn():
-        out = it.step()
-        sync()
-        return out
-
-    return Call(fn, it.params)
+    return Call(it.step, it.params)

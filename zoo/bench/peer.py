@@ -21,6 +21,7 @@ import numpy as np
 
 from zoo.bench.env import environment, exec_mode
 from zoo.bench.harness import _harness_tasks, _resolve, jit_settings, workload_flops
+from zoo.bench.harness import run as run_rows
 from zoo.bench.report import fill_row, row_base
 from zoo.bench.timing import Timing, synchronize, time_calls
 
@@ -37,8 +38,6 @@ def add_argument(parser, what):
 def run(args, build, app, module):
     """A benchmark's rows: :func:`zoo.bench.run`'s unless ``--peer only``, then the peer rows of
     ``benchmarks.peers.<module>`` when ``--peer`` is given."""
-    from zoo.bench.harness import run as run_rows
-
     peer = load_peer(module) if args.peer else None  # fail before timing anything
     rows = [] if args.peer == "only" else run_rows(args, build, app)
     return rows + (peer_rows(args, build, app, peer) if peer else [])
@@ -75,16 +74,15 @@ def _check_params(peer_params, ours, task):
                          f"{mismatched}" + (f"; zoo has no {missing}" if missing else ""))
 
 
-def peer_rows(args, build, app, peer, params=None):
+def peer_rows(args, build, app, peer):
     """The peer rows of a benchmark (see the module docstring); prints a table, appends the rows to ``--json``
-    and returns them. ``params(workload) -> {"generator": n, ...}``: zoo's trainable parameter counts, which
-    the peer's must equal (default :func:`gan_params`)."""
-    params = params or gan_params
+    and returns them. The peer's parameter counts must equal :func:`gan_params` of zoo's workload."""
     env = environment()
     device = "cuda" if env["accelerator"] == "gpu" and peer.torch.cuda.is_available() else "cpu"
     threads = args.threads or os.cpu_count()
     if device == "cpu":
         peer.torch.set_num_threads(threads)
+    peer_sync = (lambda out: peer.torch.cuda.synchronize()) if device == "cuda" else None
     print(f"# peer: zoo ({', '.join(args.precision)}) against the {peer.NAME} (float32) on {device}: "
           f"{PEER_WARMUP} warm-up calls each, then {args.repeats} rounds of [zoo x {PEER_CALLS}, peer x {PEER_CALLS}]")
     print(f"{'task':<9}  {'precision':<14}  {'jit':<4}  {'mode':<13}  {'batch':>5}  {'zoo ms':>10}  {'peer ms':>10}  "
@@ -95,7 +93,7 @@ def peer_rows(args, build, app, peer, params=None):
         keras.config.set_dtype_policy(precision)
         w = build(args)
         flops = workload_flops(w)
-        ours = params(w)
+        ours = gan_params(w)
         for task in _harness_tasks(w, jit, args, flops) + list(w.tasks):
             for batch in task.batch_sizes:
                 call = peer.make(task.name, args, batch, device)
@@ -105,11 +103,11 @@ def peer_rows(args, build, app, peer, params=None):
                 made = task.make_fn(batch, jit)
                 fn, compiled = made if isinstance(made, tuple) else (made, None)
                 zoo_warm = time_calls(fn, 0, PEER_WARMUP, synchronize).times
-                time_calls(call.fn, 0, PEER_WARMUP)
+                time_calls(call.fn, 0, PEER_WARMUP, peer_sync)
                 zoo_t, peer_t = [], []
                 for _ in range(args.repeats):
                     zoo_t += time_calls(fn, 0, PEER_CALLS, synchronize).times
-                    peer_t += time_calls(call.fn, 0, PEER_CALLS).times
+                    peer_t += time_calls(call.fn, 0, PEER_CALLS, peer_sync).times
                 row = row_base(app, env, args, precision, jit, "peer", batch)
                 row.update(w.info, **w.task_fields.get(task.name, {}), compared=task.name, jit_compile=compiled,
                            exec_mode=exec_mode(compiled) if compiled is not None else "-")
