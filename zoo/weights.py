@@ -458,9 +458,6 @@ def sha256(path):
     return h.hexdigest()
 
 
-_file_sha256 = sha256  # for functions whose argument is named sha256
-
-
 def verify(path, expected):
     """Return ``path`` if its sha256 is ``expected``; raise :class:`HashMismatchError` otherwise.
 
@@ -471,16 +468,22 @@ def verify(path, expected):
     cannot go unseen (git's "racy clean" rule)."""
     if not expected:
         raise ValueError(f"no expected sha256 given for {path}")
-    expected = expected.lower()
+    actual = _file_hash(path, expected.lower())
+    if actual != expected.lower():
+        raise HashMismatchError(path, expected.lower(), actual)
+    return Path(path)
+
+
+def _file_hash(path, expected):
+    """``path``'s sha256: ``expected`` without reading the file when it verified against it before and has not
+    changed since (see :func:`verify`), else hashed now (and remembered when it matches and has settled)."""
     real, stamp = os.path.realpath(path), _stamp(path)
     if verified_hashes().get(real) == [*stamp, expected]:
-        return Path(path)
+        return expected
     actual = sha256(path)
-    if actual != expected:
-        raise HashMismatchError(path, expected, actual)
-    if _stamp(path) == stamp and time.time() - max(stamp[2:]) / 1e9 > _SETTLED_S:
+    if actual == expected and _stamp(path) == stamp and time.time() - max(stamp[2:]) / 1e9 > _SETTLED_S:
         _remember(real, [*stamp, actual])
-    return Path(path)
+    return actual
 
 
 _SETTLED_S = 2.0
@@ -535,7 +538,7 @@ def find_file(relpath, sha256=None, url=None):
             continue
         path = folder / rel
         if path.is_file():
-            if folder == cache and url and sha256 and _file_sha256(path) != sha256.lower():
+            if folder == cache and url and sha256 and _file_hash(path, sha256.lower()) != sha256.lower():
                 break  # stale or corrupt download: fetch it again
             return path
     if url:
