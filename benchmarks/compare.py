@@ -28,6 +28,7 @@ as markdown and written to ``--markdown``. ``ratio`` = zoo / peer: below 1, zoo 
     python benchmarks/compare.py --tiny                                          # smoke run (tiny networks)
 """
 import argparse
+import importlib
 import importlib.util
 import json
 import os
@@ -78,7 +79,7 @@ def peer_rows(args, json_path):
             if args.threads:
                 cmd += ["--threads", str(args.threads)]
             print(f"# {backend}: {' '.join(cmd[1:])}", flush=True)
-            before = _count_lines(json_path)
+            before = len(_read_rows(json_path))
             proc = subprocess.run(cmd, env=_env(backend), cwd=ROOT, capture_output=True, text=True)
             if proc.returncode:
                 raise SystemExit(f"{app} on {backend} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
@@ -88,10 +89,6 @@ def peer_rows(args, json_path):
                       f"zoo {r['zoo_ms']:9.1f} ms, peer {r['peer_ms']:9.1f} ms, zoo/peer {r['ratio']:.2f}", flush=True)
             rows += new
     return rows
-
-
-def _count_lines(path):
-    return len(_read_rows(path))
 
 
 def _read_rows(path):
@@ -212,9 +209,7 @@ def precision_rows(args):
     from PIL import Image
 
     from zoo import metrics
-    from zoo.apps import cyclegan, pix2pix, srgan
 
-    apps = {"srgan": srgan, "pix2pix": pix2pix, "cyclegan": cyclegan}
     rows = []
     for app in args.apps:
         call, name = PRECISION_CALLS[app]
@@ -223,7 +218,7 @@ def precision_rows(args):
         for policy in ("float32", "mixed_bfloat16"):
             keras.backend.clear_session()
             keras.config.set_dtype_policy(policy)
-            model = apps[app].pretrained()
+            model = importlib.import_module(f"zoo.apps.{app}").pretrained()
             for _ in range(2):
                 call(model, x)
             times = []
