@@ -197,6 +197,20 @@ def test_free_form_masks_are_seeded_strokes_scaled_to_the_image():
     assert c.sum() == 50 * 40 and c[50, 40] == 1 and c[0, 0] == 0
 
 
+def test_mixed_masks_are_strokes_alone_or_united_with_a_box_half_the_time():
+    def has_box(m, side=40):  # a fully set side x side window: a box (strokes are at most 20 px wide at 128)
+        c = np.pad(np.cumsum(np.cumsum(m.astype(np.int64), 0), 1), ((1, 0), (1, 0)))
+        return ((c[side:, side:] - c[:-side, side:] - c[side:, :-side] + c[:-side, :-side]) == side * side).any()
+
+    drawn = [masks.mixed_mask(128, 128, np.random.default_rng(s)) for s in range(60)]
+    boxed = sum(has_box(m) for m in drawn)
+    assert 15 <= boxed <= 45, boxed
+    assert all(has_box(masks.training_mask(128, 128, np.random.default_rng(s))) for s in range(20))
+    assert not any(has_box(masks.free_form(128, 128, np.random.default_rng(s))) for s in range(20))
+    np.testing.assert_array_equal(masks.mixed_mask(64, 64, np.random.default_rng(7)),
+                                  masks.mixed_mask(64, 64, np.random.default_rng(7)))
+
+
 def test_as_mask_thresholds_what_users_give(tmp_path):
     m = np.zeros((6, 5), np.uint8)
     m[2:4, 1:3] = 1
@@ -234,6 +248,8 @@ def test_dataset_crops_any_size_and_draws_a_mask_per_image(tmp_path):
     save(mdir / "a.png", np.pad(np.full((8, 8), 255, np.uint8), 12))
     _, m2 = next(iter(inpainting.dataset(folder, image_size=32, batch_size=2, masks=str(mdir), seed=0)))
     assert np.all((np.asarray(m2) > 0).sum(axis=(1, 2, 3)) == 64)
+    _, m3 = next(iter(inpainting.dataset(folder, image_size=32, batch_size=4, masks="mixed", seed=0)))
+    assert set(np.unique(m3)) <= {-1.0, 1.0} and (np.asarray(m3) > 0).any()
     with pytest.raises(ValueError, match="masks must be one of"):
         inpainting.dataset(folder, masks="circles")
     with pytest.raises(ValueError, match="fewer than batch_size"):

@@ -6,7 +6,7 @@
 Two phases, each resumable in its own folder under the run folder (default runs/inpainting_<preset>):
 
 1. ``l1/``: the generator alone on the L1 terms of both stages (``--l1-steps``; 0 skips it; Adam
-   ``--l1-learning-rate``, (0.5, 0.999)), a warm start that a CPU budget needs (the reference trains from
+   ``--l1-learning-rate``, (0.5, 0.999), constant or with ``--l1-decay`` falling along a cosine), a warm start that a CPU budget needs (the reference trains from
    scratch with the full objective for days on a GPU);
 2. ``gan/``: the reference's objective from phase 1's generator: SN-PatchGAN hinge loss + L1 on both stages,
    Adam 1e-4 (0.5, 0.999), one D step per G step (``--steps``), with an EMA copy of the generator (decay 0.999,
@@ -15,7 +15,8 @@ Two phases, each resumable in its own folder under the run folder (default runs/
 Data: ``--preset celeba_128``: the first 9,000 of the 10,000 shared CelebA faces (the rest are evaluate.py's
 held-out faces); ``photos_128``: shared/data/sr/train, flowers102/train and the photo halves of
 edges2shoes_handbags/train (written once as PNGs under <run>/shoes/). Random 128x128 crops, mirrored, with the
-reference's training masks (a random box united with free-form strokes), batch ``--batch-size`` (8).
+reference's training masks (a random box united with free-form strokes; ``--masks mixed``: half of them the
+strokes alone), batch ``--batch-size`` (8).
 
 ``--init FILE`` starts from a generator's weights instead of fresh ones (a run continued with other settings).
 A checkpoint and a log row (<phase>/log.csv) every ``--every`` steps. The shipped generator is
@@ -52,13 +53,13 @@ def shoes_photos(out):
     return out
 
 
-def training_data(preset, run, batch_size, seed):
+def training_data(preset, run, batch_size, seed, masks="free_form+box"):
     if preset == "celeba_128":
-        return inpainting.dataset(os.path.join(SHARED, "faces_celeba", "train"), limit=FACES_TRAIN,
+        return inpainting.dataset(os.path.join(SHARED, "faces_celeba", "train"), limit=FACES_TRAIN, masks=masks,
                                   batch_size=batch_size, repeat=True, seed=seed)
     folders = [os.path.join(SHARED, "sr", "train"), os.path.join(SHARED, "flowers102", "train"),
                shoes_photos(os.path.join(run, "shoes"))]
-    return inpainting.dataset(folders, batch_size=batch_size, repeat=True, seed=seed)
+    return inpainting.dataset(folders, masks=masks, batch_size=batch_size, repeat=True, seed=seed)
 
 
 def main(argv=None):
@@ -66,6 +67,11 @@ def main(argv=None):
     p.add_argument("--preset", choices=sorted(inpainting.CONFIGS), required=True)
     p.add_argument("--l1-steps", type=int, default=1500, help="phase 1: L1-only steps (0: none)")
     p.add_argument("--l1-learning-rate", type=float, default=1e-4, help="phase 1's Adam learning rate")
+    p.add_argument("--l1-decay", type=float, default=None, metavar="FRACTION",
+                   help="phase 1's learning rate falls along a cosine to FRACTION of itself over the phase "
+                        "(default: constant)")
+    p.add_argument("--masks", default="free_form+box", choices=("free_form+box", "mixed", "free_form", "box"),
+                   help="training masks (inpainting.dataset; default the reference's box united with strokes)")
     p.add_argument("--steps", type=int, default=2000, help="phase 2: adversarial steps")
     p.add_argument("--every", type=int, default=250, help="checkpoint interval in steps")
     p.add_argument("--batch-size", type=int, default=8)
@@ -77,12 +83,14 @@ def main(argv=None):
     a = p.parse_args(argv)
     if a.l1_steps < 0 or a.steps < 1:
         p.error("--l1-steps must be >= 0 and --steps >= 1")
+    if a.l1_decay is not None and not 0.0 <= a.l1_decay <= 1.0:
+        p.error("--l1-decay must be in [0, 1]")
     keras.config.set_dtype_policy(a.precision)
     keras.utils.set_random_seed(a.seed)
     run = a.run or os.path.join("runs", f"inpainting_{a.preset}")
     os.makedirs(run, exist_ok=True)
     preset = inpainting.CONFIGS[a.preset]
-    data = training_data(a.preset, run, a.batch_size, a.seed)
+    data = training_data(a.preset, run, a.batch_size, a.seed, a.masks)
     generator = preset.build_generator()
     if a.init:
         generator.load_weights(a.init)
@@ -91,7 +99,10 @@ def main(argv=None):
         if not os.path.exists(warm):
             print(f"{a.preset}: phase 1, {a.l1_steps} L1 steps in {run}/l1", file=sys.stderr)
             l1 = inpainting.build(preset, generator=generator, adversarial=False, seed=a.seed)
-            l1.compile(learning_rate=a.l1_learning_rate)
+            rate = a.l1_learning_rate
+            if a.l1_decay is not None:
+                rate = keras.optimizers.schedules.CosineDecay(rate, a.l1_steps, alpha=a.l1_decay)
+            l1.compile(learning_rate=rate)
             fit_steps(l1, data, a.l1_steps, run=os.path.join(run, "l1"), every=a.every, verbose=2)
             generator.save_weights(warm)
         generator.load_weights(warm)

@@ -64,7 +64,8 @@ def dataset(source, image_size=128, masks="free_form+box", batch_size=16, shuffl
     ``source``: a folder of images (searched recursively, any sizes) or a list of folders. Each image: a random
     ``image_size`` square crop (images whose shorter side is below ``image_size`` are first resized up to it),
     mirrored at random when ``flip``. ``masks``: ``"free_form+box"`` (the reference's training masks: a random box
-    united with free-form strokes), ``"free_form"``, ``"box"``, or a folder of mask images (non-zero = hole, one
+    united with free-form strokes), ``"free_form"``, ``"box"``, ``"mixed"`` (half ``"free_form+box"``, half
+    ``"free_form"``), or a folder of mask images (non-zero = hole, one
     drawn at random per image, resized to it). ``limit``: use only the first ``limit`` files (in sorted order:
     the rest can be held out). A new mask is drawn for every example, from the pipeline's seeded stream.
 
@@ -75,11 +76,11 @@ def dataset(source, image_size=128, masks="free_form+box", batch_size=16, shuffl
     from zoo import data
     from zoo.data import _examples, _np_crop_flip, _resize  # the generic pieces the folder pipelines share
 
-    from .masks import MaskFolder, box, free_form, training_mask
+    from .masks import MaskFolder, box, free_form, mixed_mask, training_mask
 
     size = positive_int(image_size, "image_size", minimum=8)
     batch_size = positive_int(batch_size, "batch_size")
-    kinds = {"free_form+box": training_mask, "free_form": free_form, "box": box}
+    kinds = {"free_form+box": training_mask, "free_form": free_form, "box": box, "mixed": mixed_mask}
     if isinstance(masks, (str, os.PathLike)) and str(masks) in kinds:
         draw = kinds[str(masks)]
     elif isinstance(masks, (str, os.PathLike)) and os.path.isdir(masks):

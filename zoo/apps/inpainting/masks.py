@@ -7,6 +7,8 @@
 * ``box(h, w, rng)``: the reference's random rectangle (``random_bbox`` + ``bbox2mask``): a box of half the image
   side placed at random, each side shrunk by up to a quarter of it.
 * ``training_mask(h, w, rng)``: the union of both, as the reference trains.
+* ``mixed_mask(h, w, rng)``: half the time ``training_mask``, half the time the strokes alone (brush masks as
+  users draw them, with more of the image known).
 * ``centre_box(h, w, fraction)``: the evaluation's centred square hole (``fraction`` of each side).
 * ``MaskFolder(folder)``: masks users provide (any image files; non-zero = hole), resized (nearest) to the image
   and mirrored at random.
@@ -60,6 +62,11 @@ def box(h, w, rng):
 def training_mask(h, w, rng):
     """The reference's training mask: a random box united with a free-form stroke mask."""
     return np.maximum(box(h, w, rng), free_form(h, w, rng))
+
+
+def mixed_mask(h, w, rng):
+    """``training_mask`` or, with probability 1/2, ``free_form`` alone."""
+    return training_mask(h, w, rng) if rng.random() < 0.5 else free_form(h, w, rng)
 
 
 def centre_box(h, w, fraction=0.5):
