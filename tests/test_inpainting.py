@@ -312,6 +312,46 @@ def test_inpaint_keeps_known_pixels_and_the_kind_at_any_size(model, tmp_path):
     np.testing.assert_array_equal(two[1][m == 1], img[::-1][m == 1])
 
 
+def test_poisson_blend_meets_the_known_pixels_and_keeps_the_fills_detail():
+    from zoo.apps.inpainting.inference import poisson_blend
+
+    yy, xx = np.mgrid[0:90, 0:120] / 100.0
+    ramp = np.stack([0.3 * xx - 0.2 * yy, 0.5 * yy, -0.4 * xx + 0.1], axis=-1)  # linear: harmonic
+    strokes = np.pad(masks.free_form(80, 110, np.random.default_rng(4)) > 0, 5)  # away from the image's free edges
+    for hole in (masks.centre_box(90, 120, 0.6).astype(bool), strokes):
+        # a fill off by any constant comes back as the image: the correction is the constant
+        np.testing.assert_allclose(poisson_blend(ramp, ramp + 0.37, hole), ramp, atol=1e-3)
+        # a flat fill becomes the harmonic (here linear) interpolation of the border
+        np.testing.assert_allclose(poisson_blend(ramp, np.zeros_like(ramp), hole), ramp, atol=1e-3)
+        np.testing.assert_allclose(poisson_blend(ramp, ramp + 1, hole)[~hole], ramp[~hole], atol=1e-12)  # the image
+    # the fill's own detail (its Laplacian) stays: the image's ramp plus the fill's bump, without its offset
+    box = masks.centre_box(90, 120, 0.6).astype(bool)
+    bump = np.exp(-((yy - 0.45) ** 2 + (xx - 0.6) ** 2) / 0.002)[..., None] * np.array([1.0, -0.5, 0.25])
+    out = poisson_blend(ramp, ramp + 0.2 + bump, box)
+    np.testing.assert_allclose(out[box], (ramp + bump)[box], atol=0.02)
+    assert np.abs(out - ramp)[box].max() > 0.9  # (kept, not flattened)
+    empty, everything = np.zeros((90, 120), bool), np.ones((90, 120), bool)
+    np.testing.assert_array_equal(poisson_blend(ramp, ramp + 1, empty), ramp)
+    np.testing.assert_array_equal(poisson_blend(ramp, ramp + 1, everything), ramp + 1)  # no border to meet
+
+
+def test_inpaint_blends_by_default_and_pastes_raw_on_request(model):
+    rng = np.random.default_rng(5)
+    img = rng.integers(0, 256, (40, 48, 3), dtype=np.uint8)
+    m = masks.centre_box(40, 48, 0.5)
+    raw, blended = model.inpaint(img, m, blend=False), model.inpaint(img, m)
+    np.testing.assert_array_equal(raw[m == 0], img[m == 0])
+    np.testing.assert_array_equal(blended[m == 0], img[m == 0])
+    x = img.astype(np.float32) / 127.5 - 1
+    from zoo.apps.inpainting.inference import _run, poisson_blend
+
+    fill = _run(model, x * (1 - m[..., None]), m)
+    want = np.round((np.clip(poisson_blend(x, fill, m > 0), -1, 1) + 1) * 127.5)
+    assert np.abs(blended.astype(float) - want)[m == 1].max() <= 1
+    assert np.abs(raw.astype(float) - np.round((np.clip(fill, -1, 1) + 1) * 127.5))[m == 1].max() <= 1
+    assert np.abs(blended.astype(float) - raw)[m == 1].mean() > 1  # the blend changed the fill
+
+
 def test_inpaint_edge_cases_are_documented_behaviour(model):
     img = np.random.default_rng(1).integers(0, 256, (24, 24, 3), dtype=np.uint8)
     np.testing.assert_array_equal(model.inpaint(img, np.zeros((24, 24))), img)  # nothing to fill
@@ -347,6 +387,8 @@ def test_cli_fills_with_a_mask_file_or_a_folder_of_masks(tmp_path):
     flags = ["--weights", str(tmp_path / "g.weights.h5"), "--arch", "celeba_128"]
     assert cli.main(["inpainting", "fill", src, "--mask", mask, "-o", out] + flags) == 0
     np.testing.assert_array_equal(np.asarray(Image.open(out)), g.inpaint(img, masks.as_mask(mask)))
+    assert cli.main(["inpainting", "fill", src, "--mask", mask, "-o", out, "--no-blend"] + flags) == 0
+    np.testing.assert_array_equal(np.asarray(Image.open(out)), g.inpaint(img, masks.as_mask(mask), blend=False))
     mdir = tmp_path / "masks"
     save(mdir / "a.png", masks.centre_box(32, 40, 0.25) * 255)
     outdir = tmp_path / "filled"
