@@ -11,6 +11,8 @@ strokes).
   batch sizes ``--batch-sizes`` (the reference's 16, and 1).
 * ``infer``: the generator's predict function on (image, mask) at ``--resolution``.
 * ``infer512``: the same at 512x512, batch 1 (``--skip-512`` leaves it out).
+* ``blend``/``blend512``: ``inpaint``'s Poisson blending of the generator's fill into the image (NumPy on the
+  CPU, whatever the backend), with the training masks, at ``--resolution`` and 512x512.
 
 FLOPs per image: convolutions (``zoo.bench.count_flops``) plus the contextual attention's two matrix products
 (scores 2 P^2 9C, paste 2 P^2 16C, P = (side / 8)^2 known patches, C its channels), which ``count_flops`` does not
@@ -68,9 +70,21 @@ def build(args):
         x5, m5 = batch(n, 512, seed=1)
         return lambda: g.predict_on_batch([x5, m5])
 
-    tasks = [] if args.skip_512 or args.skip_infer else [bench.Task(
-        "infer512", [1], infer512,
-        bench.count_flops(g, list(batch(1, 512))).total + attention_flops(args.width, 512), {"resolution": 512})]
+    def blend(side):
+        def make(n, jit):
+            from zoo.apps.inpainting.inference import poisson_blend
+
+            xs, ms = batch(n, side, seed=3)
+            _, fill = g.predict_on_batch([xs, ms])  # the network's fill (not timed)
+            fill = np.asarray(fill, np.float32)
+            return (lambda: [poisson_blend(xs[i], fill[i], ms[i, ..., 0] > 0) for i in range(n)]), None
+        return make
+
+    tasks = [] if args.skip_infer else [bench.Task("blend", [1], blend(r))]
+    if not (args.skip_512 or args.skip_infer):
+        tasks += [bench.Task("infer512", [1], infer512, bench.count_flops(g, list(batch(1, 512))).total
+                             + attention_flops(args.width, 512), {"resolution": 512}),
+                  bench.Task("blend512", [1], blend(512), fields={"resolution": 512})]
     return bench.Workload(
         gan=inpainting.Inpainting(g, d, seed=0),
         network=g,

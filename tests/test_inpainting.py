@@ -455,7 +455,8 @@ def test_finetune_starts_from_the_preset_and_checks_its_counts(tmp_path):
 
 
 def test_benchmark_tiny_end_to_end(tmp_path):
-    """benchmarks/inpainting.py: a training iteration, inference, and the attention's products in the FLOPs."""
+    """benchmarks/inpainting.py: a training iteration, inference, inpaint's blending, and the attention's products
+    in the FLOPs."""
     import json
     import subprocess
     import sys
@@ -468,9 +469,10 @@ def test_benchmark_tiny_end_to_end(tmp_path):
                           timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     rows = [json.loads(line) for line in out.read_text().splitlines()]
-    assert [(r["task"], r["batch_size"]) for r in rows] == [("train", 2), ("infer", 1)]
+    assert [(r["task"], r["batch_size"]) for r in rows] == [("train", 2), ("infer", 1), ("blend", 1)]
     assert all(r["status"] == "ok" and r["app"] == "inpainting" for r in rows)
-    train, infer = rows
+    train, infer, blend = rows
+    assert blend["resolution"] == 64 and blend["time_median_s"] > 0
     assert train["attention_flops"] == 2 * 64 * 64 * 9 * 16 + 2 * 64 * 64 * 16 * 16  # P = (64/8)^2, C = 16
     assert train["flops_per_image"] == 3 * train["flops_g"] + 8 * train["flops_d"]
     assert infer["flops_per_image"] == train["flops_g"] > train["attention_flops"]

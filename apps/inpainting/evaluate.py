@@ -12,7 +12,9 @@ Masks, fixed per image (seeded by the image's index): ``free_form`` (the trainin
 the box), and centred square holes covering 25%, 37.5% and 50% of each side (``box25``: 6% of the image,
 ``box37``: 14%, ``box50``: 25%), to see how each method degrades as the hole grows.
 
-Methods, all on the same images and masks: the preset (``model.inpaint``, at the image's own size), OpenCV's
+Methods, all on the same images and masks: the preset (``model.inpaint``, at the image's own size: the network's
+fill Poisson-blended into the image), the network's fill pasted as it is (``model.inpaint(..., blend=False)``),
+OpenCV's
 Telea and Navier-Stokes inpainting (``cv2.inpaint``, radius 5), and the mean-colour fill (the hole painted with
 the mean colour of the known pixels of that image). Measures on 8-bit RGB: PSNR and SSIM over the whole image
 (``zoo.metrics``), L1 over the whole image and L1 inside the hole (mean absolute error in [0, 1] units).
@@ -34,7 +36,7 @@ from zoo import images, metrics  # noqa: E402
 from zoo.apps.inpainting import masks  # noqa: E402
 
 MASKS = {"free_form": None, "box25": 0.25, "box37": 0.375, "box50": 0.5}
-METHODS = ("model", "telea", "navier_stokes", "mean_fill")
+METHODS = ("model", "network", "telea", "navier_stokes", "mean_fill")
 SETS = {"celeba_128": ("faces",), "photos_128": ("set5", "set14", "flowers")}
 FACES_TRAIN = 9000
 
@@ -90,8 +92,8 @@ def evaluate(model, name, limit=None, keep=()):
         for i, img in enumerate(data):
             m = mask_for(kind, img.shape[:2], i)
             for method in METHODS:
-                filled = (np.asarray(model.inpaint(img, m, max_side=None)) if method == "model"
-                          else classical(img, m, method))
+                filled = (np.asarray(model.inpaint(img, m, max_side=None, blend=method == "model"))
+                          if method in ("model", "network") else classical(img, m, method))
                 if i in keep:
                     shown[(kind, i, method)] = filled
                 rows[method].append(scores(img, filled, m))
@@ -118,7 +120,8 @@ def sample_grid(data, shown, keep, path):
 
 def tables(results):
     """The card's Markdown tables: per preset and set, one row per mask and method."""
-    names = {"model": "**model**", "telea": "Telea", "navier_stokes": "Navier-Stokes", "mean_fill": "mean fill"}
+    names = {"model": "**model**", "network": "network alone", "telea": "Telea", "navier_stokes": "Navier-Stokes",
+             "mean_fill": "mean fill"}
     out = []
     for preset in sorted(k for k in results if k in SETS):
         for name in SETS[preset]:

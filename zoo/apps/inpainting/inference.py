@@ -57,73 +57,100 @@ def _run(model, x, m):
     return np.asarray(refined, np.float32)[0, :h, :w]
 
 
-def poisson_blend(image, fill, hole, tol=1e-4):
+def poisson_blend(image, fill, hole, tol=1e-4, max_cycles=100):
     """``fill`` blended into ``image`` over ``hole`` by Poisson image editing (Perez et al. 2003), the
     post-processing of Iizuka et al. 2017: inside the hole the result keeps the fill's Laplacian and on the hole's
     border it meets the known pixels, so a fill that is off by a smooth error next to the hole loses the seam.
 
     Solved as ``fill + h`` with ``h`` harmonic in the hole (4-neighbour Laplacian, the image's edges free) and
-    equal to ``image - fill`` on the known pixels next to it: conjugate gradients over the hole's pixels (every
-    channel at once) to a residual of ``tol`` of the right-hand side, started from the same problem solved at
-    half the resolution. ``image``/``fill``: float ``(H, W, C)``; ``hole``: bool ``(H, W)``. Returns float64
-    ``(H, W, C)``: the image with the blended fill in the hole. A hole covering the whole image has no border:
-    ``fill`` comes back as it is.
+    equal to ``image - fill`` on the known pixels next to it, on the hole's bounding box: conjugate gradients
+    preconditioned by a multigrid V-cycle (red-black Gauss-Seidel; coarser levels keep the 2x2 blocks wholly in
+    the hole), until a step changes no value by more than ``tol`` (in the arrays' units). ``image``/``fill``: float ``(H, W, C)``; ``hole``: bool ``(H, W)``. Returns
+    float64 ``(H, W, C)``: the image with the blended fill in the hole. A hole covering the whole image has no
+    border: ``fill`` comes back as it is.
     """
     image, fill, hole = np.asarray(image, np.float64), np.asarray(fill, np.float64), np.asarray(hole, bool)
     if hole.all():
         return fill
     if not hole.any():
         return image
-    return fill + _harmonic(image - fill, hole, tol)
-
-
-def _harmonic(values, hole, tol):
-    """``values`` (H, W, C) with the hole replaced by the harmonic function that meets them around it."""
-    ys, xs = np.nonzero(hole)
-    n, (h, w) = len(ys), hole.shape
-    out = np.where(hole[..., None], 0.0, values)
-    start = np.zeros((n, values.shape[-1]))
-    if n > 1024 and min(h, w) >= 16:  # a first answer from half the resolution: CG then fixes the details
-        ph, pw = h % 2, w % 2
-        v = np.pad(values, [(0, ph), (0, pw), (0, 0)], mode="edge")
-        m = np.pad(hole, [(0, ph), (0, pw)], mode="edge")
-        known = (~m).reshape(h // 2 + ph, 2, w // 2 + pw, 2).sum(axis=(1, 3))
-        sums = (v * ~m[..., None]).reshape(h // 2 + ph, 2, w // 2 + pw, 2, -1).sum(axis=(1, 3))
-        coarse_hole = known == 0
-        if not coarse_hole.all():
-            coarse = _harmonic(sums / np.maximum(known, 1)[..., None], coarse_hole, tol)
-            start = coarse.repeat(2, 0).repeat(2, 1)[:h, :w][ys, xs]
-    index = np.full((h + 2, w + 2), n)  # padded: outside the image and known pixels point at a zero row
-    index[ys + 1, xs + 1] = np.arange(n)
-    degree, rhs, neighbours = np.zeros((n, 1)), np.zeros_like(start), []
-    for dy, dx in ((1, 0), (-1, 0), (0, 1), (0, -1)):
-        y, x = ys + dy, xs + dx
-        inside = (y >= 0) & (y < h) & (x >= 0) & (x < w)
-        degree[inside, 0] += 1
-        known = inside.copy()
-        known[inside] = ~hole[y[inside], x[inside]]
-        rhs[known] += values[y[known], x[known]]
-        neighbours.append(index[y + 1, x + 1])
-
-    def laplacian(v):
-        padded = np.concatenate([v, np.zeros((1, v.shape[1]))])
-        return degree * v - sum(padded[i] for i in neighbours)
-
-    solution = start
-    r = rhs - laplacian(solution)
-    p, rr = r.copy(), (r * r).sum(0)
-    stop = tol ** 2 * (rhs * rhs).sum(0)
-    for _ in range(4 * n):  # CG ends in at most n steps in exact arithmetic
-        if np.all(rr <= stop):
+    ys, xs = np.nonzero(hole)  # the hole's box and the known ring around it, inside the image
+    (h, w), known = hole.shape, np.where(hole[..., None], 0.0, image - fill)
+    box = np.s_[max(ys.min() - 1, 0):ys.max() + 2, max(xs.min() - 1, 0):xs.max() + 2]
+    grid = _Grid(hole[box])
+    # flexible conjugate gradients, each step preconditioned by a V-cycle
+    residual = np.where(grid.hole, _neighbour_sum(known[box]), 0.0)  # the known neighbours' values
+    correction, z = np.zeros_like(residual), grid.cycle(np.zeros_like(residual), residual)
+    p, rz = z, (residual * z).sum((0, 1))
+    for _ in range(max_cycles):
+        ap = grid.apply(p)
+        alpha = np.divide(rz, (p * ap).sum((0, 1)), out=np.zeros_like(rz), where=rz != 0)
+        correction += alpha * p
+        if np.abs(alpha * p).max() <= tol:
             break
-        ap = laplacian(p)
-        alpha = np.divide(rr, (p * ap).sum(0), out=np.zeros_like(rr), where=rr > stop)
-        solution = solution + alpha * p
-        r -= alpha * ap
-        rr, previous = (r * r).sum(0), rr
-        p = r + np.divide(rr, previous, out=np.zeros_like(rr), where=previous > 0) * p
-    out[ys, xs] = solution
+        residual = residual - alpha * ap
+        z_new = grid.cycle(np.zeros_like(residual), residual)
+        beta = np.divide((residual * (z_new - z)).sum((0, 1)), rz, out=np.zeros_like(rz), where=rz != 0)
+        z, rz = z_new, (residual * z_new).sum((0, 1))
+        p = z + beta * p
+    out = image.copy()
+    out[box] = np.where(grid.hole, fill[box] + correction, image[box])
     return out
+
+
+def _neighbour_sum(a):
+    """The sum of each pixel's 4 neighbours inside the array."""
+    s = np.zeros_like(a)
+    s[1:] += a[:-1]
+    s[:-1] += a[1:]
+    s[:, 1:] += a[:, :-1]
+    s[:, :-1] += a[:, 1:]
+    return s
+
+
+class _Grid:
+    """One level of ``poisson_blend``'s multigrid: ``degree * e - neighbour_sum(e) = rhs`` on the hole, e = 0
+    elsewhere; the next level holds the 2x2 blocks that lie wholly in the hole."""
+
+    def __init__(self, hole):
+        h, w = hole.shape
+        self.shape, self.hole = (h, w), hole[..., None]
+        self.degree = 4.0 - np.add.outer(np.isin(np.arange(h), (0, h - 1)).astype(float),
+                                         np.isin(np.arange(w), (0, w - 1)))[..., None]
+        red = (np.add.outer(np.arange(h), np.arange(w)) % 2 == 0)[..., None]
+        self.colours = (self.hole & red, self.hole & ~red)
+        blocks = np.pad(hole, [(0, h % 2), (0, w % 2)]).reshape(-(-h // 2), 2, -(-w // 2), 2).all(axis=(1, 3))
+        self.coarse = _Grid(blocks) if blocks.sum() >= 16 and min(h, w) >= 8 else None
+
+    def apply(self, e):
+        return np.where(self.hole, self.degree * e - _neighbour_sum(e), 0.0)
+
+    def smooth(self, e, rhs, sweeps, colours):
+        for _ in range(sweeps):
+            for c in colours:
+                e = np.where(c, (_neighbour_sum(e) + rhs) / self.degree, e)
+        return e
+
+    def cycle(self, e, rhs):
+        if self.coarse is None:
+            return self.smooth(e, rhs, 20, self.colours)
+        e = self.smooth(e, rhs, 2, self.colours)
+        (h, w), residual = self.shape, rhs - self.apply(e)
+        coarse_rhs = np.pad(residual, [(0, h % 2), (0, w % 2), (0, 0)])
+        coarse_rhs = coarse_rhs.reshape(-(-h // 2), 2, -(-w // 2), 2, -1).sum(axis=(1, 3))
+        coarse_rhs = np.where(self.coarse.hole, coarse_rhs, 0.0)
+        up = _upsample(self.coarse.cycle(np.zeros_like(coarse_rhs), coarse_rhs))[:h, :w]
+        return self.smooth(np.where(self.hole, e + up, 0.0), rhs, 2, self.colours[::-1])
+
+
+def _upsample(a):
+    """Cell-centred bilinear interpolation of ``(h, w, C)`` to ``(2h, 2w, C)``, edges held."""
+    for axis in (0, 1):
+        before = np.concatenate([np.take(a, [0], axis), np.take(a, range(a.shape[axis] - 1), axis)], axis)
+        after = np.concatenate([np.take(a, range(1, a.shape[axis]), axis), np.take(a, [-1], axis)], axis)
+        a = np.stack([0.75 * a + 0.25 * before, 0.75 * a + 0.25 * after], axis + 1)
+        a = a.reshape(a.shape[:axis] + (2 * a.shape[axis],) + a.shape[axis + 2:])
+    return a
 
 
 def inpaint(model, image, mask, max_side=512, blend=True):
