@@ -57,7 +57,7 @@ def _run(model, x, m):
     return np.asarray(refined, np.float32)[0, :h, :w]
 
 
-def poisson_blend(image, fill, hole, tol=1e-4, max_cycles=100):
+def poisson_blend(image, fill, hole, tol=1e-4, max_steps=100):
     """``fill`` blended into ``image`` over ``hole`` by Poisson image editing (Perez et al. 2003), the
     post-processing of Iizuka et al. 2017: inside the hole the result keeps the fill's Laplacian and on the hole's
     border it meets the known pixels, so a fill that is off by a smooth error next to the hole loses the seam.
@@ -65,9 +65,9 @@ def poisson_blend(image, fill, hole, tol=1e-4, max_cycles=100):
     Solved as ``fill + h`` with ``h`` harmonic in the hole (4-neighbour Laplacian, the image's edges free) and
     equal to ``image - fill`` on the known pixels next to it, on the hole's bounding box: conjugate gradients
     preconditioned by a multigrid V-cycle (red-black Gauss-Seidel; coarser levels keep the 2x2 blocks wholly in
-    the hole), until a step changes no value by more than ``tol`` (in the arrays' units). ``image``/``fill``: float ``(H, W, C)``; ``hole``: bool ``(H, W)``. Returns
-    float64 ``(H, W, C)``: the image with the blended fill in the hole. A hole covering the whole image has no
-    border: ``fill`` comes back as it is.
+    the hole), until a step changes no value by more than ``tol`` (in the arrays' units; ``max_steps`` at most). ``image``/``fill``: float ``(H, W, C)``; ``hole``: bool ``(H, W)``. Returns float64 ``(H, W, C)``: the
+    image with the blended fill in the hole. A hole covering the whole image has no border: ``fill`` comes back
+    as it is.
     """
     image, fill, hole = np.asarray(image, np.float64), np.asarray(fill, np.float64), np.asarray(hole, bool)
     if hole.all():
@@ -75,14 +75,14 @@ def poisson_blend(image, fill, hole, tol=1e-4, max_cycles=100):
     if not hole.any():
         return image
     ys, xs = np.nonzero(hole)  # the hole's box and the known ring around it, inside the image
-    (h, w), known = hole.shape, np.where(hole[..., None], 0.0, image - fill)
+    known = np.where(hole[..., None], 0.0, image - fill)
     box = np.s_[max(ys.min() - 1, 0):ys.max() + 2, max(xs.min() - 1, 0):xs.max() + 2]
     grid = _Grid(hole[box])
     # flexible conjugate gradients, each step preconditioned by a V-cycle
     residual = np.where(grid.hole, _neighbour_sum(known[box]), 0.0)  # the known neighbours' values
     correction, z = np.zeros_like(residual), grid.cycle(np.zeros_like(residual), residual)
     p, rz = z, (residual * z).sum((0, 1))
-    for _ in range(max_cycles):
+    for _ in range(max_steps):
         ap = grid.apply(p)
         alpha = np.divide(rz, (p * ap).sum((0, 1)), out=np.zeros_like(rz), where=rz != 0)
         correction += alpha * p
