@@ -65,7 +65,8 @@ def poisson_blend(image, fill, hole, tol=1e-4, max_steps=100):
     Solved as ``fill + h`` with ``h`` harmonic in the hole (4-neighbour Laplacian, the image's edges free) and
     equal to ``image - fill`` on the known pixels next to it, on the hole's bounding box: conjugate gradients
     preconditioned by a multigrid V-cycle (red-black Gauss-Seidel; coarser levels keep the 2x2 blocks wholly in
-    the hole), until a step changes no value by more than ``tol`` (in the arrays' units; ``max_steps`` at most). ``image``/``fill``: float ``(H, W, C)``; ``hole``: bool ``(H, W)``. Returns float64 ``(H, W, C)``: the
+    the hole), until a step changes no value by more than ``tol`` (in the arrays' units; ``max_steps`` at
+    most). ``image``/``fill``: float ``(H, W, C)``; ``hole``: bool ``(H, W)``. Returns float64 ``(H, W, C)``: the
     image with the blended fill in the hole. A hole covering the whole image has no border: ``fill`` comes back
     as it is.
     """
