@@ -6,8 +6,8 @@
 Two phases, each resumable in its own folder under the run folder (default runs/inpainting_<preset>):
 
 1. ``l1/``: the generator alone on the L1 terms of both stages (``--l1-steps``; 0 skips it; Adam
-   ``--l1-learning-rate``, (0.5, 0.999), constant or with ``--l1-decay`` falling along a cosine), a warm start that a CPU budget needs (the reference trains from
-   scratch with the full objective for days on a GPU);
+   ``--l1-learning-rate``, (0.5, 0.999), constant or with ``--l1-decay`` falling along a cosine), a warm start
+   that a CPU budget needs (the reference trains from scratch with the full objective for days on a GPU);
 2. ``gan/``: the reference's objective from phase 1's generator: SN-PatchGAN hinge loss + L1 on both stages,
    Adam 1e-4 (0.5, 0.999), one D step per G step (``--steps``), with an EMA copy of the generator (decay 0.999,
    warmed up) that is what ships.
