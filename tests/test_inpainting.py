@@ -335,11 +335,42 @@ def test_poisson_blend_meets_the_known_pixels_and_keeps_the_fills_detail():
     np.testing.assert_array_equal(poisson_blend(ramp, ramp + 1, everything), ramp + 1)  # no border to meet
 
 
+def test_hole_depth_counts_steps_to_the_nearest_known_pixel():
+    from zoo.apps.inpainting.inference import hole_depth
+
+    assert hole_depth(masks.centre_box(40, 40, 0.25) > 0) == 5  # a 10x10 box
+    band = np.zeros((30, 40), bool)
+    band[:, :7] = True  # along the left edge: the edge is not a known pixel
+    assert hole_depth(band) == 7
+    line = np.zeros((30, 40), bool)
+    line[10:13, 5:35] = True
+    assert hole_depth(line) == 2
+    assert hole_depth(np.zeros((5, 5), bool)) == 0 and hole_depth(np.ones((5, 5), bool)) is None
+
+
+def test_inpaint_fills_deep_holes_at_a_scale_where_they_are_training_deep(model, monkeypatch):
+    from zoo.apps.inpainting import inference
+
+    sizes = []
+    run = inference._run
+    monkeypatch.setattr(inference, "_run", lambda g, x, m: (sizes.append(m.shape), run(g, x, m))[1])
+    img = np.random.default_rng(6).integers(0, 256, (160, 200, 3), dtype=np.uint8)
+    m = masks.centre_box(160, 200, 0.5)  # 80x100: 40 deep
+    out = model.inpaint(img, m, max_depth=20)
+    np.testing.assert_array_equal(out[m == 0], img[m == 0])
+    model.inpaint(img, m, max_depth=40)
+    model.inpaint(img, m, max_depth=None)
+    model.inpaint(img, m, max_depth=4)  # the shorter side stays at 64 px or more
+    assert sizes == [(80, 100), (160, 200), (160, 200), (64, 80)]
+    with pytest.raises(ValueError, match="max_depth"):
+        model.inpaint(img, m, max_depth=0)
+
+
 def test_inpaint_blends_by_default_and_pastes_raw_on_request(model):
     rng = np.random.default_rng(5)
     img = rng.integers(0, 256, (40, 48, 3), dtype=np.uint8)
     m = masks.centre_box(40, 48, 0.5)
-    raw, blended = model.inpaint(img, m, blend=False), model.inpaint(img, m)
+    raw, blended = model.inpaint(img, m, blend=False), model.inpaint(img, m)  # 10 deep: at its own size
     np.testing.assert_array_equal(raw[m == 0], img[m == 0])
     np.testing.assert_array_equal(blended[m == 0], img[m == 0])
     x = img.astype(np.float32) / 127.5 - 1
@@ -366,7 +397,7 @@ def test_inpaint_edge_cases_are_documented_behaviour(model):
     with pytest.raises(ValueError, match="max_side"):
         model.inpaint(img, np.zeros((24, 24)), max_side=0)
     with pytest.raises(ValueError, match="2048x2048 image needs about 64 GiB .* pass max_side"):
-        model.inpaint(np.zeros((2048, 2048, 3), np.uint8), masks.centre_box(2048, 2048), max_side=None)
+        model.inpaint(np.zeros((2048, 2048, 3), np.uint8), masks.centre_box(2048, 2048), max_side=None, max_depth=None)
     with pytest.raises(ValueError, match="3 masks for 2 images"):
         model.inpaint(np.stack([img, img]), [np.zeros((24, 24))] * 3)
 

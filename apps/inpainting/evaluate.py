@@ -12,12 +12,13 @@ Masks, fixed per image (seeded by the image's index): ``free_form`` (the trainin
 the box), and centred square holes covering 25%, 37.5% and 50% of each side (``box25``: 6% of the image,
 ``box37``: 14%, ``box50``: 25%), to see how each method degrades as the hole grows.
 
-Methods, all on the same images and masks: the preset (``model.inpaint``, at the image's own size: the network's
-fill Poisson-blended into the image), the network's fill pasted as it is (``model.inpaint(..., blend=False)``),
-OpenCV's
-Telea and Navier-Stokes inpainting (``cv2.inpaint``, radius 5), and the mean-colour fill (the hole painted with
-the mean colour of the known pixels of that image). Measures on 8-bit RGB: PSNR and SSIM over the whole image
-(``zoo.metrics``), L1 over the whole image and L1 inside the hole (mean absolute error in [0, 1] units).
+Methods, all on the same images and masks: the preset (``model.inpaint`` with its defaults but ``max_side``: at
+the image's own size, or smaller where the hole is deeper than the training holes, the network's fill
+Poisson-blended into the image), the network alone (its fill at the image's own size pasted as it is:
+``max_depth=None, blend=False``), OpenCV's Telea and Navier-Stokes inpainting (``cv2.inpaint``, radius 5), and the
+mean-colour fill (the hole painted with the mean colour of the known pixels of that image). Measures on 8-bit
+RGB: PSNR and SSIM over the whole image (``zoo.metrics``), L1 over the whole image and L1 inside the hole (mean
+absolute error in [0, 1] units).
 """
 import argparse
 import json
@@ -92,8 +93,9 @@ def evaluate(model, name, limit=None, keep=()):
         for i, img in enumerate(data):
             m = mask_for(kind, img.shape[:2], i)
             for method in METHODS:
-                filled = (np.asarray(model.inpaint(img, m, max_side=None, blend=method == "model"))
-                          if method in ("model", "network") else classical(img, m, method))
+                filled = (np.asarray(model.inpaint(img, m, max_side=None)) if method == "model"
+                          else np.asarray(model.inpaint(img, m, max_side=None, max_depth=None, blend=False))
+                          if method == "network" else classical(img, m, method))
                 if i in keep:
                     shown[(kind, i, method)] = filled
                 rows[method].append(scores(img, filled, m))
@@ -131,7 +133,7 @@ def tables(results):
             out += [f"{preset} on {name} ({res['images']} images):", "",
                     "| mask (hole) | method | PSNR | SSIM | L1 | L1 in hole |", "|---|---|---|---|---|---|"]
             for kind in MASKS:
-                for method in METHODS:
+                for method in (m for m in METHODS if m in res[kind]):
                     r = res[kind][method]
                     out.append(f"| {kind} ({100 * r['hole_fraction']:.0f}%) | {names[method]} | {r['psnr']:.2f} | "
                                f"{r['ssim']:.4f} | {r['l1']:.4f} | {r['l1_hole']:.4f} |")

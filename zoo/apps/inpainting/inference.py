@@ -154,7 +154,21 @@ def _upsample(a):
     return a
 
 
-def inpaint(model, image, mask, max_side=512, blend=True):
+def hole_depth(hole):
+    """How deep ``hole`` (bool ``(H, W)``) reaches: the most 4-neighbour steps from a hole pixel to a known one
+    (the image's edges are not known pixels). 0 without a hole, None when nothing is known."""
+    hole = np.asarray(hole, bool)
+    if hole.all():
+        return None
+    depth, inside = 0, hole
+    while inside.any():
+        depth += 1
+        padded = np.pad(inside, 1, constant_values=True)
+        inside = inside & padded[:-2, 1:-1] & padded[2:, 1:-1] & padded[1:-1, :-2] & padded[1:-1, 2:]
+    return depth
+
+
+def inpaint(model, image, mask, max_side=512, max_depth=32, blend=True):
     """Fill the holes of ``image`` where ``mask`` is set; the known pixels come back unchanged.
 
     ``image``: a path, PIL image, uint8/uint16/float array, single or batch, grey/RGB/RGBA, any size, or a list of
@@ -170,7 +184,11 @@ def inpaint(model, image, mask, max_side=512, blend=True):
     None: no limit) are filled at a copy scaled down to it and the fill scaled back (bicubic): the contextual
     attention compares every pair of 8x8 cells, so memory grows with the square of the pixel count (about 0.3 GB
     at 512x512; above ``ATTENTION_BYTES``, 4 GiB, about 1000x1000, it is an error naming ``max_side``). Alpha is
-    kept.
+    kept. Holes deeper than ``max_depth`` pixels (``hole_depth``: the most steps from a hole pixel to a known
+    one) are filled at a copy scaled down until they are not (its shorter side kept at 64 px or more), and the
+    fill scaled back: the default 32 is the deepest hole of the presets' training masks (a box of half the side
+    of a 128x128 crop), and the network fills holes best at the depths it was trained on (pass 64 for a network
+    trained at 256x256; None: no limit).
 
     ``blend`` (default): the network's fill is Poisson-blended into the image (``poisson_blend``: it meets the
     known pixels around the hole without a seam, as Iizuka et al. 2017 post-process); ``blend=False`` pastes the
@@ -180,6 +198,8 @@ def inpaint(model, image, mask, max_side=512, blend=True):
 
     if max_side is not None:
         max_side = positive_int(max_side, "max_side", minimum=8)
+    if max_depth is not None:
+        max_depth = positive_int(max_depth, "max_depth")
     batch, spec = images.as_batch(image, channels=model.channels)
     n, h, w = batch.shape[:3]
     holes = _masks_for(mask, n, (h, w), spec.batched)
@@ -189,6 +209,9 @@ def inpaint(model, image, mask, max_side=512, blend=True):
             continue
         x = batch[i]
         scale = 1.0 if max_side is None else min(1.0, max_side / max(h, w))
+        depth = hole_depth(m) if max_depth is not None else None
+        if depth is not None and depth > max_depth:
+            scale = min(scale, max(max_depth / depth, min(1.0, 64 / min(h, w))))
         if scale < 1.0:
             small = (max(1, round(h * scale)), max(1, round(w * scale)))
             xs = np.clip(_resize(x, small, Image.BICUBIC), -1.0, 1.0)

@@ -305,8 +305,9 @@ class InpaintGenerator(models.Generator):
     def export_graph(self):
         """``inpaint`` on one window as ``zoo.export`` writes it: inputs ``image`` float32 ``(N, H, W, 3)`` in
         [0, 1] and ``mask`` float32 ``(N, H, W, 1)`` (> 0.5: hole), sides divisible by 8; output ``"output"``,
-        the refined fill pasted into the image (known pixels unchanged), in [0, 1]. ``max_side`` scaling, the
-        padding to multiples of 8 and the Poisson blending (``inference.poisson_blend``) stay with the caller."""
+        the refined fill pasted into the image (known pixels unchanged), in [0, 1]. ``max_side`` / ``max_depth``
+        scaling, the padding to multiples of 8 and the Poisson blending (``inference.poisson_blend``) stay with the
+        caller."""
         image = keras.Input((None, None, self.channels), name="image")
         mask = keras.Input((None, None, 1), name="mask")
         x = layers.Rescaling(2.0, offset=-1.0, name="from_unit")(image)
@@ -314,11 +315,11 @@ class InpaintGenerator(models.Generator):
         filled = Paste(name="paste")([x, refined, Binarize(name="hole")(mask)])
         return keras.Model([image, mask], {"output": models.to_unit(filled)}, name=f"{self.name}_export")
 
-    def inpaint(self, image, mask, max_side=512, blend=True):
+    def inpaint(self, image, mask, max_side=512, max_depth=32, blend=True):
         """Fill the hole of ``image`` marked by ``mask``; see ``zoo.apps.inpainting.inpaint``."""
         from .inference import inpaint
 
-        return inpaint(self, image, mask, max_side=max_side, blend=blend)
+        return inpaint(self, image, mask, max_side=max_side, max_depth=max_depth, blend=blend)
 
 
 # ---------------------------------------------------------------------------------------------------------
