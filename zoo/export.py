@@ -13,8 +13,9 @@ images in [0, 1] in and out (multiply by 255 and round for uint8), named inputs 
 ``mask``; latent generators ``z`` and, class-conditional, ``label`` int32), one output named ``output``, batch
 size and (image inputs) height and width left free. What each app's Python call adds around the network stays
 in Python: the SR model's tiling (the exported graph is one window), cyclegan's resizing to its training scale,
-inpainting's padding to multiples of 8 and ``max_side``, pix2pix's resizing to multiples of 256. Pix2pix presets
-normalise each image by its own statistics in the exported graph too, for any batch size.
+inpainting's padding to multiples of 8, ``max_side`` / ``max_depth`` scaling and Poisson blending, pix2pix's
+resizing to multiples of 256. Pix2pix presets normalise each image by its own statistics in the exported graph
+too, for any batch size.
 
 Formats (the writers run on the TensorFlow backend; weights trained on any backend load there):
 
