@@ -142,7 +142,7 @@ def test_conditioning_augmentation_and_its_kl():
     mu, logvar = h[:, :3], h[:, 3:]
     np.testing.assert_allclose(c, mu + np.exp(logvar / 2) * eps, rtol=1e-5, atol=1e-6)
     kl = -0.5 * np.mean(1 + logvar - mu ** 2 - np.exp(logvar))
-    np.testing.assert_allclose(float(ops.convert_to_numpy(layer.losses[0])), 2.0 * kl, rtol=1e-5)
+    np.testing.assert_allclose(float(ops.convert_to_numpy(layer.losses[0])), 2.0 * kl, rtol=1e-4)  # float32 sums
     np.testing.assert_allclose(ops.convert_to_numpy(layer([e, 0 * eps])), mu, rtol=1e-5, atol=1e-6)
 
 
