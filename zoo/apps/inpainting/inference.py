@@ -76,11 +76,11 @@ def poisson_blend(image, fill, hole, tol=1e-4, max_steps=100):
     if not hole.any():
         return image
     ys, xs = np.nonzero(hole)  # the hole's box and the known ring around it, inside the image
-    known = np.where(hole[..., None], 0.0, image - fill)
     box = np.s_[max(ys.min() - 1, 0):ys.max() + 2, max(xs.min() - 1, 0):xs.max() + 2]
     grid = _Grid(hole[box])
+    known = np.where(grid.hole, 0.0, image[box] - fill[box])
     # flexible conjugate gradients, each step preconditioned by a V-cycle
-    residual = np.where(grid.hole, _neighbour_sum(known[box]), 0.0)  # the known neighbours' values
+    residual = np.where(grid.hole, _neighbour_sum(known), 0.0)  # the known neighbours' values
     correction, z = np.zeros_like(residual), grid.cycle(np.zeros_like(residual), residual)
     p, rz = z, (residual * z).sum((0, 1))
     for _ in range(max_steps):
@@ -99,6 +99,13 @@ def poisson_blend(image, fill, hole, tol=1e-4, max_steps=100):
     return out
 
 
+def _blocks(a):
+    """``a`` (H, W, ...) as 2x2 blocks: ``(ceil(H / 2), 2, ceil(W / 2), 2, ...)``, odd sides padded with zeros."""
+    h, w = a.shape[:2]
+    a = np.pad(a, [(0, h % 2), (0, w % 2)] + [(0, 0)] * (a.ndim - 2))
+    return a.reshape((-(-h // 2), 2, -(-w // 2), 2) + a.shape[2:])
+
+
 def _neighbour_sum(a):
     """The sum of each pixel's 4 neighbours inside the array."""
     s = np.zeros_like(a)
@@ -115,12 +122,12 @@ class _Grid:
 
     def __init__(self, hole):
         h, w = hole.shape
-        self.shape, self.hole = (h, w), hole[..., None]
+        self.hole = hole[..., None]
         self.degree = 4.0 - np.add.outer(np.isin(np.arange(h), (0, h - 1)).astype(float),
                                          np.isin(np.arange(w), (0, w - 1)))[..., None]
         red = (np.add.outer(np.arange(h), np.arange(w)) % 2 == 0)[..., None]
         self.colours = (self.hole & red, self.hole & ~red)
-        blocks = np.pad(hole, [(0, h % 2), (0, w % 2)]).reshape(-(-h // 2), 2, -(-w // 2), 2).all(axis=(1, 3))
+        blocks = _blocks(hole).all(axis=(1, 3))
         self.coarse = _Grid(blocks) if blocks.sum() >= 16 and min(h, w) >= 8 else None
 
     def apply(self, e):
@@ -136,11 +143,8 @@ class _Grid:
         if self.coarse is None:
             return self.smooth(e, rhs, 20, self.colours)
         e = self.smooth(e, rhs, 2, self.colours)
-        (h, w), residual = self.shape, rhs - self.apply(e)
-        coarse_rhs = np.pad(residual, [(0, h % 2), (0, w % 2), (0, 0)])
-        coarse_rhs = coarse_rhs.reshape(-(-h // 2), 2, -(-w // 2), 2, -1).sum(axis=(1, 3))
-        coarse_rhs = np.where(self.coarse.hole, coarse_rhs, 0.0)
-        up = _upsample(self.coarse.cycle(np.zeros_like(coarse_rhs), coarse_rhs))[:h, :w]
+        coarse_rhs = np.where(self.coarse.hole, _blocks(rhs - self.apply(e)).sum(axis=(1, 3)), 0.0)
+        up = _upsample(self.coarse.cycle(np.zeros_like(coarse_rhs), coarse_rhs))[:e.shape[0], :e.shape[1]]
         return self.smooth(np.where(self.hole, e + up, 0.0), rhs, 2, self.colours[::-1])
 
 
