@@ -472,3 +472,32 @@ def test_face_extractor_tells_people_apart_and_finds_faces():
     assert faces.detect(x).mean() >= 5 / 6 and not faces.detect(noise).any()
     with pytest.raises(ValueError, match="RGB face images"):
         faces(x[..., :1])
+
+
+def test_two_sample_test_is_at_chance_on_one_distribution_and_catches_a_visible_difference():
+    """Real vs real (two halves of one set) sits near 0.5; a set with a faint square in every image is caught."""
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 200, (240, 16, 16, 3)).astype("uint8")
+    marked = x[120:].copy()
+    marked[:, 4:12, 4:12] += 40  # within uint8: noise < 200
+    same = metrics.two_sample_test(x[:120], x[120:], epochs=8, seed=1)
+    caught = metrics.two_sample_test(x[:120], marked, epochs=8, seed=1)
+    assert 0.35 <= same["accuracy"] <= 0.65 and same["p_value"] > 0.01, same
+    assert caught["accuracy"] >= 0.9 and caught["p_value"] < 1e-6, caught
+    assert same["n"] == 120 and len(same["folds"]) == 2
+    with pytest.raises(ValueError, match="same image shape"):
+        metrics.two_sample_test(x, x[:, :8])
+    with pytest.raises(ValueError, match="at least 8 images"):
+        metrics.two_sample_test(x[:5], x[5:10])
+
+
+def test_jpeg_roundtrip_keeps_shape_and_changes_pixels_a_little():
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, (2, 24, 24, 3)).astype("uint8")
+    y = metrics.jpeg_roundtrip(x, quality=90)
+    assert y.shape == x.shape and y.dtype == np.uint8 and not np.array_equal(x, y)
+    smooth = np.repeat(np.linspace(0, 255, 24, dtype="uint8")[None, :, None], 24, 0)[None].repeat(3, -1)
+    assert np.abs(metrics.jpeg_roundtrip(smooth).astype(int) - smooth).mean() < 3
+    assert metrics.jpeg_roundtrip(x[..., :1]).shape == (2, 24, 24, 1)
+    with pytest.raises(ValueError, match="uint8"):
+        metrics.jpeg_roundtrip(x.astype("float32"))
