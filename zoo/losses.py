@@ -151,3 +151,35 @@ def r1_penalty(critic, real):
     from zoo import backend
 
     return _sq_norm(backend.input_gradient(critic, real))
+
+
+# -- latent-variable models (zoo.apps.vae) -----------------------------------------------------------------
+def gaussian_kl(mean, log_var):
+    """KL(N(mean, exp(log_var)) || N(0, I)) per example, summed over the latent dimensions, float32 (Kingma &
+    Welling 2014, appendix B): ``-0.5 * sum(1 + log_var - mean^2 - exp(log_var))``."""
+    mean, log_var = ops.cast(mean, "float32"), ops.cast(log_var, "float32")
+    return -0.5 * ops.sum(1.0 + log_var - ops.square(mean) - ops.exp(log_var), axis=-1)
+
+
+def reparameterize(mean, log_var, seed=None):
+    """z = mean + exp(log_var / 2) * eps with eps ~ N(0, I): a sample whose gradients flow to mean and log_var
+    (the reparameterisation trick)."""
+    from keras import random
+
+    eps = ops.cast(random.normal(ops.shape(mean), seed=seed), mean.dtype)
+    return mean + ops.exp(0.5 * log_var) * eps
+
+
+def bernoulli_nll(target, image, eps=1e-6):
+    """Binary cross-entropy per example, summed over pixels, of [-1, 1] images read as Bernoulli means in
+    [0, 1] (the digits VAE's likelihood); the prediction is clipped to [eps, 1 - eps]."""
+    t = (ops.cast(target, "float32") + 1.0) * 0.5
+    p = ops.clip((ops.cast(image, "float32") + 1.0) * 0.5, eps, 1.0 - eps)
+    nll = -(t * ops.log(p) + (1.0 - t) * ops.log(1.0 - p))
+    return ops.sum(ops.reshape(nll, (ops.shape(nll)[0], -1)), axis=1)
+
+
+def squared_error(target, image):
+    """Sum of squared differences per example, in [0, 1] pixel units (a Gaussian likelihood of variance 1/2)."""
+    d = (ops.cast(target, "float32") - ops.cast(image, "float32")) * 0.5
+    return ops.sum(ops.reshape(ops.square(d), (ops.shape(d)[0], -1)), axis=1)
