@@ -383,6 +383,9 @@ def parser(argv=None):
     e.add_argument("--weights", default=None, help="a generator .weights.h5 file of --arch instead of a preset")
     e.add_argument("--arch", default=None, help="the preset whose architecture --weights has")
     e.set_defaults(func=export_command)
+    from zoo import serve
+
+    serve.add_command(sub)
     if argv is None:
         for mod in app_modules():
             mod.add_commands(sub)
@@ -402,7 +405,7 @@ def parser(argv=None):
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
     args = parser(argv).parse_args(argv)
-    if args.command in ("demo", "presets", "export"):
+    if args.command in ("demo", "presets", "export", "serve"):
         _load_keras_quietly()
     try:
         args.func(args)
