@@ -234,7 +234,8 @@ def text2image_fn(sentence, count=4, seed=0):
 
 def progan_fn(seed=0, count=4):
     """``count`` faces from ``seed``."""
-    return _grid(model("progan").generate(_count(count), seed=_seed(seed)), ncols=4)
+    n, seed = _count(count), _seed(seed)
+    return _grid(model("progan").generate(n, seed=seed), ncols=4)
 
 
 def progan_walk_fn(seed=0, other=1, position=0.5):
@@ -242,8 +243,8 @@ def progan_walk_fn(seed=0, other=1, position=0.5):
     t = float(position)
     if not 0.0 <= t <= 1.0:
         raise InputError(f"the walk position must be in 0..1, got {position}")
-    steps = 21
-    return model("progan").interpolate(_seed(seed) or 0, _seed(other) or 0, steps=steps)[round(t * (steps - 1))]
+    steps, seed, other = 21, _seed(seed) or 0, _seed(other) or 0
+    return model("progan").interpolate(seed, other, steps=steps)[round(t * (steps - 1))]
 
 
 def dcgan_fn(digit="any", count=16):
