@@ -17,6 +17,7 @@ import time
 import numpy as np
 import pytest
 
+os.environ.setdefault("SE_OFFLINE", "true")  # Selenium Manager never downloads a browser or driver here
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 DRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
