@@ -18,7 +18,7 @@ the ``zoo srgan`` command::
     gan = srgan.build("srgan_x4")              # the GAN phase's trainer with fresh networks
 """
 from zoo.apps.srgan.networks import (  # noqa: F401
-    RRDBNet, SRGANDiscriminator, SRResNet, VGG_MEAN_BGR, VGG_WEIGHTS_FILE, VGGFeatures,
+    RRDBNet, SRGANDiscriminator, SRResNet, SRVGGNetCompact, VGG_MEAN_BGR, VGG_WEIGHTS_FILE, VGGFeatures,
     VGGPreprocess, load_vgg19)
 from zoo.apps.srgan.networks import _SRGenerator
 from zoo.apps.srgan.presets import CONFIGS, PRESETS  # noqa: F401
@@ -38,6 +38,20 @@ def pretrained(name=None):
     from zoo import weights
 
     return weights.pretrained("srgan", name)
+
+
+def from_checkpoint(path, use_torch=None):
+    """A generator with the weights of a PyTorch ``.pth`` file you have: Real-ESRGAN's RealESRGAN_x4plus /
+    x2plus, realesr-general-x4v3, realesr-animevideov3, ESRGAN's RRDB_ESRGAN_x4 / RRDB_PSNR_x4 (either key layout),
+    leftthomas/SRGAN generators. The architecture and scale are read from the file; no code in it is run
+    (``checkpoints`` module: the layouts, the reader)::
+
+        model = srgan.from_checkpoint("RealESRGAN_x4plus.pth")
+        model.upscale("photo.jpg", outscale=2)
+    """
+    from zoo.apps.srgan import checkpoints
+
+    return checkpoints.from_checkpoint(path, use_torch)
 
 
 def build(name="srgan_x4", hr_crop=None, content=True, content_weights="imagenet", allow_random_vgg=False,

@@ -69,6 +69,63 @@ def _prelu(name=None):
     return layers.PReLU(alpha_initializer=keras.initializers.Constant(0.25), shared_axes=[1, 2], name=name)
 
 
+def _to_unit_range(x):
+    """``unit_range=True`` networks: the [-1, 1] input as the [0, 1] image the PyTorch originals compute on."""
+    return layers.Rescaling(0.5, offset=0.5, name="to_unit_range")(x)
+
+
+def _from_unit_range(y):
+    """``unit_range=True`` networks: their [0, 1] output back to the zoo's [-1, 1]."""
+    return layers.Rescaling(2.0, offset=-1.0, dtype="float32", name="from_unit_range")(y)
+
+
+def _extra(**options):
+    """The options of a config that differ from their defaults (``option=(value, default)``): configs of
+    the shipped presets stay as they were."""
+    return {k: v for k, (v, default) in options.items() if v != default}
+
+
+@keras.saving.register_keras_serializable("zoo")
+class PixelUnshuffle(layers.Layer):
+    """Space-to-depth by ``scale`` r, the inverse of ``zoo.layers.PixelShuffle``: (N, r*H, r*W, C) -> (N, H, W,
+    r*r*C) with TensorFlow's channel order ``out[n, h, w, (i*r + j)*C + c] = in[n, h*r + i, w*r + j, c]``.
+    (PyTorch's ``pixel_unshuffle`` orders the channels ``c*r*r + i*r + j``: a ported convolution after it gets
+    its input channels permuted, as ``PixelShuffle``'s docstring describes for the other direction.) Sides must
+    be divisible by r (``upscale`` pads to ``multiple``)."""
+
+    def __init__(self, scale=2, **kwargs):
+        super().__init__(**kwargs)
+        if int(scale) < 1:
+            raise ValueError(f"scale must be >= 1, got {scale}")
+        self.scale = int(scale)
+
+    def call(self, x):
+        r = self.scale
+        _, h, w, c = ops.shape(x)
+        y = ops.reshape(x, (-1, h // r, r, w // r, r, c))
+        y = ops.transpose(y, (0, 1, 3, 2, 4, 5))  # (N, H, W, r_i, r_j, C)
+        return ops.reshape(y, (-1, h // r, w // r, r * r * c))
+
+    def compute_output_shape(self, input_shape):
+        n, h, w, c = input_shape
+        r = self.scale
+        return (n, None if h is None else h // r, None if w is None else w // r, None if c is None else c * r * r)
+
+    def get_config(self):
+        return {**super().get_config(), "scale": self.scale}
+
+
+def _resampling(layer):
+    """How much ``layer`` enlarges the feature grid (for ``widest_activation`` / ``receptive_radius``)."""
+    if isinstance(layer, PixelShuffle):
+        return layer.scale
+    if isinstance(layer, layers.UpSampling2D) and not layer.name.startswith("base"):
+        return layer.size[0]
+    if isinstance(layer, PixelUnshuffle):
+        return 1 / layer.scale
+    return 1
+
+
 class _SRGenerator(models.Generator):
     """A generator driven by an LR image (``latent_dim`` None) that upscales by ``scale``."""
 
@@ -92,9 +149,8 @@ class _SRGenerator(models.Generator):
         for layer in self._flatten_layers(include_self=False, recursive=True):
             if isinstance(layer, layers.Conv2D):
                 widest = max(widest, layer.filters * factor * factor)
-            if isinstance(layer, (PixelShuffle, layers.UpSampling2D)):
-                factor *= 2
-        return widest
+            factor *= _resampling(layer)
+        return int(math.ceil(widest))
 
     def inference_bytes(self, h, w):
         """Estimated memory of untiled inference on one ``h`` x ``w`` LR image (float32 activations)."""
@@ -107,11 +163,16 @@ class _SRGenerator(models.Generator):
         for layer in self._flatten_layers(include_self=False, recursive=True):
             if isinstance(layer, layers.Conv2D):
                 radius += (max(layer.kernel_size) // 2) / factor
-            if isinstance(layer, (PixelShuffle, layers.UpSampling2D)):
-                factor *= 2
+            factor *= _resampling(layer)
         return int(math.ceil(radius))
 
-    def upscale(self, x, scale=None, tile="auto", overlap=None, progress=None):
+    @property
+    def multiple(self):
+        """Input sides must be divisible by this (a pixel-unshuffled input: BasicSR's x2 RRDBNet); ``upscale``
+        pads by reflection and crops back."""
+        return 1
+
+    def upscale(self, x, scale=None, tile="auto", overlap=None, progress=None, outscale=None):
         """Super-resolve images as people have them: a path, PIL image, uint8/float array, single or batch,
         grey/RGB/RGBA, any size; returns the same kind at ``scale`` times the size (``Generator.map_images``).
 
@@ -124,10 +185,20 @@ class _SRGenerator(models.Generator):
         for SRResNet (radius 40) tiled output then equals untiled output; for RRDBNet (radius ~350) the context
         is capped and the cut between windows is feathered over half the overlap so no seam shows. ``scale`` is
         only checked: asking for a factor the model does not do is an error.
+
+        ``outscale``: any output scale (2, 3, 3.5, ...), as Real-ESRGAN's ``--outscale``: the network's
+        x``scale`` output is resized to ``round(outscale * H)`` x ``round(outscale * W)`` with Pillow's Lanczos
+        filter (antialiased when it shrinks; alpha too), in the dtype returned. ``None`` = the network's scale.
         """
         if scale is not None and scale != self.scale:
             raise ValueError(f"this model upscales by x{self.scale}; scale={scale} is not supported "
-                             f"(use a x{scale} model)")
+                             f"(use a x{scale} model, or outscale={scale} to resize this model's output)")
+        if outscale is not None:
+            if isinstance(outscale, bool) or not isinstance(outscale, (int, float)) or not (
+                    math.isfinite(outscale) and outscale > 0):
+                raise ValueError(f"outscale must be a positive number (e.g. 2, 3, 3.5), got {outscale!r}")
+            out = self.upscale(x, tile=tile, overlap=overlap, progress=progress)
+            return out if outscale == self.scale else resize_images(out, outscale / self.scale)
         if isinstance(tile, str):
             if tile != "auto":
                 raise ValueError(f'tile must be "auto", None or a positive int, got {tile!r}')
@@ -137,11 +208,43 @@ class _SRGenerator(models.Generator):
             overlap = min(radius, self.MAX_OVERLAP)
         feather = overlap // 2 if (tile is not None and overlap < radius) else 0
         return self.map_images(x, scale=self.scale, tile=tile, overlap=overlap, feather=feather,
-                               progress=progress)
+                               multiple=self.multiple, progress=progress)
 
     def _auto_tile(self, h, w):
         """``tile="auto"``: ``AUTO_TILE`` when untiled inference would need more than ``AUTO_TILE_BYTES``."""
         return self.AUTO_TILE if self.inference_bytes(h, w) > self.AUTO_TILE_BYTES else None
+
+
+def resize_images(images, factor):
+    """Resize what ``upscale`` returns by ``factor`` with Pillow's Lanczos filter, keeping its kind: a PIL image,
+    a list, a NumPy array ``(H, W)``, ``(H, W, C)`` or ``(N, H, W, C)`` of uint8, uint16 or floats in [0, 1]
+    (values clipped to the dtype's range after the filter's overshoot). New sides: ``max(1, round(factor *
+    side))``."""
+    import numpy as np
+    from PIL import Image
+
+    def size(h, w):
+        return max(1, int(round(w * factor))), max(1, int(round(h * factor)))
+
+    def one(a):  # (H, W, C) array -> resized, same dtype
+        out = np.stack([np.asarray(Image.fromarray(np.ascontiguousarray(a[..., c], dtype=np.float32)).resize(
+            size(*a.shape[:2]), Image.LANCZOS)) for c in range(a.shape[-1])], axis=-1)
+        if a.dtype == np.uint8 or a.dtype == np.uint16:
+            return np.clip(np.round(out), 0, np.iinfo(a.dtype).max).astype(a.dtype)
+        return np.clip(out, 0.0, 1.0).astype(a.dtype)
+
+    if isinstance(images, Image.Image):
+        if images.mode.startswith("I;16"):  # 16-bit grey: through the uint16 array path
+            return Image.fromarray(one(np.asarray(images).astype(np.uint16)[..., None])[..., 0])
+        return images.resize(size(images.height, images.width), Image.LANCZOS)
+    if isinstance(images, (list, tuple)):
+        return type(images)(resize_images(i, factor) for i in images)
+    a = np.asarray(images)
+    if a.ndim == 2:
+        return one(a[..., None])[..., 0]
+    if a.ndim == 3:
+        return one(a)
+    return np.stack([one(i) for i in a])
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -158,25 +261,36 @@ class SRResNet(_SRGenerator):
         filters: feature maps of the trunk (64).
         channels: image channels (3 RGB; 1 grey).
         output_activation: ``None`` (linear, the default) or ``"tanh"``.
+        trunk: the layer after the trunk convolution: ``"batch_norm"`` (the paper) or ``"prelu"`` (the trunk
+            convolution then has a bias; leftthomas/SRGAN's 2018 generator, whose released x4 file
+            ``from_checkpoint`` loads).
+        unit_range: compute on [0, 1] images as PyTorch ports do (``from_checkpoint``): the [-1, 1] input is
+            mapped to [0, 1] first; a linear output is taken as [0, 1] and mapped back to [-1, 1], a tanh output
+            is used as it is (it equals the ports' ``(tanh + 1) / 2`` mapped to [-1, 1]).
 
     x4 RGB with the defaults: 1,548,547 trainable parameters. Kernels start He-normal (as Lornatang/SRGAN-PyTorch's
     ``kaiming_normal_``), biases zero.
     """
 
-    def __init__(self, scale=4, blocks=16, filters=64, channels=3, output_activation=None, **kwargs):
+    def __init__(self, scale=4, blocks=16, filters=64, channels=3, output_activation=None, trunk="batch_norm",
+                 unit_range=False, **kwargs):
         stages = _upsampling_stages(scale)
         if output_activation not in (None, "tanh"):
             raise ValueError(f"output_activation must be None or 'tanh', got {output_activation!r}")
+        if trunk not in ("batch_norm", "prelu"):
+            raise ValueError(f"trunk must be 'batch_norm' or 'prelu', got {trunk!r}")
         init = "he_normal"
         lr = keras.Input((None, None, channels), name="lr")
-        head = layers.Conv2D(filters, 9, padding="same", kernel_initializer=init, name="head_conv")(lr)
+        head = layers.Conv2D(filters, 9, padding="same", kernel_initializer=init, name="head_conv")(
+            _to_unit_range(lr) if unit_range else lr)
         head = _prelu("head_prelu")(head)
         x = head
         for i in range(blocks):
             x = ResidualBlock(filters, norm="batch", activation="prelu", kernel_initializer=init,
                               name=f"residual{i}")(x)
-        x = layers.Conv2D(filters, 3, padding="same", use_bias=False, kernel_initializer=init, name="trunk_conv")(x)
-        x = batch_norm(name="trunk_norm")(x)
+        x = layers.Conv2D(filters, 3, padding="same", use_bias=trunk == "prelu", kernel_initializer=init,
+                          name="trunk_conv")(x)
+        x = batch_norm(name="trunk_norm")(x) if trunk == "batch_norm" else _prelu("trunk_prelu")(x)
         x = layers.Add(name="global_skip")([head, x])
         for i in range(stages):
             x = layers.Conv2D(filters * 4, 3, padding="same", kernel_initializer=init, name=f"up{i}_conv")(x)
@@ -184,8 +298,12 @@ class SRResNet(_SRGenerator):
             x = _prelu(f"up{i}_prelu")(x)
         sr = layers.Conv2D(channels, 9, padding="same", kernel_initializer=init, activation=output_activation,
                            dtype="float32", name="tail_conv")(x)
+        if unit_range and output_activation is None:
+            sr = _from_unit_range(sr)
         super().__init__(lr, sr, config=dict(scale=scale, blocks=blocks, filters=filters, channels=channels,
-                                             output_activation=output_activation), **kwargs)
+                                             output_activation=output_activation,
+                                             **_extra(trunk=(trunk, "batch_norm"), unit_range=(unit_range, False))),
+                         **kwargs)
 
 
 @keras.saving.register_keras_serializable("zoo")
@@ -272,15 +390,29 @@ class RRDBNet(_SRGenerator):
         blocks: RRDB blocks (23); filters: trunk channels (64); growth: dense-block growth channels (32).
         channels: image channels; residual_scale: beta of the dense and RRDB skips (0.2).
 
+        unshuffle: BasicSR's x2 / x1 models (Real-ESRGAN's RealESRGAN_x2plus): the input is pixel-unshuffled by
+            ``4 // scale`` and the two x2 stages of the x4 model follow; only for ``scale`` 1 or 2. Input sides
+            must then be divisible by ``4 // scale`` (``multiple``; ``upscale`` pads).
+        unit_range: compute on [0, 1] images as the official models do: the [-1, 1] input is mapped to [0, 1],
+            the output from [0, 1] back to [-1, 1] (``from_checkpoint`` loads their files so).
+
     x4 RGB with the defaults: 16,697,987 parameters, the official RRDB_PSNR_x4 / RRDB_ESRGAN_x4 count
-    (xinntao/ESRGAN ``RRDBNet(3, 3, 64, 23, gc=32)``). The official models work on [0, 1] images: to port their
-    weights, feed ``(x + 1) / 2`` and map the output back with ``2 * y - 1``.
+    (xinntao/ESRGAN ``RRDBNet(3, 3, 64, 23, gc=32)``).
     """
 
-    def __init__(self, scale=4, blocks=23, filters=64, growth=32, channels=3, residual_scale=0.2, **kwargs):
-        stages = _upsampling_stages(scale)
+    def __init__(self, scale=4, blocks=23, filters=64, growth=32, channels=3, residual_scale=0.2, unshuffle=False,
+                 unit_range=False, **kwargs):
+        if unshuffle:
+            if scale not in (1, 2):
+                raise ValueError(f"unshuffle is BasicSR's x1 / x2 RRDBNet: scale must be 1 or 2, got {scale!r}")
+            stages = 2
+        else:
+            stages = _upsampling_stages(scale)
         lr = keras.Input((None, None, channels), name="lr")
-        fea = layers.Conv2D(filters, 3, padding="same", name="conv_first")(lr)
+        x = _to_unit_range(lr) if unit_range else lr
+        if unshuffle:
+            x = PixelUnshuffle(4 // scale, name="unshuffle")(x)
+        fea = layers.Conv2D(filters, 3, padding="same", name="conv_first")(x)
         x = fea
         for i in range(blocks):
             x = _rrdb(x, filters, growth, residual_scale, f"rrdb{i}")
@@ -292,8 +424,70 @@ class RRDBNet(_SRGenerator):
             x = LeakyReLU(0.2, name=f"up{i}_lrelu")(x)
         x = LeakyReLU(0.2, name="hr_lrelu")(layers.Conv2D(filters, 3, padding="same", name="hr_conv")(x))
         sr = layers.Conv2D(channels, 3, padding="same", dtype="float32", name="conv_last")(x)
+        if unit_range:
+            sr = _from_unit_range(sr)
         super().__init__(lr, sr, config=dict(scale=scale, blocks=blocks, filters=filters, growth=growth,
-                                             channels=channels, residual_scale=residual_scale), **kwargs)
+                                             channels=channels, residual_scale=residual_scale,
+                                             **_extra(unshuffle=(unshuffle, False), unit_range=(unit_range, False))),
+                         **kwargs)
+
+    @property
+    def multiple(self):
+        return 4 // self.scale if self._zoo_config.get("unshuffle") else 1
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Real-ESRGAN's compact network (Wang et al. 2021)
+# ---------------------------------------------------------------------------------------------------------
+@keras.saving.register_keras_serializable("zoo")
+class SRVGGNetCompact(_SRGenerator):
+    """Real-ESRGAN's compact VGG-style network (BasicSR ``SRVGGNetCompact``), the architecture of its
+    realesr-animevideov3 and realesr-general-x4v3 models: LR ``(N, h, w, channels)`` -> SR ``(N, scale*h,
+    scale*w, channels)``, [-1, 1].
+
+    A 3x3 convolution to ``filters`` channels and an activation, ``convs`` more 3x3 convolution + activation
+    pairs, all at the LR size; a last 3x3 convolution to ``channels * scale**2`` and one pixel shuffle by
+    ``scale``; the nearest-neighbour enlarged input is added, so the network learns the residual. No
+    convolution runs at the HR size, which makes it fast.
+
+    Args:
+        scale: any integer >= 1 (one shuffle by ``scale``).
+        filters: channels of the body (64); convs: body convolutions after the first (16 in
+            realesr-animevideov3, 32 in realesr-general-x4v3).
+        activation: ``"prelu"`` (one slope per channel, the released models), ``"relu"`` or ``"leaky_relu"``
+            (slope 0.1, BasicSR's).
+        channels: image channels.
+        unit_range: compute on [0, 1] images as the released models do (input mapped from [-1, 1] to [0, 1],
+            output back); ``from_checkpoint`` loads their files so.
+
+    Parameters, x4 RGB, prelu: 621,424 with ``convs=16`` (realesr-animevideov3's 53 tensors), 1,214,320 with
+    ``convs=32`` (realesr-general-x4v3).
+    """
+
+    def __init__(self, scale=4, filters=64, convs=16, channels=3, activation="prelu", unit_range=False, **kwargs):
+        if isinstance(scale, bool) or not isinstance(scale, int) or scale < 1:
+            raise ValueError(f"scale must be an integer >= 1, got {scale!r}")
+        if activation not in ("prelu", "relu", "leaky_relu"):
+            raise ValueError(f"activation must be 'prelu', 'relu' or 'leaky_relu', got {activation!r}")
+
+        def act(name):
+            if activation == "prelu":
+                return _prelu(name)
+            return layers.ReLU(name=name) if activation == "relu" else LeakyReLU(0.1, name=name)
+
+        lr = keras.Input((None, None, channels), name="lr")
+        x = _to_unit_range(lr) if unit_range else lr
+        base = layers.UpSampling2D(scale, interpolation="nearest", name="base_nearest")(x)
+        y = x
+        for i in range(convs + 1):
+            y = act(f"act{i}")(layers.Conv2D(filters, 3, padding="same", name=f"conv{i}")(y))
+        y = layers.Conv2D(channels * scale * scale, 3, padding="same", name=f"conv{convs + 1}")(y)
+        y = PixelShuffle(scale, name="shuffle")(y)
+        sr = layers.Add(dtype="float32", name="base_add")([y, base])
+        if unit_range:
+            sr = _from_unit_range(sr)
+        super().__init__(lr, sr, config=dict(scale=scale, filters=filters, convs=convs, channels=channels,
+                                             activation=activation, unit_range=unit_range), **kwargs)
 
 
 # ---------------------------------------------------------------------------------------------------------

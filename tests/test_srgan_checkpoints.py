@@ -1,0 +1,286 @@
+"""srgan.from_checkpoint: PyTorch .pth files of Real-ESRGAN, ESRGAN and SRGAN ports as zoo generators.
+
+Two real files (../shared/fixtures/checkpoints, skipped without it) and, for the layouts without one at hand,
+the published architectures built in PyTorch with random weights (tests/torch_sr_reference.py) and saved in
+their published key layouts; zoo's outputs are compared with PyTorch's on the same input. The reader without
+PyTorch (``read_pth``) is tested on both PyTorch file formats, and against files that try to run code.
+"""
+import os
+import pickle
+import zipfile
+
+import numpy as np
+import pytest
+
+from zoo.apps import srgan
+from zoo.apps.srgan import checkpoints
+
+FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "fixtures", "checkpoints")
+ANIME = os.path.join(FIXTURES, "realesr-animevideov3.pth")
+SRGAN_PTH = os.path.join(FIXTURES, "srgan_x4_netG_epoch_4_100.pth")
+needs_fixtures = pytest.mark.skipif(not os.path.isfile(ANIME) or not os.path.isfile(SRGAN_PTH),
+                                    reason="needs ../shared/fixtures/checkpoints")
+TOL = 1 / 255  # the issue's bound on [0, 1] outputs
+
+
+def image01(h=20, w=24, seed=0):
+    """A smooth-ish [0, 1] RGB test image (NHWC batch of one): a crop of the shipped starfish plus noise."""
+    from PIL import Image
+
+    from zoo import images
+
+    rng = np.random.default_rng(seed)
+    star = np.asarray(Image.open(images.asset("starfish_lr.png")).convert("RGB"), np.float32) / 255
+    x = star[10:10 + h, 5:5 + w] * 0.9 + 0.1 * rng.random((h, w, 3), dtype=np.float32)
+    return x[None].astype(np.float32)
+
+
+def zoo_out01(net, x01):
+    """zoo's network on a [0, 1] batch: through its [-1, 1] convention, back to [0, 1]."""
+    return (np.asarray(net.predict_on_batch(x01 * 2 - 1), np.float32) + 1) / 2
+
+
+def torch_ref():
+    pytest.importorskip("torch")
+    import torch_sr_reference
+
+    return torch_sr_reference
+
+
+def save(path, state, legacy=False):
+    import torch
+
+    torch.save(state, path, _use_new_zipfile_serialization=not legacy)
+    return path
+
+
+# ------------------------------------------------------------------------------------ the two real files
+
+
+@needs_fixtures
+def test_fixture_files_read_without_torch():
+    """read_pth, PyTorch's zip format (animevideov3) and legacy format (SRGAN): the tensors the README lists."""
+    anime = checkpoints.state_dict(ANIME, use_torch=False)
+    assert len(anime) == 53 and sum(v.size for v in anime.values()) == 621_424
+    assert anime["body.34.weight"].shape == (48, 64, 3, 3) and anime["body.1.weight"].dtype == np.float32
+    sr = checkpoints.state_dict(SRGAN_PTH, use_torch=False)
+    assert len(sr) == 79 and sum(v.size for v in sr.values()) == 735_372
+    assert checkpoints.detect(anime).name == "srvgg_compact"
+    assert checkpoints.detect(sr).name == "leftthomas_srgan"
+    assert checkpoints.detect(sr).config["trunk"] == "prelu"
+
+
+@needs_fixtures
+@pytest.mark.parametrize("path", [ANIME, SRGAN_PTH], ids=["zip", "legacy"])
+def test_fixture_reader_equals_torch_load(path):
+    pytest.importorskip("torch")
+    a, b = checkpoints.state_dict(path, use_torch=True), checkpoints.state_dict(path, use_torch=False)
+    assert list(a) == list(b)
+    for k in a:
+        assert a[k].dtype == b[k].dtype and np.array_equal(a[k], b[k]), k
+
+
+@needs_fixtures
+def test_animevideov3_matches_pytorch():
+    ref = torch_ref()
+    import torch
+
+    x = image01()
+    model = ref.SRVGGNetCompact(num_conv=16, upscale=4)
+    model.load_state_dict(torch.load(ANIME, map_location="cpu", weights_only=True)["params"])
+    expected = ref.run(model, x)
+    for use_torch in (True, False):
+        net = srgan.from_checkpoint(ANIME, use_torch=use_torch)
+        assert type(net).__name__ == "SRVGGNetCompact" and net.scale == 4 and net.count_params() == 621_424
+        got = zoo_out01(net, x)
+        assert got.shape == expected.shape == (1, 80, 96, 3)
+        diff = np.abs(got - expected).max()
+        assert diff < TOL, diff
+    # upscale, as users call it: uint8 in, uint8 out, within one level of PyTorch's rounded output
+    u8 = np.round(x[0] * 255).astype(np.uint8)
+    exp8 = np.clip(np.round(ref.run(model, u8[None].astype(np.float32) / 255)[0] * 255), 0, 255)
+    out = net.upscale(u8)
+    assert out.dtype == np.uint8 and out.shape == (80, 96, 3)
+    assert np.abs(out.astype(int) - exp8).max() <= 1
+
+
+@needs_fixtures
+def test_leftthomas_srgan_matches_pytorch():
+    ref = torch_ref()
+    import torch
+
+    x = image01(16, 20)
+    model = ref.LeftthomasGenerator(4, trunk_bn=False)
+    model.load_state_dict(torch.load(SRGAN_PTH, map_location="cpu", weights_only=True))
+    expected = ref.run(model, x)
+    net = srgan.from_checkpoint(SRGAN_PTH, use_torch=False)
+    assert type(net).__name__ == "SRResNet" and net.scale == 4
+    got = zoo_out01(net, x)
+    diff = np.abs(got - expected).max()
+    assert got.shape == (1, 64, 80, 3) and diff < TOL, diff
+
+
+# ------------------------------------------------------------------------------------ layouts, random weights
+
+
+def _compare(tmp_path, module, state, x, legacy=False, **expect):
+    ref = torch_ref()
+    path = save(tmp_path / "model.pth", state, legacy=legacy)
+    net = srgan.from_checkpoint(path)
+    for k, v in expect.items():
+        assert getattr(net, k) == v, (k, getattr(net, k))
+    expected = ref.run(module, x)
+    got = zoo_out01(net, x)
+    assert got.shape == expected.shape
+    diff = np.abs(got - expected).max()
+    print(f"{net.checkpoint_layout} {type(net).__name__} {net.get_config()}: max |zoo - torch| = {diff:.2e}")
+    assert diff < TOL, diff
+    return net, diff
+
+
+@pytest.mark.parametrize("layout", ["basicsr_rrdbnet", "esrgan_rrdbnet", "esrgan_rrdbnet_old"])
+def test_rrdbnet_x4_layouts(tmp_path, layout):
+    """RealESRGAN_x4plus (params_ema wrapper), and ESRGAN's RRDB_*_x4 in its new and first key layouts: three
+    dense-block RRDBs here to keep it fast (the 23-block size is checked by test_realesrgan_x4plus_full_size)."""
+    ref = torch_ref()
+    import torch
+
+    torch.manual_seed(1)
+    module = ref.RRDBNet(scale=4, num_block=3).eval()
+    sd = module.state_dict()
+    if layout == "basicsr_rrdbnet":
+        state = {"params_ema": sd, "params": {k: torch.zeros_like(v) for k, v in sd.items()}}
+    else:
+        state = ref.esrgan_keys(sd, old=layout == "esrgan_rrdbnet_old")
+    net, _ = _compare(tmp_path, module, state, image01(12, 10), scale=4, checkpoint_layout=layout)
+    assert net.get_config()["blocks"] == 3
+
+
+def test_realesrgan_x2plus(tmp_path):
+    """RealESRGAN_x2plus: BasicSR's RRDBNet at scale 2 pixel-unshuffles its input; odd sizes are padded by
+    reflection as Real-ESRGAN does."""
+    ref = torch_ref()
+    import torch
+
+    torch.manual_seed(2)
+    module = ref.RRDBNet(scale=2, num_block=2).eval()
+    net, _ = _compare(tmp_path, module, {"params_ema": module.state_dict()}, image01(12, 16), scale=2,
+                      checkpoint_layout="basicsr_rrdbnet", multiple=2)
+    x = image01(11, 13)
+    padded = np.pad(x, ((0, 0), (0, 1), (0, 1), (0, 0)), mode="reflect")
+    expected = ref.run(module, padded)[:, :22, :26]
+    out = net.upscale(x[0])
+    assert out.shape == (22, 26, 3) and out.dtype == np.float32
+    assert np.abs(out - np.clip(expected[0], 0, 1)).max() < TOL
+
+
+def test_realesr_general_x4v3(tmp_path):
+    """realesr-general-x4v3: SRVGGNetCompact with 32 body convolutions (1,213,296 parameters), zip and legacy."""
+    ref = torch_ref()
+    import torch
+
+    torch.manual_seed(3)
+    module = ref.SRVGGNetCompact(num_conv=32, upscale=4).eval()
+    for m in module.modules():
+        if isinstance(m, torch.nn.PReLU):
+            m.weight.data.uniform_(0, 0.3)
+    for legacy in (False, True):
+        net, _ = _compare(tmp_path, module, {"params": module.state_dict()}, image01(10, 14), legacy=legacy,
+                          scale=4, checkpoint_layout="srvgg_compact")
+        assert net.count_params() == sum(p.numel() for p in module.parameters()) == 1_213_296
+
+
+def test_leftthomas_batch_norm_trunk(tmp_path):
+    """leftthomas/SRGAN's later generator (block7 = conv + batch norm): conv biases folded into the norms."""
+    ref = torch_ref()
+    import torch
+
+    torch.manual_seed(4)
+    module = ref.randomise_batch_norms(ref.LeftthomasGenerator(4, trunk_bn=True)).eval()
+    net, _ = _compare(tmp_path, module, module.state_dict(), image01(10, 12), scale=4,
+                      checkpoint_layout="leftthomas_srgan")
+    assert net.get_config().get("trunk", "batch_norm") == "batch_norm"
+    x2 = ref.randomise_batch_norms(ref.LeftthomasGenerator(2, trunk_bn=False), seed=1).eval()
+    _compare(tmp_path, x2, x2.state_dict(), image01(10, 12), scale=2)
+
+
+def test_realesrgan_x4plus_full_size(tmp_path):
+    """The full 23-block RRDBNet: detected from the file, the official 16,697,987 parameters, same output."""
+    ref = torch_ref()
+    import torch
+
+    torch.manual_seed(5)
+    module = ref.RRDBNet(scale=4, num_block=23).eval()
+    net, _ = _compare(tmp_path, module, {"params_ema": module.state_dict()}, image01(6, 7), scale=4)
+    assert net.count_params() == 16_697_987
+
+
+# ------------------------------------------------------------------------------------ reader, errors
+
+
+def test_reader_without_torch_on_both_formats(tmp_path):
+    """Dtypes, strided and offset tensors, shared storages, nested dicts: read_pth equals torch.load."""
+    pytest.importorskip("torch")
+    import torch
+
+    base = torch.arange(24, dtype=torch.float32).reshape(4, 6)
+    obj = {"params": {"t": base.t(), "slice": base[1:3, 2:], "same": base, "half": base.half(),
+                      "bf16": torch.tensor([1.5, -2.25]).bfloat16(), "long": torch.tensor([7, -1]),
+                      "flag": torch.tensor([True, False]), "scalar": torch.tensor(3.5)}}
+    for legacy in (False, True):
+        path = tmp_path / f"t{legacy}.pth"
+        torch.save(obj, path, _use_new_zipfile_serialization=not legacy)
+        got = checkpoints.read_pth(path)["params"]
+        for k, v in obj["params"].items():
+            want = v.float().numpy() if v.dtype == torch.bfloat16 else v.numpy()
+            assert got[k].dtype == want.dtype and got[k].shape == want.shape, k
+            np.testing.assert_array_equal(got[k], want, err_msg=k)
+
+
+class _Evil:
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.marker}",))
+
+
+def test_code_in_a_pickle_is_refused(tmp_path):
+    marker = tmp_path / "ran"
+    payload = pickle.dumps({"params": {"w": _Evil(marker)}}, protocol=2)
+    zipped = tmp_path / "evil_zip.pth"
+    with zipfile.ZipFile(zipped, "w") as z:
+        z.writestr("archive/data.pkl", payload)
+        z.writestr("archive/version", "3\n")
+    legacy = tmp_path / "evil_legacy.pth"
+    with open(legacy, "wb") as f:
+        for head in (checkpoints._LEGACY_MAGIC, 1001, {"little_endian": True}):
+            pickle.dump(head, f, protocol=2)
+        f.write(payload)
+    for path in (zipped, legacy):
+        with pytest.raises(checkpoints.UnsafeCheckpointError, match="refusing to load .*system"):
+            srgan.from_checkpoint(path, use_torch=False)
+        assert not marker.exists()
+    if checkpoints._torch_available():
+        with pytest.raises(checkpoints.UnsafeCheckpointError, match="weights_only"):
+            srgan.from_checkpoint(zipped, use_torch=True)
+        assert not marker.exists()
+
+
+def test_unknown_layout_and_bad_files(tmp_path):
+    pytest.importorskip("torch")
+    import torch
+
+    path = save(tmp_path / "other.pth", {"encoder.conv.weight": torch.zeros(8, 3, 3, 3),
+                                         "decoder.bias": torch.zeros(3)})
+    with pytest.raises(ValueError, match=r"unrecognised .*2 tensors.*encoder\.conv\.weight \(8, 3, 3, 3\).*"
+                                         r"Known layouts: .*RRDBNet.*SRVGGNetCompact.*leftthomas"):
+        srgan.from_checkpoint(path)
+    with pytest.raises(ValueError, match="not a PyTorch checkpoint"):
+        (tmp_path / "x.pth").write_bytes(b"hello")
+        srgan.from_checkpoint(tmp_path / "x.pth", use_torch=False)
+    with pytest.raises(FileNotFoundError, match="checkpoint not found"):
+        srgan.from_checkpoint(tmp_path / "missing.pth")
+    torch.save({"epoch": 3, "optimizer": {"lr": 0.1}}, tmp_path / "no_sd.pth")
+    with pytest.raises(ValueError, match="no state dict found: top-level keys epoch, optimizer"):
+        srgan.from_checkpoint(tmp_path / "no_sd.pth")
