@@ -19,6 +19,14 @@ Poisson-blended into the image), the network alone (its fill at the image's own 
 mean-colour fill (the hole painted with the mean colour of the known pixels of that image). Measures on 8-bit
 RGB: PSNR and SSIM over the whole image (``zoo.metrics``), L1 over the whole image and L1 inside the hole (mean
 absolute error in [0, 1] units).
+
+Realism (``--realism``, on by default): a classifier two-sample test (``zoo.metrics.two_sample_test``: a small
+CNN trained from scratch, 2-fold, its held-out accuracy; 0.5 = it cannot tell). The held-out set is split in two
+halves of different images: the first half is filled, the second stays real, and the CNN learns to tell filled
+from real. Faces: the centre 64x64 box (``box50``) of the 128x128 held-out faces. Photos: the centre 128x128 crop
+of each flowers-valid image with the free-form holes. Both sides go through the same JPEG (quality 90) round
+trip. Rows: real vs real (the first half unfilled: the test's chance level), the preset, the network alone,
+Telea, and the mean-colour fill (the weak baseline).
 """
 import argparse
 import json
@@ -105,6 +113,42 @@ def evaluate(model, name, limit=None, keep=()):
     return out, data, shown
 
 
+REALISM = {"faces": "box50", "flowers": "free_form"}
+REALISM_METHODS = ("real", "model", "network", "telea", "mean_fill")
+
+
+def centre_crop(img, side=128):
+    top, left = (img.shape[0] - side) // 2, (img.shape[1] - side) // 2
+    return img[top:top + side, left:left + side]
+
+
+def fill(model, img, m, method):
+    if method == "real":
+        return img
+    if method == "model":
+        return np.asarray(model.inpaint(img, m, max_side=None))
+    if method == "network":
+        return np.asarray(model.inpaint(img, m, max_side=None, max_depth=None, blend=False))
+    return classical(img, m, method)
+
+
+def realism(model, name, limit=None, seed=0):
+    """``{method: two_sample_test result}``: the first half of held-out set ``name`` filled by each method (the
+    ``REALISM`` mask) against its second half left real; ``real`` is the first half unfilled (chance level)."""
+    data = np.stack([centre_crop(img) for img in load_set(name, limit)])
+    half = len(data) // 2
+    kind = REALISM[name]
+    real = metrics.jpeg_roundtrip(data[half:2 * half])
+    out = {}
+    for method in REALISM_METHODS:
+        filled = np.stack([fill(model, img, mask_for(kind, img.shape[:2], i), method)
+                           for i, img in enumerate(data[:half])])
+        r = metrics.two_sample_test(real, metrics.jpeg_roundtrip(filled), seed=seed)
+        out[method] = {k: round(v, 4) if isinstance(v, float) else v for k, v in r.items()}
+        print(name, "realism", method, json.dumps(out[method]), file=sys.stderr)
+    return out
+
+
 def sample_grid(data, shown, keep, path):
     """Rows: original | with the hole (white) | model | Telea | Navier-Stokes, for each kept image and mask."""
     rows = []
@@ -118,6 +162,17 @@ def sample_grid(data, shown, keep, path):
     crop = lambda a: a[(a.shape[0] - side) // 2:(a.shape[0] - side) // 2 + side,  # noqa: E731
                        (a.shape[1] - side) // 2:(a.shape[1] - side) // 2 + side]
     images.save_png(path, images.grid(np.stack([crop(a) for r in rows for a in r]), ncols=5))
+
+
+def faces_box_figure(models, path, count=8):
+    """The first ``count`` held-out faces with the centre 64x64 box: rows original | with the hole (white) | each
+    of ``models``' fill (``{label: generator}``, in order), one column per face."""
+    faces = load_set("faces", count)
+    m = mask_for("box50", (128, 128), 0)
+    rows = [faces, [np.where(m[..., None] > 0, 255, f).astype(np.uint8) for f in faces]]
+    rows += [[np.asarray(model.inpaint(f, m, max_side=None)) for f in faces] for model in models.values()]
+    images.save_png(path, images.grid(np.stack([a for r in rows for a in r]), ncols=count))
+    print(f"{path}: rows original, hole, " + ", ".join(models), file=sys.stderr)
 
 
 def tables(results):
@@ -138,7 +193,31 @@ def tables(results):
                     out.append(f"| {kind} ({100 * r['hole_fraction']:.0f}%) | {names[method]} | {r['psnr']:.2f} | "
                                f"{r['ssim']:.4f} | {r['l1']:.4f} | {r['l1_hole']:.4f} |")
             out.append("")
+        for name, res in sorted(results[preset].get("realism", {}).items()):
+            out += [f"{preset}, realism on {name} ({REALISM[name]} holes; {res['real']['n']} filled vs "
+                    f"{res['real']['n']} other real images): how often a CNN trained from scratch tells them apart",
+                    "", "| method | two-sample accuracy (0.5 = cannot tell) | folds |", "|---|---|---|"]
+            for method in (m for m in REALISM_METHODS if m in res):
+                r = res[method]
+                label = "real vs real" if method == "real" else names[method]
+                out.append(f"| {label} | {r['accuracy']:.3f} | {' / '.join(f'{f:.3f}' for f in r['folds'])} |")
+            out.append("")
     return "\n".join(out)
+
+
+def ema_from_checkpoint(preset, folder):
+    """The EMA generator of the latest checkpoint in a run's adversarial phase folder, saved as
+    ``<folder>/generator_epoch<n>.weights.h5`` (n checkpoints of the run); returns that path."""
+    from zoo.apps import inpainting
+    from zoo.callbacks import Checkpoint
+
+    gan = inpainting.build(preset, ema_decay=0.999)
+    gan.compile()
+    epoch = Checkpoint(folder).resume(gan)
+    path = os.path.join(folder, f"generator_epoch{epoch}.weights.h5")
+    gan.sampling_generator().save_weights(path)
+    print(f"{folder}: checkpoint {epoch}, EMA generator -> {path}", file=sys.stderr)
+    return path
 
 
 def main(argv=None):
@@ -153,9 +232,22 @@ def main(argv=None):
     p.add_argument("--no-register", action="store_true", help="measure only")
     p.add_argument("--recipe", default="", help="how the weights were trained (for its Preset)")
     p.add_argument("--limit", type=int, default=None, help="images per set (default: all)")
+    p.add_argument("--no-realism", dest="realism", action="store_false", help="skip the two-sample tests")
+    p.add_argument("--only-realism", action="store_true", help="only the two-sample tests (keeps the other rows)")
+    p.add_argument("--checkpoint", help="a run's phase folder (e.g. runs/inpainting_celeba_128/gan): measure the "
+                                        "EMA generator of its latest checkpoint (written beside it first)")
     p.add_argument("--out", default=os.path.join(HERE, "results.json"))
     p.add_argument("--tables", action="store_true", help="only print the card's tables from --out")
+    p.add_argument("--faces-figure", nargs="+", metavar="WEIGHTS",
+                   help="only write faces_box.png: 8 held-out faces with the centre box filled by each celeba_128 "
+                        "generator file given (or 'shipped'), one row each")
     a = p.parse_args(argv)
+    if a.faces_figure:
+        cfg = inpainting.CONFIGS["celeba_128"]
+        models = {w: inpainting.pretrained("celeba_128") if w == "shipped" else
+                  weights.load_into(cfg.build_generator(), w) for w in a.faces_figure}
+        faces_box_figure(models, os.path.join(HERE, "faces_box.png"))
+        return
     if a.tables:
         with open(a.out) as f:
             print(tables(json.load(f)))
@@ -169,15 +261,22 @@ def main(argv=None):
         cfg = inpainting.CONFIGS[preset]
         if a.shipped:
             model, path = inpainting.pretrained(preset), "shipped"
+        elif a.checkpoint:
+            path = ema_from_checkpoint(preset, a.checkpoint)
+            model = weights.load_into(cfg.build_generator(), path)
         else:
             path = a.weights or os.path.join("runs", f"inpainting_{preset}", "generator.weights.h5")
             model = weights.load_into(cfg.build_generator(), path)
-        results[preset] = {"weights": path}
-        for name in SETS[preset]:
+        previous = results.get(preset, {}) if a.only_realism else {}
+        results[preset] = {**previous, "weights": path}
+        for name in () if a.only_realism else SETS[preset]:
             keep = (0, 1, 2) if name != "set5" else (0, 2)
             res, data, shown = evaluate(model, name, a.limit, keep)
             results[preset][name] = {"images": len(data), **res}
             sample_grid(data, shown, keep, os.path.join(HERE, f"samples_{name}.png"))
+        if a.realism or a.only_realism:
+            results[preset]["realism"] = {name: realism(model, name, a.limit) for name in SETS[preset]
+                                          if name in REALISM}
         with open(a.out, "w") as f:
             json.dump(results, f, indent=2)
             f.write("\n")

@@ -9,7 +9,8 @@ images on a 2-core CPU:
 
 * ``celeba_128``: faces, the first 9,000 of the 10,000 CelebA faces of ``shared/data/faces_celeba/train`` (the
   last 1,000 are held out for evaluation);
-* ``photos_128``: general photos, random 128x128 crops of the shared natural photos (``shared/data/sr/train``,
+* ``photos_128`` (the default of ``pretrained()``, ``finetune()`` and the CLI: most holes users fill are in
+  photos that are not centred faces): general photos, random 128x128 crops of the shared natural photos (``shared/data/sr/train``,
   the flowers102 train split, the photo halves of edges2shoes_handbags train).
 """
 from types import MappingProxyType
@@ -29,7 +30,7 @@ _PHOTOS = ("random 128x128 crops (mirrored at random) of shared/data/sr/train (n
            "shared/data/edges2shoes_handbags/train (shoes and handbags, 256x256)")
 
 CELEBA_128 = Preset(
-    name="celeba_128", app="inpainting", default=True,
+    name="celeba_128", app="inpainting",
     file="inpainting/celeba_128.weights.h5",
     sha256="71b94495e46361b94c03400fb32d37005bd3d137b7acef38d227dc9ce582f3d5",
     architecture=InpaintGenerator, config=dict(_GEN), trainer=Inpainting,
@@ -47,7 +48,7 @@ CELEBA_128 = Preset(
 )
 
 PHOTOS_128 = Preset(
-    name="photos_128", app="inpainting",
+    name="photos_128", app="inpainting", default=True,
     file="inpainting/photos_128.weights.h5",
     sha256="6d61a03a8812a00945ed8796e86879ad8efe111c58c0caf020808ba1d38d4dd2",
     architecture=InpaintGenerator, config=dict(_GEN), trainer=Inpainting,
