@@ -7,6 +7,10 @@ without it).
 """
 __version__ = "0.1.0"
 
+from zoo import quiet as _quiet  # noqa: E402
+
+_quiet.install()  # TensorFlow's C++ start-up lines hidden (ZOO_TF_LOGS=1 shows them; zoo.quiet)
+
 _LAZY = {"GAN": "zoo.gan", "Discriminator": "zoo.models", "Generator": "zoo.models", "Network": "zoo.models",
          "UnrolledGAN": "zoo.unrolled"}
 
