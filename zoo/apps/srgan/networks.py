@@ -53,6 +53,7 @@ import keras
 from keras import layers, ops
 
 from zoo import models
+from zoo.checks import positive_number
 from zoo.layers import LeakyReLU, PixelShuffle, ResidualBlock, batch_norm
 
 
@@ -194,9 +195,7 @@ class _SRGenerator(models.Generator):
             raise ValueError(f"this model upscales by x{self.scale}; scale={scale} is not supported "
                              f"(use a x{scale} model, or outscale={scale} to resize this model's output)")
         if outscale is not None:
-            if isinstance(outscale, bool) or not isinstance(outscale, (int, float)) or not (
-                    math.isfinite(outscale) and outscale > 0):
-                raise ValueError(f"outscale must be a positive number (e.g. 2, 3, 3.5), got {outscale!r}")
+            outscale = positive_number(outscale, "outscale")
             out = self.upscale(x, tile=tile, overlap=overlap, progress=progress)
             return out if outscale == self.scale else resize_images(out, outscale / self.scale)
         if isinstance(tile, str):
