@@ -155,6 +155,10 @@ def load_model(app, args):
     architecture (all or nothing)."""
     from zoo import weights
 
+    own = getattr(args, "load_model", None)  # a verb's own model source (zoo srgan upscale --checkpoint)
+    model = own(args) if own is not None else None
+    if model is not None:
+        return model
     if args.weights:
         if args.preset:
             raise ValueError("give --preset or --weights (with --arch), not both")
