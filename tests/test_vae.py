@@ -300,3 +300,22 @@ def test_cli_sample_reconstruct_interpolate(tmp_path, capsys):
     assert Image.open(tmp_path / "i.png").size[0] > 6 * 28
     assert cli(["vae", "sample", "-o", str(out), "--labels", "3"]) != 0  # unconditional preset
     assert "unconditional" in capsys.readouterr().err
+
+
+def test_benchmark_tiny_end_to_end(tmp_path):
+    """benchmarks/vae.py on CPU with tiny settings: a smoke test, not a timing assertion."""
+    import json
+    import subprocess
+    import sys
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    out = tmp_path / "rows.jsonl"
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="")
+    proc = subprocess.run([sys.executable, os.path.join(root, "benchmarks", "vae.py"), "--tiny", "--model", "vaegan",
+                           "--warmup", "1", "--repeats", "2", "--threads", "1", "--json", str(out)],
+                          env=env, capture_output=True, text=True, timeout=240)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [(r["task"], r["batch_size"]) for r in rows] == [("train", 8), ("infer", 1), ("infer", 8)]
+    assert all(r["status"] == "ok" and r["images_per_s"] > 0 and r["model"] == "vaegan" for r in rows)
+    assert rows[0]["flops_per_image"] > rows[1]["flops_per_image"] > 0  # training costs more than sampling

@@ -117,6 +117,22 @@ class VAE(GAN):
         real, condition = self.unpack(data)
         return self.autoencoder(real if condition is None else [real, condition], training=training)
 
+    def iteration_flops(self, batch, count):
+        """FLOPs per image of one ``train_step``: the autoencoder's forward (encoder and decoder) and its backward
+        (2x); the VAE-GAN adds the decoder on prior codes (3x), D's step (real twice, reconstructions and prior
+        samples, each forward and backward: 4 x 3 D) and the G step through D (the two adversarial terms and the
+        two feature passes forward, input gradients through three of them: 7 D)."""
+        real, condition = self.unpack(batch)
+        n = int(ops.shape(real)[0])
+        net = self.autoencoder
+        ae = count(net, real if condition is None else [real, condition])
+        total = 3 * ae
+        if self.adversarial:
+            z = keras.random.normal((n, net.latent_dim), seed=0)
+            total += 3 * count(net.decoder, z if condition is None else [z, condition])
+            total += 19 * count(self.discriminator, self.discriminator_inputs(real, condition))
+        return int(total / n)
+
 
 @keras.saving.register_keras_serializable("zoo")
 class VAEGAN(VAE):
@@ -174,3 +190,4 @@ class VAEGAN(VAE):
         if not self.pixel_weight:  # the pixel likelihood still logged, as a measure
             logs["reconstruction"] = ops.mean(RECONSTRUCTION[self.reconstruction](real, outputs["reconstruction"]))
         return logs
+
