@@ -136,16 +136,16 @@ def _generate_verb(args, app, run):
 
 def add_model_flags(verb, app):
     """``--preset NAME`` or ``--weights FILE [--arch NAME]``: which generator a verb runs (``load_model``)."""
-    from zoo import weights
+    from zoo import catalog
 
-    trained = weights.presets(app)
-    untrained = sorted(set(weights.declared(app)) - set(trained))
+    trained, declared = catalog.names(app)  # the preset index: no Keras needed for --help
+    untrained = sorted(set(declared) - set(trained))
     verb.add_argument("--preset", default=None,
                       help=f"a shipped preset: {', '.join(trained) or 'none yet'} (default: the app's default; "
                            f"'zoo presets' lists them)")
     verb.add_argument("--weights", default=None, help="a generator .weights.h5 file of --arch instead of a preset "
                                                       "(yours, from fine-tuning or a recipe)")
-    verb.add_argument("--arch", default=None, choices=sorted(weights.declared(app)),
+    verb.add_argument("--arch", default=None, choices=sorted(declared),
                       help="the preset whose architecture --weights has (default: the app's default preset)"
                            + (f"; without shipped weights: {', '.join(untrained)}" if untrained else ""))
 
@@ -154,6 +154,8 @@ def load_model(app, args):
     """The generator ``add_model_flags`` asked for: a shipped preset, or ``--weights`` into ``--arch``'s
     architecture (all or nothing)."""
     from zoo import weights
+
+    _load_keras_quietly()
 
     own = getattr(args, "load_model", None)  # a verb's own model source (zoo srgan upscale --checkpoint)
     model = own(args) if own is not None else None
@@ -321,15 +323,9 @@ def _gallery(sections, outdir):
 
 def presets(args):
     """A table of the shipped presets: key, default, what the network takes or makes, headline metrics."""
-    from zoo import weights
+    from zoo import catalog
 
-    rows = [("preset", "default", "size", "metrics")]
-    for key in weights.presets():
-        p = weights.get(*key.split("/"))
-        res = p.config.get("resolution") or p.config.get("train_size") or p.config.get("image_size")
-        size = f"{res}x{res}" if res else ("x".join(map(str, p.input_size)) + " in" if p.input_size else "-")
-        shown = [f"{k} {v}" for k, v in p.metrics.items() if isinstance(v, (int, float))][:3]
-        rows.append((key, "yes" if p.default else "", size, ", ".join(shown)))
+    rows = [("preset", "default", "size", "metrics")] + [tuple(r) for r in catalog.table()]  # no Keras needed
     widths = [max(len(r[i]) for r in rows) for i in range(3)]
     for r in rows:
         print("  ".join(c.ljust(w) for c, w in zip(r, widths)) + "  " + r[3])
@@ -397,8 +393,7 @@ def parser(argv=None):
     chosen = next((a for a in argv if not a.startswith("-")), None)
     for name in app_names():
         if name == chosen:
-            _load_keras_quietly()
-            mod = importlib.import_module(f"zoo.apps.{name}")
+            mod = _commands(name)
             if hasattr(mod, "add_commands"):
                 mod.add_commands(sub)
                 continue
@@ -406,10 +401,34 @@ def parser(argv=None):
     return p
 
 
+def _commands(name):
+    """The module defining app ``name``'s commands: ``zoo/apps/<name>/commands.py`` loaded on its own, so neither
+    the app package nor Keras is imported to parse (``--help``, argument and path errors answer at once); for an
+    app without one, the app package (Keras loaded quietly)."""
+    import importlib.util
+
+    full = f"zoo.apps.{name}.commands"
+    if full in sys.modules:
+        return sys.modules[full]
+    path = os.path.join(zoo.apps.__path__[0], name, "commands.py")
+    if not os.path.isfile(path):
+        _load_keras_quietly()
+        return importlib.import_module(f"zoo.apps.{name}")
+    spec = importlib.util.spec_from_file_location(full, path)
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[full] = mod  # the package's own ``from .commands import add_commands`` finds it later
+    try:
+        spec.loader.exec_module(mod)
+    except BaseException:
+        del sys.modules[full]
+        raise
+    return mod
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
     args = parser(argv).parse_args(argv)
-    if args.command in ("demo", "presets", "export", "serve"):
+    if args.command in ("demo", "serve"):
         _load_keras_quietly()
     try:
         args.func(args)

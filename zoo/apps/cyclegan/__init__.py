@@ -145,25 +145,7 @@ def demo(outdir):
 
 # -- command line ----------------------------------------------------------------------------------------------
 def add_commands(subparsers):
-    from zoo.cli import add_image_verb
+    """``zoo cyclegan``: in ``commands.py`` (the ``zoo`` command loads that file alone: no Keras to parse)."""
+    from zoo.apps.cyclegan.commands import add_commands as add
 
-    verbs = subparsers.add_parser("cyclegan", help="unpaired image-to-image translation (e.g. edges <-> photo)"
-                                  ).add_subparsers(dest="verb", required=True)
-    t = add_image_verb(verbs, "cyclegan", "translate", "translate an image file",
-                       lambda model, args: model.translate(args.input, direction=args.direction,
-                                                           size=_cli_size(args.size)))
-    t.add_argument("--direction", default="AtoB", choices=DIRECTIONS, help="AtoB (default) or BtoA")
-    t.add_argument("--size", default="auto",
-                   help='shorter side the network works at: "auto" (the preset\'s training size, default), '
-                        '"native" (the image\'s own) or a number')
-
-
-def _cli_size(size):
-    if size == "auto":
-        return "auto"
-    if size == "native":
-        return None
-    try:
-        return int(size)
-    except ValueError:
-        raise ValueError(f'--size must be "auto", "native" or a number, got {size!r}') from None
+    add(subparsers)

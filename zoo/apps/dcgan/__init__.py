@@ -94,18 +94,7 @@ def demo(outdir):
 
 
 def add_commands(subparsers):
-    from zoo.cli import add_generate_verb
+    """``zoo dcgan``: in ``commands.py`` (the ``zoo`` command loads that file alone: no Keras to parse)."""
+    from zoo.apps.dcgan.commands import add_commands as add
 
-    p = subparsers.add_parser("dcgan", help="digit GANs: generate samples from a preset")
-    verbs = p.add_subparsers(dest="verb", required=True)
-    g = add_generate_verb(verbs, "dcgan", "write a grid (or single image) of generated digits", _generate, n=64)
-    g.add_argument("--labels", type=int, nargs="+", help="class(es) for the conditional preset (default 0-9 cycled)")
-
-
-def _generate(gen, args):
-    if args.labels and not gen.num_classes:
-        raise ValueError("--labels: this generator is unconditional; drop --labels or use mnist_cdcgan")
-    labels = None
-    if gen.num_classes:
-        labels = np.resize(np.asarray(args.labels if args.labels else np.arange(gen.num_classes)), args.n)
-    return gen.generate(args.n, labels=labels, seed=args.seed)
+    add(subparsers)

@@ -184,34 +184,7 @@ def demo(outdir):
 
 
 def add_commands(subparsers):
-    from zoo.cli import add_image_verb
+    """``zoo inpainting``: in ``commands.py`` (the ``zoo`` command loads that file alone: no Keras to parse)."""
+    from zoo.apps.inpainting.commands import add_commands as add
 
-    verbs = subparsers.add_parser("inpainting", help="fill holes in photos (free-form inpainting, DeepFill v2)"
-                                  ).add_subparsers(dest="verb", required=True)
-    f = add_image_verb(verbs, "inpainting", "fill", "fill the holes of an image marked by a mask image",
-                       lambda model, args: model.inpaint(args.input, _mask_for(args.mask, args.input),
-                                                         max_side=args.max_side or None,
-                                                         max_depth=args.max_depth or None, blend=not args.no_blend))
-    f.add_argument("--mask", required=True,
-                   help="mask image (non-zero = hole) of the input's size; for several inputs one mask for all, or "
-                        "a folder holding a mask with each input's file name")
-    f.add_argument("--max-side", type=int, default=512,
-                   help="fill images larger than this at this size (default 512; 0: native size)")
-    f.add_argument("--max-depth", type=int, default=32,
-                   help="fill holes deeper than this (pixels to the nearest known one) at a smaller scale "
-                        "(default 32, the training holes' deepest; 0: no limit)")
-    f.add_argument("--no-blend", action="store_true",
-                   help="paste the network's fill as it is (default: Poisson-blended into the image)")
-
-
-def _mask_for(mask, image_path):
-    """The CLI's mask for one input: the file itself, or the file of the same name (any extension) in a folder."""
-    from zoo import data
-
-    if not os.path.isdir(mask):
-        return mask
-    stem = os.path.splitext(os.path.basename(image_path))[0]
-    found = [f for f in data.list_images(mask) if os.path.splitext(os.path.basename(f))[0] == stem]
-    if not found:
-        raise FileNotFoundError(f"no mask named {stem}.* in {mask}")
-    return found[0]
+    add(subparsers)

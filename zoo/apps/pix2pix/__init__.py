@@ -134,12 +134,7 @@ def demo(outdir):
 
 # -- command line ----------------------------------------------------------------------------------------------
 def add_commands(subparsers):
-    from zoo.cli import add_image_verb
+    """``zoo pix2pix``: in ``commands.py`` (the ``zoo`` command loads that file alone: no Keras to parse)."""
+    from zoo.apps.pix2pix.commands import add_commands as add
 
-    verbs = subparsers.add_parser("pix2pix", help="paired image-to-image translation (e.g. edges -> photo)"
-                                  ).add_subparsers(dest="verb", required=True)
-    t = add_image_verb(verbs, "pix2pix", "translate", "translate an image file",
-                       lambda model, args: model.translate(args.input, fit=args.fit))
-    t.add_argument("--fit", default="auto", choices=("auto", "pad", "resize"),
-                   help="sizes the U-Net cannot take: resize to the training size and back (auto, the default, "
-                        "and resize) or reflect-pad (pad; ghost shapes in the border)")
+    add(subparsers)

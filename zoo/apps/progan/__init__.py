@@ -138,16 +138,7 @@ def demo(outdir):
 
 
 def add_commands(subparsers):
-    from zoo.cli import add_generate_verb
+    """``zoo progan``: in ``commands.py`` (the ``zoo`` command loads that file alone: no Keras to parse)."""
+    from zoo.apps.progan.commands import add_commands as add
 
-    verbs = subparsers.add_parser("progan", help="faces of people who do not exist (progressive GAN)"
-                                  ).add_subparsers(dest="verb", required=True)
-    g = add_generate_verb(verbs, "progan", "write a grid (or one image) of generated faces", _generate)
-    g.add_argument("--walk", type=int, metavar="SEED_B", default=None,
-                   help="instead: a latent walk of -n steps from --seed to this seed")
-
-
-def _generate(model, args):
-    if args.walk is not None:
-        return model.interpolate(args.seed or 0, args.walk, steps=args.n)
-    return model.generate(args.n, seed=args.seed)
+    add(subparsers)

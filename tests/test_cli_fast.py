@@ -1,0 +1,103 @@
+"""The ``zoo`` command answers at once where no model is needed (help, ``zoo presets``, argument and path errors,
+``zoo export``'s refusals: no Keras or TensorFlow imported), the preset index it reads is fresh, and importing an
+app prints nothing from TensorFlow."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from zoo import catalog
+
+FAST = [["--help"], ["presets"], ["serve", "--help"], ["export", "--help"], ["demo", "--help"],
+        ["pix2pix", "translate", "--help"], ["cyclegan", "translate", "--help"], ["progan", "generate", "--help"],
+        ["dcgan", "generate", "--help"], ["inpainting", "fill", "--help"], ["srgan", "upscale", "--help"],
+        ["text2image", "generate", "--help"],
+        ["pix2pix", "translate", "{tmp}/missing.png", "-o", "{tmp}/out.png"],
+        ["cyclegan", "translate", "{tmp}/in.png", "-o", "{tmp}/out.txt"],
+        ["progan", "generate", "-o", "{tmp}/faces.png", "-n", "0"],
+        ["pix2pix", "translate", "--no-such-flag"]]
+
+_PROBE = r"""
+import contextlib, io, json, sys
+from zoo import cli
+done = []
+for argv in json.loads(sys.argv[1]):
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            rc = cli.main(argv)
+        except SystemExit as e:
+            rc = e.code
+    heavy = sorted(m for m in ("keras", "tensorflow", "torch", "jax") if m in sys.modules)
+    done.append({"argv": argv, "rc": rc, "out": out.getvalue(), "err": err.getvalue(), "heavy": heavy})
+print(json.dumps(done))
+"""
+
+
+def _fast_commands(tmp_path):
+    """FAST with only the apps this checkout has a commands.py for (an app without one loads Keras to parse)."""
+    import zoo.apps
+
+    root = zoo.apps.__path__[0]
+    light = {a for a in os.listdir(root) if os.path.isfile(os.path.join(root, a, "commands.py"))}
+    out = []
+    for argv in FAST:
+        if argv[0] in catalog.index()["apps"] and argv[0] not in light:
+            continue
+        out.append([a.replace("{tmp}", str(tmp_path)) for a in argv])
+    return out
+
+
+def test_cli_answers_without_keras(tmp_path):
+    (tmp_path / "in.png").write_bytes(b"")
+    (tmp_path / "exists.onnx").write_bytes(b"x")
+    argvs = _fast_commands(tmp_path)
+    assert any(a[0] == "pix2pix" for a in argvs)  # commands.py files exist for most apps
+    r = subprocess.run([sys.executable, "-c", _PROBE, json.dumps(argvs)], capture_output=True, text=True,
+                       timeout=120)
+    assert r.returncode == 0, r.stderr[-2000:]
+    for res in json.loads(r.stdout):
+        assert res["heavy"] == [], f"zoo {' '.join(res['argv'])} imported {res['heavy']}"
+        if "--help" in res["argv"]:
+            assert res["rc"] == 0 and "usage: zoo" in res["out"], res
+        elif res["argv"][0] == "presets":
+            assert res["rc"] == 0 and "srgan/srresnet_x4" in res["out"], res
+        else:  # an error, one line, no traceback
+            assert res["rc"] == 2 and "Traceback" not in res["err"] and res["err"].strip(), res
+    missing = next(res for res in json.loads(r.stdout) if any("missing.png" in a for a in res["argv"]))
+    assert "missing.png" in missing["err"] and "No such file" in missing["err"], missing
+
+
+def test_preset_index_is_fresh():
+    if os.environ.get("ZOO_WEIGHTS"):
+        pytest.skip("$ZOO_WEIGHTS adds presets of its own: the index describes the shipped ones")
+    stored = json.loads(catalog.INDEX.read_text())
+    live = catalog.build()
+    assert stored == live, "zoo/presets_index.json is stale: run `python -m zoo.catalog` and commit it"
+
+
+def test_index_falls_back_when_presets_change(monkeypatch):
+    monkeypatch.setattr(catalog, "_cache", {})
+    monkeypatch.setattr(catalog, "fingerprint", lambda: "something else")
+    built = []
+    monkeypatch.setattr(catalog, "build", lambda: built.append(1) or {"apps": {"x": {"trained": ["a"],
+                                                                                     "declared": ["a", "b"]}},
+                                                                     "table": []})
+    assert catalog.names("x") == (["a"], ["a", "b"]) and built == [1]
+
+
+def test_commands_modules_agree_with_the_apps():
+    pytest.importorskip("keras")
+    from zoo.apps import cyclegan
+    from zoo.apps.cyclegan import commands
+
+    assert commands.DIRECTIONS == cyclegan.DIRECTIONS
+
+
+def test_import_prints_nothing_from_tensorflow():
+    env = {k: v for k, v in os.environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL", "ZOO_TF_LOGS")}
+    r = subprocess.run([sys.executable, "-c", "from zoo.apps import dcgan; dcgan.pretrained().generate(2, labels=1)"],
+                       capture_output=True, text=True, env=env, timeout=300)
+    assert r.returncode == 0 and r.stderr == "", r.stderr[-2000:]
