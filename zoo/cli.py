@@ -207,6 +207,8 @@ def _jobs(args):
         if args.ext or args.suffix:
             raise ValueError("--ext and --suffix name files in an output folder; with one input, -o is the file")
         check_output(args.output, args.inputs[0])
+        if not os.path.exists(args.inputs[0]):  # said before the model loads
+            raise FileNotFoundError(2, "No such file or directory", args.inputs[0])
         return [(args.inputs[0], args.output)]
     if os.path.exists(args.output) and not os.path.isdir(args.output):
         raise ValueError(f"-o {args.output} is a file; several inputs or a folder need an output folder")
