@@ -122,8 +122,9 @@ def finetune(source, preset=None, steps=1000, adversarial=False, content=True, l
 
 def dataset(source, scale=4, hr_crop=96, batch_size=16, **kwargs):
     """``(lr, hr)`` training pairs in [-1, 1] from an image folder or a TFDS name (``"div2k/bicubic_x4"``):
-    random HR crops, flips and 90-degree rotations, LR by MATLAB-style bicubic downscaling
-    (``data.sr_pairs``, which lists the options)."""
+    random HR crops, flips and 90-degree rotations, LR by MATLAB-style bicubic downscaling, or with
+    ``degradation="realesrgan"`` by Real-ESRGAN's blur / resize / noise / JPEG / sinc degradation, for real photos
+    (``degradations`` module) (``data.sr_pairs``, which lists the options)."""
     from zoo.apps.srgan import data
 
     return data.sr_pairs(source, scale=scale, hr_crop=hr_crop, batch_size=batch_size, **kwargs)
@@ -178,13 +179,15 @@ def _checkpoint_model(args):
         return None
     if args.preset or args.weights or args.arch:
         raise ValueError("give --checkpoint alone, not with --preset, --weights or --arch")
-    return from_checkpoint(args.checkpoint)
+    from zoo.apps.srgan.checkpoints import from_checkpoint as load
+
+    return load(args.checkpoint)
 
 
 def _outscale(outscale):
-    if outscale is None:
-        return None
-    return positive_number(outscale, "--outscale")
+    from zoo.checks import positive_number as check
+
+    return None if outscale is None else check(outscale, "--outscale")
 
 
 def _tile(tile):

@@ -118,7 +118,7 @@ def _cover(img, crop):
                    "stretch")
 
 
-def _sr_example(hr, rng, scale, hr_crop, augment, small="skip", lr=None):
+def _sr_example(hr, rng, scale, hr_crop, augment, small="skip", lr=None, degradation=None):
     """One super-resolution training pair ``[lr, hr]`` of uint8 arrays from one HR image: the one definition of
     the crop, augmentation and LR that every ``sr_pairs`` source runs (by ``tf.data`` or ``NumpyBatches``).
 
@@ -127,7 +127,8 @@ def _sr_example(hr, rng, scale, hr_crop, augment, small="skip", lr=None):
     flips / 90-degree rotations (``k`` quarter turns, then a left-right flip half of the time); then the LR by
     ``bicubic_downscale`` (MATLAB ``imresize`` bicubic, uint8 rounding). With ``lr`` (a data set's own LR,
     ``scale`` times smaller than ``hr``) the window is drawn on the LR grid, both are cut at it and get the same
-    flip / rotation, and nothing is downscaled.
+    flip / rotation, and nothing is downscaled. ``degradation``: a name in ``degradations.DEGRADATIONS``
+    (``"realesrgan"``) makes the LR by that degradation of the crop instead of bicubic downscaling.
     """
     if lr is None:
         if small == "upscale":
@@ -141,12 +142,18 @@ def _sr_example(hr, rng, scale, hr_crop, augment, small="skip", lr=None):
         pair = [np.rot90(a, k) for a in pair]
         pair = [a[:, ::-1] for a in pair] if flip else pair
     pair = [np.ascontiguousarray(a) for a in pair]
-    return [bicubic_downscale(pair[0], scale)] + pair if lr is None else pair
+    if lr is not None:
+        return pair
+    if degradation is not None:
+        from zoo.apps.srgan.degradations import DEGRADATIONS
+
+        return [DEGRADATIONS[degradation](pair[0], rng, scale)] + pair
+    return [bicubic_downscale(pair[0], scale)] + pair
 
 
 def sr_pairs(source, scale=4, hr_crop=96, batch_size=16, channels=3, shuffle=True, seed=None, augment=True,
              repeat=False, data_dir=None, split="train", small="skip", drop_remainder=True, cache=False,
-             hr_key=None, lr_key="lr", download=True, shuffle_buffer=256):
+             hr_key=None, lr_key="lr", download=True, shuffle_buffer=256, degradation=None):
     """Super-resolution training pairs ``(lr, hr)``: float32 in [-1, 1], ``(B, hr_crop/scale, hr_crop/scale,
     channels)`` and ``(B, hr_crop, hr_crop, channels)``, batched and prefetched.
 
@@ -172,6 +179,11 @@ def sr_pairs(source, scale=4, hr_crop=96, batch_size=16, channels=3, shuffle=Tru
     examples are filtered as they are read; ``small="upscale"`` enlarges them (Pillow bicubic, aspect kept) until
     the crop fits, which gives blurrier HR targets (not available with a data set's own LR).
 
+    ``degradation="realesrgan"``: the LR is made by Real-ESRGAN's second-order degradation of the crop (blur,
+    resize, noise, JPEG twice, then a sinc filter; ``zoo.apps.srgan.degradations``), seeded by the pipeline, for
+    models of real photos; ``None`` / ``"bicubic"`` (default): MATLAB bicubic as above. Not with a data set's own
+    LR (pass ``lr_key=None``).
+
     ``cache=True`` keeps the decoded images in memory after the first epoch (the 291 images of BSD200 + T91 take
     about 100 MB): each epoch then only crops. With ``seed`` set the pipeline is reproducible; each epoch draws
     new crops. An epoch is one crop per image; ``repeat=True`` repeats forever (pass ``steps_per_epoch``).
@@ -187,6 +199,14 @@ def sr_pairs(source, scale=4, hr_crop=96, batch_size=16, channels=3, shuffle=Tru
                          f"{hr_crop / scale:g} pixels); use {lo or hi} or {hi}")
     if small not in ("skip", "upscale"):
         raise ValueError(f'small must be "skip" or "upscale", got {small!r}')
+    if degradation == "bicubic":
+        degradation = None
+    if degradation is not None:
+        from zoo.apps.srgan.degradations import DEGRADATIONS
+
+        if degradation not in DEGRADATIONS:
+            raise ValueError(f"degradation must be None, 'bicubic' or one of {sorted(DEGRADATIONS)}, "
+                             f"got {degradation!r}")
     shapes = [(hr_crop // scale, hr_crop // scale), (hr_crop, hr_crop)]
 
     is_folder = isinstance(source, (str, os.PathLike)) and os.path.isdir(source)
@@ -213,7 +233,7 @@ def sr_pairs(source, scale=4, hr_crop=96, batch_size=16, channels=3, shuffle=Tru
                 hr = read_image(files[i], channels)
                 if cache:
                     decoded[i] = hr
-            return _sr_example(hr, rng, scale, hr_crop, augment, small)
+            return _sr_example(hr, rng, scale, hr_crop, augment, small, degradation=degradation)
 
         return _examples(len(files), example, channels, shapes, batch_size, shuffle, seed, repeat, drop_remainder)
 
@@ -233,6 +253,9 @@ def sr_pairs(source, scale=4, hr_crop=96, batch_size=16, channels=3, shuffle=Tru
     if hr_key is None:
         hr_key = "hr" if "hr" in features else "image"
     use_lr = lr_key is not None and lr_key in features
+    if use_lr and degradation is not None:
+        raise ValueError(f"degradation={degradation!r} makes the LR from the HR; {builder.info.name} has its own LR "
+                         f"({lr_key!r}): pass lr_key=None to degrade its HR images")
     if use_lr and small == "upscale":
         raise ValueError(f"small='upscale' needs LR made from the HR; {builder.info.name} has its own LR "
                          f"({lr_key!r}): pass small='skip' or lr_key=None")
@@ -278,7 +301,8 @@ def sr_pairs(source, scale=4, hr_crop=96, batch_size=16, channels=3, shuffle=Tru
 
     def example(hr, *lr_rng):  # (hr, rng) or (hr, lr, rng): the folder's per-example function on decoded pixels
         *lr, rng = lr_rng
-        return _sr_example(pixels(hr), rng, scale, hr_crop, augment, small, lr=pixels(lr[0]) if lr else None)
+        return _sr_example(pixels(hr), rng, scale, hr_crop, augment, small, lr=pixels(lr[0]) if lr else None,
+                           degradation=degradation)
 
     seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
     ds = tf.data.Dataset.zip((ds, seeds)).map(
