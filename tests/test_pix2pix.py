@@ -326,6 +326,23 @@ def test_translate_keeps_kinds_and_sizes(g, tmp_path):
     assert g.translate(x, fit="resize").shape == (13, 21, 3)
 
 
+def test_translate_one_side_of_ab_files(g, tmp_path):
+    from zoo.cli import main
+
+    ab = np.random.default_rng(2).integers(0, 256, (16, 33, 3), dtype=np.uint8)  # odd width: the middle column drops
+    np.testing.assert_array_equal(g.translate(ab, side="left"), g.translate(ab[:, :16]))
+    np.testing.assert_array_equal(g.translate(ab, side="right"), g.translate(ab[:, 17:]))
+    assert g.translate(np.stack([ab, ab]), side="left").shape == (2, 16, 16, 3)
+    Image.fromarray(ab).save(tmp_path / "ab.png")
+    assert g.translate(str(tmp_path / "ab.png"), side="right").size == (16, 16)
+    assert [o.shape for o in g.translate([ab, ab], side="right")] == [(16, 16, 3)] * 2
+    with pytest.raises(ValueError, match="side must be"):
+        g.translate(ab, side="middle")
+    out = tmp_path / "photo.png"
+    assert main(["pix2pix", "translate", str(tmp_path / "ab.png"), "-o", str(out), "--side", "right"]) == 0
+    assert Image.open(out).size == (16, 16)
+
+
 def test_translate_grey_inputs_give_colour(g):
     edges = np.random.default_rng(1).integers(0, 256, (9, 10), dtype=np.uint8)
     out = g.translate(edges)  # a 2-D grey drawing -> an RGB image

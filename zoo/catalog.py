@@ -88,7 +88,15 @@ def index():
 
 
 def names(app):
-    """``(trained, declared)`` preset names of ``app`` (sorted lists; empty for an app with no presets)."""
+    """``(trained, declared)`` preset names of ``app`` (sorted lists; empty for an app with no presets). Once the
+    app's declarations are imported (Keras is loaded then) they are read live: presets declared at run time
+    count too."""
+    import sys
+
+    if f"zoo.apps.{app}.presets" in sys.modules:
+        from zoo import weights
+
+        return list(weights.presets(app)), sorted(weights.declared(app))
     entry = index()["apps"].get(app, {})
     return list(entry.get("trained", [])), list(entry.get("declared", []))
 

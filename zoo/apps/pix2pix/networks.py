@@ -129,7 +129,7 @@ class UNetGenerator(models.Generator):
 
     test_stats = models.config_value("test_stats")
 
-    def translate(self, x, fit="auto", stats=None, train_mode=False):
+    def translate(self, x, fit="auto", stats=None, train_mode=False, side=None):
         """Translate images as people have them: a path, PIL image, uint8/uint16/float array, single or batch,
         grey/RGB/RGBA, any size, or a list of same-size images (``zoo.images.as_batch``). Returns the same kind
         (PIL for paths and PIL, same dtype and layout for arrays) at the same size.
@@ -151,11 +151,17 @@ class UNetGenerator(models.Generator):
         default: the generator's ``test_stats``. ``train_mode=True``: the paper's test protocol exactly, each
         image alone in training mode (its own statistics and dropout on, so outputs vary a little from call to
         call). The moving statistics are left as they were in every mode.
+
+        ``side``: ``"left"`` or ``"right"`` translates only that half of each image, for side-by-side AB files
+        (the pix2pix datasets' own format; edges2shoes: photo left, edges right, so ``side="right"``); the
+        result is the half's size. None (default): the whole image (``half``).
         """
         from zoo import images
 
         if fit not in ("auto", "pad", "resize"):
             raise ValueError(f'fit must be "auto", "pad" or "resize", got {fit!r}')
+        if side is not None:
+            x = half(x, side)
         batch, spec = images.as_batch(x, channels=self.in_channels)
         size = batch.shape[1:3]
         if fit == "auto":
@@ -238,6 +244,38 @@ def image_stats_twin(generator):
     for v in twin.variables:
         v.assign(values[v.path])
     return twin
+
+
+def half(x, side):
+    """The ``side`` (``"left"`` / ``"right"``) half of side-by-side AB images, of the kind given: a path or PIL
+    image gives a PIL image, an array ``(H, W[, C])`` or ``(N, H, W, C)`` an array, a list a list. An odd width
+    drops its middle column."""
+    import os
+
+    from PIL import Image
+
+    from zoo import images
+
+    if side not in ("left", "right"):
+        raise ValueError(f'side must be "left" or "right" (or None: the whole image), got {side!r}')
+    if isinstance(x, (list, tuple)):
+        return [half(item, side) for item in x]
+    if isinstance(x, (str, os.PathLike)):
+        x = images.load_image(x)
+    if isinstance(x, Image.Image):
+        w, h = x.size
+        if w < 2:
+            raise ValueError(f"an image {w} pixel wide has no halves")
+        return x.crop((0, 0, w // 2, h) if side == "left" else (w - w // 2, 0, w, h))
+    a = np.asarray(x)
+    if a.ndim not in (2, 3, 4):
+        raise ValueError(f"side= needs images shaped (H, W), (H, W, C) or (N, H, W, C), got {a.shape}")
+    axis = 2 if a.ndim == 4 else 1
+    w = a.shape[axis]
+    if w < 2:
+        raise ValueError(f"an image {w} pixel wide has no halves")
+    keep = slice(0, w // 2) if side == "left" else slice(w - w // 2, w)
+    return a[(slice(None),) * axis + (keep,)]
 
 
 def _check_stats(stats):
