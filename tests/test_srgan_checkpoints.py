@@ -130,6 +130,7 @@ def _compare(tmp_path, module, state, x, legacy=False, **expect):
     for k, v in expect.items():
         assert getattr(net, k) == v, (k, getattr(net, k))
     expected = ref.run(module, x)
+    assert expected.std() > 0.01  # random weights that do something
     got = zoo_out01(net, x)
     assert got.shape == expected.shape
     diff = np.abs(got - expected).max()
@@ -340,4 +341,7 @@ def test_cli_upscale_checkpoint_and_outscale(tmp_path):
     assert main(["srgan", "upscale", str(src), "-o", str(out), "--checkpoint", ANIME, "--preset",
                  "srresnet_x4"]) == 2
     assert main(["srgan", "upscale", str(src), "-o", str(out), "--checkpoint", ANIME, "--outscale", "0"]) == 2
-    assert main(["srgan", "upscale", str(src), "-o", ANIME, "--checkpoint", ANIME]) == 2  # never overwrites it
+    mine = tmp_path / "mine.png"  # a writable checkpoint with an image's name: -o must still not replace it
+    mine.write_bytes(open(ANIME, "rb").read())
+    assert main(["srgan", "upscale", str(src), "-o", str(mine), "--checkpoint", str(mine)]) == 2
+    assert open(mine, "rb").read() == open(ANIME, "rb").read()
