@@ -268,6 +268,20 @@ def test_generate_and_interpolate():
     np.testing.assert_array_equal(walk[-1], g.from_latents(z, g.embed("a purple flower"))[0])
 
 
+def test_unknown_words_are_named_in_a_warning():
+    import warnings
+
+    from zoo.apps.text2image.text import UnknownWordsWarning
+
+    g = verbs_model()
+    with pytest.warns(UnknownWordsWarning, match="3 word.*: cat, riding, bicycle"):
+        g.generate("a cat riding a red bicycle", seed=0)
+    assert g.vocabulary.unknown(["a red cat", "a cat", "petals"]) == ["cat"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        g.generate("a red flower", seed=0)  # every word known: no warning
+
+
 def test_a_generator_without_a_known_vocabulary_says_what_to_do():
     g = t2i.TextToImageGenerator(**TINY_G)
     with pytest.raises(ValueError, match="vocabulary is unknown"):
@@ -324,6 +338,17 @@ def test_cli_generate(tmp_path):
     from PIL import Image
 
     assert Image.open(out).size == (2 * 66 + 2, 2 * 66 + 2)
+
+
+@needs_preset
+def test_cli_names_unknown_words(tmp_path, capsys):
+    from zoo.cli import main
+
+    out = tmp_path / "cat.png"
+    assert main(["text2image", "generate", "a photograph of a cat riding a bicycle", "-n", "1", "--seed", "0",
+                 "-o", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "zoo: warning: 4 word(s)" in err and "photograph, cat, riding, bicycle" in err, err
 
 
 def test_benchmark_runs_end_to_end_on_cpu(tmp_path):

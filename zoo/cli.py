@@ -427,7 +427,23 @@ def _commands(name):
     return mod
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    print(f"zoo: warning: {message}", file=sys.stderr if file is None else file)
+
+
 def main(argv=None):
+    """Run ``zoo argv...``; returns the exit code. Warnings (words text2image does not know, ...) print as one
+    ``zoo: warning: ...`` line each while it runs."""
+    import warnings
+
+    previous, warnings.showwarning = warnings.showwarning, _show_warning
+    try:
+        return _run(argv)
+    finally:
+        warnings.showwarning = previous
+
+
+def _run(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
     args = parser(argv).parse_args(argv)
     if args.command in ("demo", "serve"):

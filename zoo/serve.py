@@ -216,7 +216,9 @@ def inpaint_fn(editor, preset="faces"):
 
 def text2image_fn(sentence, count=4, seed=0):
     """A sentence -> a grid of ``count`` flowers, and a note listing the words the vocabulary does not know."""
-    from zoo.apps.text2image.text import words
+    import warnings
+
+    from zoo.apps.text2image.text import UnknownWordsWarning
 
     sentence = (sentence or "").strip()
     if not sentence:
@@ -225,9 +227,10 @@ def text2image_fn(sentence, count=4, seed=0):
         raise InputError(f"the sentence has {len(sentence)} characters; up to {LIMITS['sentence']} are taken")
     n = _count(count, "the number of images")
     m = model("text2image")
-    vocab = m._vocabulary()
-    unknown = sorted({w for w in words(sentence)[:vocab.max_length] if w not in vocab.ids})
-    out = m.generate(sentence, n=n, seed=_seed(seed))
+    unknown = m._vocabulary().unknown(sentence)
+    with warnings.catch_warnings():  # the page lists them instead
+        warnings.simplefilter("ignore", UnknownWordsWarning)
+        out = m.generate(sentence, n=n, seed=_seed(seed))
     note = ("Unknown words (ignored by the model): " + ", ".join(unknown)) if unknown else "Every word is known."
     return _grid(out, ncols=min(n, 4)), note
 

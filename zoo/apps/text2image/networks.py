@@ -208,8 +208,20 @@ class TextToImageGenerator(Generator):
 
     # -- the user-facing verbs ----------------------------------------------------------------------------
     def embed(self, text):
-        """Unit sentence embeddings ``(n, embedding_dim)`` of a sentence or a list of them (NumPy)."""
-        return ops.convert_to_numpy(self.text_encoder(self._vocabulary().encode(text), training=False))
+        """Unit sentence embeddings ``(n, embedding_dim)`` of a sentence or a list of them (NumPy). Words the
+        vocabulary does not hold are named in an ``UnknownWordsWarning`` (the model reads each as the unknown
+        word: "a photograph of a cat" is, to it, "a <unk> of a <unk>")."""
+        vocabulary = self._vocabulary()
+        ids = vocabulary.encode(text)
+        unknown = vocabulary.unknown(text)
+        if unknown:
+            import warnings
+
+            from zoo.apps.text2image.text import UnknownWordsWarning
+
+            warnings.warn(f"{len(unknown)} word(s) the model does not know, read as unknown: {', '.join(unknown)} "
+                          f"(it knows the words of flower captions)", UnknownWordsWarning, stacklevel=3)
+        return ops.convert_to_numpy(self.text_encoder(ids, training=False))
 
     def generate(self, text, n=None, seed=None, batch_size=64):
         """Images for ``text`` as uint8 NumPy ``(n, 64, 64, 3)``.

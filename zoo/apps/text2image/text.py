@@ -25,6 +25,10 @@ def words(sentence):
     return _WORD.findall(folded.lower())
 
 
+class UnknownWordsWarning(UserWarning):
+    """Words of a sentence the vocabulary does not hold: the model reads each as the unknown word."""
+
+
 class Vocabulary:
     """Word -> id: 0 pads, 1 is the unknown word, then the words by decreasing frequency in the captions it was
     built from. ``encode`` turns sentences into a ``(n, max_length)`` int32 array of ids."""
@@ -69,6 +73,18 @@ class Vocabulary:
             ids = [self.ids.get(w, 1) for w in ws[:self.max_length]]
             out[i, :len(ids)] = ids
         return out
+
+    def unknown(self, sentences):
+        """The words of ``sentences`` (one or a list) this vocabulary does not hold, in order of first use, each
+        once; only the first ``max_length`` words of each sentence count (the rest are truncated anyway)."""
+        if isinstance(sentences, str):
+            sentences = [sentences]
+        seen = {}
+        for s in sentences:
+            for w in words(s)[:self.max_length]:
+                if w not in self.ids:
+                    seen.setdefault(w, None)
+        return list(seen)
 
     def decode(self, ids):
         """The words of a row of ids (padding dropped; unknown words as ``<unk>``)."""
