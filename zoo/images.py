@@ -28,6 +28,12 @@ three channels for RGB models and comes back grey (ITU-R 601 luminance, as Pillo
 Alpha never goes through the network: it is split off, kept in the spec, resized (Pillow bicubic) to the
 output size when the network changed the size, and put back.
 
+Floats, one convention per kind: a float array and a PIL "F" image (a float TIFF) hold values in [0, 1] (a
+little overshoot is clipped; values outside [-0.02, 1.02] are an error naming the range seen), and come back
+in [0, 1]. Only the functions that take *network output* (``restore``, ``to_uint8``, ``grid``, and
+``save_image`` given a float *array*) read floats as [-1, 1]; ``save_image`` given a PIL "F" image reads it
+as [0, 1] (a float TIFF keeps the floats, other formats get 8 bits).
+
 Objects with ``__array__`` (CPU tensors) are read as arrays and come back as NumPy arrays. File paths go
 through ``load_image`` (EXIF orientation applied, first frame of animations).
 
@@ -98,22 +104,54 @@ class UnreadableImageError(ValueError):
     """An image file that exists but cannot be decoded: not an image, truncated, corrupt or empty."""
 
 
+class ImageTooLargeError(UnreadableImageError):
+    """An image file whose header claims more pixels than ``MAX_PIXELS`` (a decompression bomb, or a real giant)."""
+
+
+#: The most pixels ``load_image`` decodes (Pillow's own hard limit): a small file can claim 30000x30000 pixels and
+#: take gigabytes to decode. Raise it with ``set_max_pixels`` (``zoo ... --max-pixels N`` on the command line).
+MAX_PIXELS = 178_956_970
+
+
+def set_max_pixels(n):
+    """Let ``load_image`` decode images of up to ``n`` pixels (Pillow's limit follows: it is checked first)."""
+    global MAX_PIXELS
+    from zoo.checks import positive_int
+
+    MAX_PIXELS = positive_int(n, "max_pixels")
+    Image.MAX_IMAGE_PIXELS = max(Image.MAX_IMAGE_PIXELS or 0, MAX_PIXELS)
+
+
 def load_image(path):
     """Open an image file with Pillow, fully decoded, EXIF orientation applied; errors name the file.
 
     Raises FileNotFoundError when the path does not exist, ValueError when it is a directory, and
-    ``UnreadableImageError`` (a ValueError) when it is not an image, truncated or otherwise unreadable.
+    ``UnreadableImageError`` (a ValueError) when it is not a regular file (a FIFO or a device is refused before
+    it is opened: reading one could block forever), not an image, truncated or otherwise unreadable, or
+    (``ImageTooLargeError``) claims more than ``MAX_PIXELS`` pixels.
     """
+    from zoo.files import check_input
+
     path = os.fspath(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"image file not found: {path}")
     if os.path.isdir(path):
         raise ValueError(f"{path} is a directory, not an image file")
     try:
+        check_input(path)
+    except ValueError as e:
+        raise UnreadableImageError(str(e)) from None
+    try:
         with Image.open(path) as img:
+            if img.width * img.height > MAX_PIXELS:
+                raise Image.DecompressionBombError(f"{img.width}x{img.height}")
             img.load()
             img = ImageOps.exif_transpose(img)
             img.load()
+    except Image.DecompressionBombError:
+        raise ImageTooLargeError(f"{path} has more pixels than the limit of {MAX_PIXELS:,} (a decompression bomb "
+                                 f"or a giant image; raise the limit with --max-pixels or zoo.images.set_max_pixels)"
+                                 ) from None
     except UnidentifiedImageError as e:
         raise UnreadableImageError(f"{path} is not an image file Pillow can read") from e
     except (OSError, SyntaxError, ValueError) as e:
@@ -491,9 +529,9 @@ FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".bm
 def save_image(path, image, format=None, quality=95):
     """Write ``image`` in the format its file name says (``FORMATS``; or ``format``) and return the path.
 
-    ``image``: a PIL image; a uint8/uint16 array ``(H, W)`` or ``(H, W, 1..4)``; a float array in [-1, 1]
-    (model output); or a 4-D batch, which is saved as a ``grid``. JPEG (``quality``) and BMP get 8-bit colour
-    without alpha. The file is written to a temporary name in the same folder and renamed into place when
+    ``image``: a PIL image (a float "F" one in [0, 1]: a float TIFF, else 8-bit); a uint8/uint16 array ``(H, W)``
+    or ``(H, W, 1..4)``; a float array in [-1, 1] (model output); or a 4-D batch, which is saved as a ``grid``.
+    JPEG (``quality``) and BMP get 8-bit colour without alpha. The file is written to a temporary name in the same folder and renamed into place when
     complete (``zoo.files.atomic_write``): a failure leaves an existing file as it was.
     """
     from zoo.files import atomic_write
@@ -521,11 +559,21 @@ def save_image(path, image, format=None, quality=95):
         if format in ("JPEG", "BMP") and a.dtype == np.uint16:
             a = ((a.astype(np.uint32) + 128) // 257).astype(np.uint8)
         image = Image.fromarray(a)
+    image = _storable(image, format)
     if format in ("JPEG", "BMP") and image.mode not in ("RGB", "L"):
         image = image.convert("RGB")
     options = {"quality": int(quality)} if format in ("JPEG", "WEBP") else {}
     atomic_write(path, lambda tmp: image.save(tmp, format=format, **options), suffix=".tmp")
     return path
+
+
+def _storable(image, format):
+    """Wide PIL images in a mode ``format`` stores: "F" (values in [0, 1]) and, outside PNG, "I" / "I;16"
+    (0..65535) become 8-bit grey; TIFF keeps them as they are."""
+    if format == "TIFF" or image.mode not in ("F", "I", "I;16") or (format == "PNG" and image.mode != "F"):
+        return image
+    a = np.asarray(image, np.float32) / (1.0 if image.mode == "F" else 65535.0)
+    return Image.fromarray(np.round(np.clip(a, 0.0, 1.0) * 255.0).astype(np.uint8))
 
 
 def save_png(path, image):
@@ -710,6 +758,8 @@ def apply_tiled(fn, batch, tile=None, overlap=16, scale=1, multiple=1, feather=0
         batch_size = _int_at_least(batch_size, "batch_size", 1)
     if not callable(fn):
         raise TypeError(f"fn must be callable (a model or a function of a batch), got {type(fn).__name__}")
+    if progress is not None and not callable(progress):
+        raise TypeError(f"progress must be None or a callable(done, total), got {progress!r}")
     n, h, w = a.shape[:3]
 
     if tile is None:
