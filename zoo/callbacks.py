@@ -132,15 +132,24 @@ def fit_steps(gan, data, steps, run=None, every=100, callbacks=None, verbose="au
 
     from zoo.checks import positive_int
 
+    from zoo.data import pipeline_error
+
     steps, every = positive_int(steps, "steps"), positive_int(every, "every")
     callbacks = list(callbacks or [])
     if run is None:
-        return gan.fit(data, epochs=1, steps_per_epoch=steps, callbacks=callbacks, verbose=verbose)
-    every = min(every, steps)
-    ckpt = Checkpoint(run, log=True)
-    start = ckpt.resume(gan)
-    return gan.fit(data, epochs=math.ceil(steps / every), initial_epoch=start, steps_per_epoch=every,
-                   callbacks=[ckpt] + callbacks, verbose=verbose)
+        plan = dict(epochs=1, steps_per_epoch=steps, callbacks=callbacks)
+    else:
+        every = min(every, steps)
+        ckpt = Checkpoint(run, log=True)
+        plan = dict(epochs=math.ceil(steps / every), initial_epoch=ckpt.resume(gan), steps_per_epoch=every,
+                    callbacks=[ckpt] + callbacks)
+    try:
+        return gan.fit(data, verbose=verbose, **plan)
+    except Exception as e:  # a data error raised inside tf.data comes back as TensorFlow's "Graph execution error"
+        error = pipeline_error(e)
+        if error is None:
+            raise
+        raise error from None
 
 
 def _remove_stale_temporaries(directory):

@@ -78,7 +78,8 @@ def load_mnist_csv(path):
 def list_images(folder):
     """Image files under ``folder``, recursively, sorted by path; extensions in ``IMAGE_EXTENSIONS``.
 
-    Hidden files and folders (names starting with ".") are skipped. Raises FileNotFoundError when the folder
+    Hidden files and folders (names starting with ".") are skipped; a folder reached twice (a symlink loop, or
+    two links to one folder) is listed once. Raises FileNotFoundError when the folder
     does not exist, NotADirectoryError when it is a file, ValueError when it holds no images.
     """
     folder = os.fspath(folder)
@@ -86,9 +87,15 @@ def list_images(folder):
         raise FileNotFoundError(f"image folder not found: {folder}")
     if not os.path.isdir(folder):
         raise NotADirectoryError(f"not a folder: {folder}")
-    found = []
+    found, seen = [], {os.path.realpath(folder)}
     for root, dirs, files in os.walk(folder, followlinks=True):
-        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        keep = []  # symlinked folders are followed, each real folder once: a link back up (a loop) is not
+        for d in dirs:
+            real = os.path.realpath(os.path.join(root, d))
+            if not d.startswith(".") and real not in seen:
+                seen.add(real)
+                keep.append(d)
+        dirs[:] = keep
         found.extend(os.path.join(root, f) for f in files
                      if not f.startswith(".") and f.lower().endswith(IMAGE_EXTENSIONS))
     if not found:
@@ -218,21 +225,13 @@ def _pipeline(columns, load, n_out, channels, crop, flip, scales, batch_size, sh
     lists of paths; ``extra``: an optional array (labels) carried along.
 
     A file that cannot be decoded when its turn comes (truncated, corrupt, deleted since it was listed) is
-    skipped with a warning naming it and the count so far; the next readable row takes its place."""
-    n, skipped = len(columns[0]), set()
+    skipped with a warning naming it and the count so far; the next readable row takes its place
+    (``skipping_reader``)."""
+    n = len(columns[0])
+    read = skipping_reader(n, lambda j: load(*[c[j] for c in columns]))
 
     def example(i, rng):
-        for j in (int(i + k) % n for k in range(n)):
-            try:
-                arrays = load(*[c[j] for c in columns])
-                break
-            except (_images.UnreadableImageError, FileNotFoundError) as e:
-                if j not in skipped:
-                    skipped.add(j)
-                    warnings.warn(f"skipping an unreadable training image ({len(skipped)} so far): {e}",
-                                  stacklevel=2)
-        else:
-            raise ValueError(f"none of the {n} training images could be read")
+        arrays = read(i)
         arrays = list(arrays) if isinstance(arrays, (list, tuple)) else [arrays]
         return _np_crop_flip(arrays, crop, flip, scales, rng)
 
@@ -241,6 +240,28 @@ def _pipeline(columns, load, n_out, channels, crop, flip, scales, batch_size, sh
               for j, s in enumerate(scales)]
     return _examples(n, example, channels, shapes, batch_size, shuffle, seed, repeat, drop_remainder,
                      extra=extra)
+
+
+def skipping_reader(n, load):
+    """The one way training pipelines read files: ``read(i)`` returns ``load(j)`` for the first row ``j`` from
+    ``i`` on (wrapping round the ``n`` rows) that loads. A row whose file cannot be decoded (truncated, corrupt,
+    not an image, too large, deleted since it was listed: ``zoo.images.UnreadableImageError`` or
+    FileNotFoundError) is skipped with a warning naming it and the count so far, once per row; when no row
+    loads, ValueError."""
+    skipped = set()
+
+    def read(i):
+        for j in (int(i + k) % n for k in range(n)):
+            try:
+                return load(j)
+            except (_images.UnreadableImageError, FileNotFoundError) as e:
+                if j not in skipped:
+                    skipped.add(j)
+                    warnings.warn(f"skipping an unreadable training image ({len(skipped)} so far): {e}",
+                                  stacklevel=2)
+        raise ValueError(f"none of the {n} training images could be read")
+
+    return read
 
 
 def _examples(n, example, channels, shapes, batch_size, shuffle, seed, repeat, drop_remainder, extra=None):
@@ -298,6 +319,18 @@ def _tf_example(example, args, seed, shapes, channels):
     for a, hw, c in zip(arrays, shapes, channels):
         a.set_shape([hw[0], hw[1], c])
     return [tf.cast(a, tf.float32) / 127.5 - 1.0 for a in arrays]
+
+
+def pipeline_error(e):
+    """The Python error an example function raised inside a ``tf.data`` pipeline (``tf.numpy_function`` hands it
+    back wrapped in a TensorFlow error, "Graph execution error", with its traceback in the message), as a
+    ValueError with the original message; None when ``e`` is not such an error."""
+    import re
+
+    if not type(e).__module__.startswith("tensorflow"):
+        return None
+    found = re.findall(r"^(\w*Error): (.+)$", str(e), re.MULTILINE)
+    return ValueError(found[-1][1]) if found else None
 
 
 def use_tf():
@@ -568,9 +601,11 @@ def unpaired(a_dir, b_dir, image_size=None, crop=None, channels=3, batch_size=32
     orders = [np.random.default_rng([0 if seed is None else seed, k]).permutation(len(f))
               for k, f in enumerate(files)]
 
+    reads = [skipping_reader(len(f), lambda j, f=f, order=order: load(f[order[j]]))
+             for f, order in zip(files, orders)]
+
     def example(i, rng):
-        return [_np_crop_flip([load(f[order[i % len(f)]])], crop_hw, flip, None, rng)[0]
-                for f, order in zip(files, orders)]
+        return [_np_crop_flip([read(i % len(f))], crop_hw, flip, None, rng)[0] for f, read in zip(files, reads)]
 
     shape = crop_hw or size or (None, None)
     return _examples(n, example, channels, [shape, shape], batch_size, shuffle, seed, repeat, drop_remainder)

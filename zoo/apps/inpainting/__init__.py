@@ -104,8 +104,10 @@ def dataset(source, image_size=128, masks="free_form+box", batch_size=16, shuffl
     if len(files) < batch_size:
         raise ValueError(f"{', '.join(map(str, folders))}: {len(files)} image(s), fewer than batch_size {batch_size}")
 
+    read = data.skipping_reader(len(files), lambda j: data.read_image(files[j], 3))
+
     def example(i, rng):
-        a = data.read_image(files[i], 3)
+        a = read(i)
         h, w = a.shape[:2]
         if min(h, w) < size:
             s = size / min(h, w)

@@ -19,7 +19,7 @@ import numpy as np
 from zoo import images as _images
 from zoo.data import (  # the generic helpers these pipelines share
     _check_batch, _check_channels, _convert_channels, _examples, _finish, _names, _np_crop_flip, _resize,
-    _tf_example, _tfds_open, _to_uint8, list_images, read_image)
+    _tf_example, _tfds_open, _to_uint8, list_images, read_image, skipping_reader)
 
 
 # ------------------------------------------------------------------------------------ super-resolution
@@ -226,11 +226,12 @@ def sr_pairs(source, scale=4, hr_crop=96, batch_size=16, channels=3, shuffle=Tru
                 dropped = set(too_small)
                 files = [f for f in files if f not in dropped]
         decoded = {}  # cache=True: index -> decoded image, kept for the life of the pipeline
+        read = skipping_reader(len(files), lambda j: read_image(files[j], channels))
 
         def example(i, rng):
             hr = decoded.get(i)
             if hr is None:
-                hr = read_image(files[i], channels)
+                hr = read(i)
                 if cache:
                     decoded[i] = hr
             return _sr_example(hr, rng, scale, hr_crop, augment, small, degradation=degradation)
