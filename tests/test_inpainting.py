@@ -211,15 +211,15 @@ def test_mixed_masks_are_strokes_alone_or_united_with_a_box_half_the_time():
                                   masks.mixed_mask(64, 64, np.random.default_rng(7)))
 
 
-def test_as_mask_thresholds_what_users_give(tmp_path):
+def test_as_mask_holes_are_the_non_zero_pixels(tmp_path):
     m = np.zeros((6, 5), np.uint8)
     m[2:4, 1:3] = 1
     want = m.copy()
     for given in (m, m * 255, m.astype(bool), m.astype("float32"), (m * 0.9).astype("float64"),
                   np.repeat(m[..., None] * 255, 3, -1), m[..., None], m.astype(np.uint16) * 65535):
         np.testing.assert_array_equal(masks.as_mask(given, (6, 5)), want)
-    soft = m * 100  # 0-255 masks: the hole is above 127
-    assert masks.as_mask(soft).sum() == 0
+    for soft in (m * 100, m * 0.3):  # any non-zero value is the hole, as the docs say
+        np.testing.assert_array_equal(masks.as_mask(soft), want)
     path = save(tmp_path / "m.png", m * 255)
     np.testing.assert_array_equal(masks.as_mask(path), want)
     with pytest.raises(ValueError, match="is 6x5 but the image is 7x5"):
@@ -385,7 +385,8 @@ def test_inpaint_blends_by_default_and_pastes_raw_on_request(model):
 
 def test_inpaint_edge_cases_are_documented_behaviour(model):
     img = np.random.default_rng(1).integers(0, 256, (24, 24, 3), dtype=np.uint8)
-    np.testing.assert_array_equal(model.inpaint(img, np.zeros((24, 24))), img)  # nothing to fill
+    with pytest.raises(ValueError, match="mask has no hole"):  # nothing to fill: said, not returned as it was
+        model.inpaint(img, np.zeros((24, 24)))
     full = model.inpaint(img, np.ones((24, 24)))  # everything to fill: the network's guess, no error
     assert full.shape == img.shape
     big = np.random.default_rng(2).integers(0, 256, (100, 60, 3), dtype=np.uint8)

@@ -12,14 +12,14 @@ def _masks_for(mask, n, size, batched):
     if batched and isinstance(mask, (list, tuple)):
         if len(mask) != n:
             raise ValueError(f"{len(mask)} masks for {n} images")
-        return [as_mask(m, size, what=f"mask {i}") for i, m in enumerate(mask)]
+        return [as_mask(m, size, what=f"mask {i}", empty_ok=False) for i, m in enumerate(mask)]
     a = mask
     if batched and isinstance(a, np.ndarray) and (a.ndim == 4 or (a.ndim == 3 and a.shape[0] == n
                                                                   and tuple(a.shape[1:]) == tuple(size))):
         if a.shape[0] != n:
             raise ValueError(f"{a.shape[0]} masks for {n} images")
-        return [as_mask(m, size, what=f"mask {i}") for i, m in enumerate(a)]
-    return [as_mask(mask, size)] * n
+        return [as_mask(m, size, what=f"mask {i}", empty_ok=False) for i, m in enumerate(a)]
+    return [as_mask(mask, size, empty_ok=False)] * n
 
 
 def _resize(a, size, resample):
@@ -177,9 +177,10 @@ def inpaint(model, image, mask, max_side=512, max_depth=32, blend=True):
 
     ``image``: a path, PIL image, uint8/uint16/float array, single or batch, grey/RGB/RGBA, any size, or a list of
     same-size images (``zoo.images.as_batch``); returned as the same kind. ``mask``: a path, PIL image or array
-    of the image's height and width (``zoo.apps.inpainting.masks.as_mask``: non-zero / above half range = hole;
-    a mask of another size is an error); one mask for every image, or for a batch an ``(N, H, W[, 1])`` array or
-    a list. An all-zero mask returns the image as it is (the network does not run). An all-one mask leaves the
+    of the image's height and width (``zoo.apps.inpainting.masks.as_mask``: a pixel is in the hole where any
+    channel is non-zero, or its alpha where the mask has transparency; a mask of another size is an error); one
+    mask for every image, or for a batch an ``(N, H, W[, 1])`` array or a list. A mask with no hole pixel is an
+    error naming it (there would be nothing to fill). An all-one mask leaves the
     network nothing to go on: it returns the network's guess from an empty image (for the face preset, a
     blurred average face).
 
@@ -209,8 +210,6 @@ def inpaint(model, image, mask, max_side=512, max_depth=32, blend=True):
     holes = _masks_for(mask, n, (h, w), spec.batched)
     out = batch.copy()
     for i, m in enumerate(holes):
-        if not m.any():
-            continue
         x = batch[i]
         scale = 1.0 if max_side is None else min(1.0, max_side / max(h, w))
         depth = hole_depth(m) if max_depth is not None else None

@@ -10,6 +10,7 @@
 * ``mixed_mask(h, w, rng)``: half the time ``training_mask``, half the time the strokes alone (brush masks as
   users draw them, with more of the image known).
 * ``centre_box(h, w, fraction)``: the evaluation's centred square hole (``fraction`` of each side).
+* ``as_mask(mask)``: a mask as users give it (a file, PIL image or array; non-zero = hole, ``as_mask``).
 * ``MaskFolder(folder)``: masks users provide (any image files; non-zero = hole), resized (nearest) to the image
   and mirrored at random.
 """
@@ -79,38 +80,46 @@ def centre_box(h, w, fraction=0.5):
     return m
 
 
-def as_mask(mask, shape=None, what="mask"):
-    """A mask as people have it (a path, PIL image, or array ``(H, W)``, ``(H, W, 1)``, ``(H, W, C)``; bool,
-    integer or float) -> uint8 ``(H, W)`` in {0, 1}. Thresholded, channels taken at their maximum: bools as they
-    are; floats > 0.5 (0/1 or [0, 1] masks); integers: a 0/1 mask as it is, 0-255 masks > 127, wider integer
-    types above half their range. ``shape``: the ``(H, W)`` it must have (a clear error otherwise)."""
+def as_mask(mask, shape=None, what="mask", empty_ok=True):
+    """A mask as people have it (a path, PIL image, or array ``(H, W)``, ``(H, W, C)``; bool, integer or float)
+    -> uint8 ``(H, W)`` in {0, 1}: 1 (the hole) where any channel is non-zero, whatever the dtype, so a red or a
+    grey-100 stroke is a hole as a white one is. A mask with alpha (a file or PIL image in LA/RGBA/PA mode, an
+    array of 2 or 4 channels) that is transparent anywhere is read by its alpha alone (hole where alpha is
+    non-zero: strokes painted on a transparent layer); a fully opaque one by its colour. Negative values (a
+    -1/1 mask) are an error, as is NaN. ``shape``: the ``(H, W)`` it must have (a clear error otherwise).
+    ``empty_ok=False``: a mask with no hole pixel is an error (filling it would return the input unchanged)."""
     import os
 
     from zoo import images
 
     if isinstance(mask, (str, os.PathLike)):
+        what = f"{what} {os.fspath(mask)}"
         mask = images.load_image(mask)
     if isinstance(mask, Image.Image):
-        mask = np.asarray(mask.convert("L"))
+        mask = images.pil_to_array(mask)[0]
     a = np.asarray(mask)
+    if a.ndim == 3 and a.shape[-1] in (2, 4) and (a[..., -1] < a[..., -1].max(initial=0)).any():
+        a = a[..., -1]  # alpha that says something
+    elif a.ndim == 3 and a.shape[-1] in (2, 4):
+        a = a[..., :-1]
     if a.ndim == 3:
         a = a.max(axis=-1)
     if a.ndim != 2:
         raise ValueError(f"{what} must be (H, W) or (H, W, C), got shape {np.shape(mask)}")
-    if a.dtype == bool:
-        m = a
-    elif np.issubdtype(a.dtype, np.floating):
-        if not np.all(np.isfinite(a)):
-            raise ValueError(f"{what} holds NaN or infinite values")
-        m = a > 0.5
-    elif np.issubdtype(a.dtype, np.integer):
-        top = int(a.max(initial=0))
-        m = a > (0 if top <= 1 else 127 if top <= 255 else np.iinfo(a.dtype).max // 2)
-    else:
+    if a.dtype != bool and not np.issubdtype(a.dtype, np.number) or np.issubdtype(a.dtype, np.complexfloating):
         raise TypeError(f"{what} must hold numbers or bools, got dtype {a.dtype}")
+    if np.issubdtype(a.dtype, np.floating) and not np.all(np.isfinite(a)):
+        raise ValueError(f"{what} holds NaN or infinite values")
+    if a.dtype != bool and a.size and a.min() < 0:
+        raise ValueError(f"{what} holds negative values: masks are 0 (known) and non-zero (hole); for a -1/1 mask "
+                         f"pass mask > 0")
+    m = a != 0
     if shape is not None and tuple(m.shape) != tuple(shape):
         raise ValueError(f"{what} is {m.shape[0]}x{m.shape[1]} but the image is {shape[0]}x{shape[1]}: they must "
                          f"have the same size")
+    if not empty_ok and not m.any():
+        raise ValueError(f"{what} has no hole: every pixel is 0 (the hole is where the mask is non-zero, or its "
+                         f"alpha where it has transparency)")
     return m.astype(np.uint8)
 
 
@@ -129,11 +138,8 @@ class MaskFolder:
         return len(self.files)
 
     def __call__(self, h, w, rng):
-        from zoo import images
-
         path = self.files[int(rng.integers(len(self.files)))]
-        img = images.load_image(path).convert("L").resize((w, h), Image.NEAREST)
-        m = as_mask(img, what=f"mask {path}")
+        m = np.asarray(Image.fromarray(as_mask(path)).resize((w, h), Image.NEAREST))
         if rng.random() < 0.5:
             m = m[:, ::-1]
         return np.ascontiguousarray(m)
