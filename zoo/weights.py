@@ -327,7 +327,9 @@ def manifest(root=None):
     ``root`` given: that folder's ``manifest.json`` alone (an invalid one is an error). Otherwise the manifests
     of ``$ZOO_WEIGHTS``, the repository and the installed package data merged, the earlier folder winning for a
     key in several (and for the choice of an app's default); an invalid one among them is skipped with a warning
-    naming it, so a broken ``$ZOO_WEIGHTS`` does not take the shipped presets down with it.
+    naming it, and so is an invalid entry (not an object, a field of the wrong type; ``_app_presets`` also skips
+    one that contradicts its app's declaration), so a broken ``$ZOO_WEIGHTS`` does not take the shipped presets
+    down with it.
     """
     import warnings
 
@@ -346,6 +348,10 @@ def manifest(root=None):
         for key, entry in listed.items():
             if key in merged:
                 continue
+            problem = _entry_problem(key, entry)
+            if problem:
+                _warn(f"ignoring preset {key!r} of {folder / MANIFEST}: {problem}")
+                continue
             entry = dict(entry)
             app = key.partition("/")[0]
             if entry.get("default"):
@@ -356,6 +362,31 @@ def manifest(root=None):
             merged[key] = entry
         apps_with_default |= found
     return {"presets": dict(sorted(merged.items()))}
+
+
+#: The types a manifest entry's fields may have (None is allowed for each).
+_ENTRY_TYPES = {"file": str, "sha256": str, "url": str, "architecture": str, "config": dict, "metrics": dict,
+                "reference": dict, "default": bool, "trained_on": str, "recipe": str}
+
+
+def _warn(message):
+    """A manifest problem, warned from here, so Python's default filter says each one once although every lookup
+    reads the manifests again."""
+    import warnings
+
+    warnings.warn(message, stacklevel=1)
+
+
+def _entry_problem(key, entry):
+    """What is wrong with a manifest entry's shape (a string, a number where a name is due, ...), or None."""
+    if not isinstance(key, str) or "/" not in key:
+        return "keys are '<app>/<name>'"
+    if not isinstance(entry, dict):
+        return f"an entry is an object of file, sha256, ..., not {type(entry).__name__}"
+    wrong = [k for k, t in _ENTRY_TYPES.items() if entry.get(k) is not None and not isinstance(entry[k], t)]
+    if wrong:
+        return f"{wrong[0]} must be a {_ENTRY_TYPES[wrong[0]].__name__}, got {entry[wrong[0]]!r}"
+    return None
 
 
 def _app_entries(app, presets_=None):
@@ -385,14 +416,22 @@ def _app_presets(app, all_entries=None):
     for name, p in declared(app).items():
         e = entries.get(name)
         if e is not None and not e.get("architecture"):
-            _check_agrees(p, e)
-            p = dataclasses.replace(p, url=p.url or e.get("url"),
-                                    reference=dict(e["reference"]) if e.get("reference") else p.reference)
+            try:
+                _check_agrees(p, e)
+                p = dataclasses.replace(p, url=p.url or e.get("url"),
+                                        reference=dict(e["reference"]) if e.get("reference") else p.reference)
+            except ValueError as err:  # the declaration stands
+                _warn(f"ignoring a manifest entry: {err}")
+                entries.pop(name)
         out[name] = p
     from_manifest = set()
     for name, e in entries.items():
         if e.get("architecture") or name not in out:
-            out[name] = Preset.from_entry(f"{app}/{name}", e)
+            try:
+                out[name] = Preset.from_entry(f"{app}/{name}", e)
+            except ValueError as err:
+                _warn(f"ignoring a manifest entry: {err}")
+                continue
             from_manifest.add(name)
     if any(out[n].default for n in from_manifest):
         out = {n: p if n in from_manifest or not p.default else dataclasses.replace(p, default=False)
@@ -726,6 +765,8 @@ def load_into(model, path):
     architecture raises ``ValueError`` naming the file and the layers/shapes that differ while ``model``
     keeps its weights. Only then are the weights copied over.
     """
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a .weights.h5 file name, got {path!r}")
     twin = _load_fresh(_twin(model), path)
     model.set_weights(twin.get_weights())
     return model
