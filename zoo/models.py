@@ -90,24 +90,34 @@ class Generator(Network):
         if seed is not None:
             positive_int(seed, "seed", minimum=0)
         z = np.random.default_rng(seed).standard_normal((n, self.latent_dim)).astype("float32")
-        if self.num_classes:
-            if labels is None:
-                raise ValueError(f"{type(self).__name__} is class-conditional: pass labels (one class or {n})")
-            labels = np.broadcast_to(np.asarray(labels), (n,)) if np.ndim(labels) == 0 else np.asarray(labels)
-            if labels.shape != (n,):
-                raise ValueError(f"labels must be one class or {n} classes, got shape {labels.shape}")
-            if not np.issubdtype(labels.dtype, np.integer) or labels.min() < 0 or labels.max() >= self.num_classes:
-                raise ValueError(f"labels must be integers in [0, {self.num_classes}), got {labels}")
-        elif labels is not None:
-            raise ValueError(f"{type(self).__name__} is not class-conditional; labels must be None")
-        return self.from_latents(z, labels, batch_size)
+        if self.num_classes and labels is None:
+            raise ValueError(f"{type(self).__name__} is class-conditional: pass labels (one class or {n})")
+        if labels is not None and np.ndim(labels) == 0:
+            labels = np.broadcast_to(np.asarray(labels), (n,))
+        return self.from_latents(z, labels, batch_size)  # checks the labels
 
     def from_latents(self, z, labels=None, batch_size=256):
         """uint8 images ``(n, H, W, C)`` for the latent vectors ``z`` (NumPy ``(n, latent_dim)``) and, for
         class-conditional generators, ``labels`` (``n`` ints), run ``batch_size`` at a time."""
         import numpy as np
 
-        inputs = [np.asarray(z, "float32")] + ([np.asarray(labels).astype("int32")] if labels is not None else [])
+        from zoo.checks import positive_int
+
+        batch_size = positive_int(batch_size, "batch_size")
+        z = check_latents(z, self.latent_dim)
+        if self.num_classes and labels is None:
+            raise ValueError(f"{type(self).__name__} is class-conditional: pass {len(z)} labels")
+        if not self.num_classes and labels is not None:
+            raise ValueError(f"{type(self).__name__} is not class-conditional; labels must be None")
+        inputs = [z]
+        if labels is not None:
+            labels = np.asarray(labels)
+            if labels.shape != (len(z),) or not np.issubdtype(labels.dtype, np.integer):
+                raise ValueError(f"labels must be {len(z)} integers (one per latent vector), got {labels.dtype} "
+                                 f"shape {labels.shape}")
+            if labels.min() < 0 or labels.max() >= self.num_classes:
+                raise ValueError(f"labels must be integers in [0, {self.num_classes}), got {labels}")
+            inputs.append(labels.astype("int32"))
         out = []
         for i in range(0, len(inputs[0]), batch_size):
             chunk = [b[i:i + batch_size] for b in inputs]
@@ -162,6 +172,22 @@ class Generator(Network):
         from zoo import export
 
         return export.export(self, filepath, format, overwrite=overwrite, float16=float16, **options)
+
+
+def check_latents(z, latent_dim, what="z"):
+    """``z`` as float32 NumPy ``(n, latent_dim)`` with n >= 1, finite; a clear ValueError otherwise (a NaN latent
+    would come out as a black image with no error)."""
+    import numpy as np
+
+    try:
+        a = np.asarray(z, "float32")
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"{what} must be a float array (n, {latent_dim}), got {type(z).__name__}") from e
+    if a.ndim != 2 or a.shape[1] != latent_dim or len(a) == 0:
+        raise ValueError(f"{what} must have shape (n, {latent_dim}) with n >= 1, got {a.shape}")
+    if not np.isfinite(a).all():
+        raise ValueError(f"{what} holds NaN or infinite values")
+    return a
 
 
 def unit_graph(net):

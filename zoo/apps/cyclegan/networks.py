@@ -25,6 +25,8 @@ Discriminator: ``zoo.apps.pix2pix.PatchDiscriminator(n_layers=3, norm="instance"
 PatchGAN on one image (unconditional): C64-C128-C256-C512 then a 1-channel map of logits (LSGAN scores); 2,764,737
 parameters as the reference's ``NLayerDiscriminator(3, 64, 3, InstanceNorm2d)``.
 """
+import numbers
+
 import keras
 import numpy as np
 from keras import layers
@@ -142,6 +144,11 @@ class CycleGenerators(models.Generator):
         divisible by ``multiple``); ``translate``'s resizing to ``train_size`` stays with the caller."""
         return self.network(direction).export_graph()
 
+    #: The sizes ``translate`` works at: its two stride-2 stages leave a quarter of the side to the residual
+    #: blocks, whose reflection padding needs 2 pixels; a 64-channel float32 activation takes 256 bytes a pixel,
+    #: 4 GB at 4096x4096, the most.
+    MIN_SIZE, MAX_SIZE = 8, 4096
+
     def translate(self, x, direction="AtoB", size="auto"):
         """Translate images as people have them: a path, PIL image, uint8/uint16/float array, single or batch,
         grey/RGB/RGBA, any size, or a list of same-size images (``zoo.images.as_batch``); returns the same kind,
@@ -152,22 +159,29 @@ class CycleGenerators(models.Generator):
         ``size``: the scale the network works at. ``"auto"`` (default): the image is resized (bicubic,
         antialiased) so its shorter side is ``train_size``, the scale the preset was trained at (a 256x256 photo
         into a 128-trained preset is translated at 128x128, then resized back); an int: that shorter side; None:
-        the image's own size. Sizes are reflect-padded to a multiple of 4 and cropped back.
+        the image's own size. Sizes are reflect-padded to a multiple of 4 and cropped back. The working size must
+        have a shorter side of at least ``MIN_SIZE`` (8) and at most ``MAX_SIZE`` squared pixels (4096x4096).
         """
         from zoo import images
 
         net = self.network(direction)
-        batch, spec = images.as_batch(x, channels=net.in_channels)
-        h, w = batch.shape[1:3]
         if size == "auto":
             size = self.train_size
+        if size is not None and not (isinstance(size, numbers.Integral) and not isinstance(size, bool)
+                                     and self.MIN_SIZE <= size <= self.MAX_SIZE):
+            raise ValueError(f'size must be "auto", None or an integer in {self.MIN_SIZE}..{self.MAX_SIZE}, got '
+                             f'{size!r}')
+        batch, spec = images.as_batch(x, channels=net.in_channels)
+        h, w = batch.shape[1:3]
+        work = (h, w)
         if size is not None:
-            if int(size) != size or size < 4:
-                raise ValueError(f'size must be "auto", None or an int >= 4, got {size!r}')
             s = size / min(h, w)
-            work = (max(4, round(h * s)), max(4, round(w * s)))
-            if work != (h, w):
-                batch = images.resize(batch, work)
+            work = (max(size, round(h * s)), max(size, round(w * s)))
+        if min(work) < self.MIN_SIZE or work[0] * work[1] > self.MAX_SIZE ** 2:
+            raise ValueError(f"translating at {work[0]}x{work[1]} is outside what the network takes: shorter side >= "
+                             f"{self.MIN_SIZE}, at most {self.MAX_SIZE}x{self.MAX_SIZE} pixels (pass size)")
+        if work != (h, w):
+            batch = images.resize(batch, work)
         out = images.apply_tiled(net.predict_on_batch, batch, multiple=net.multiple)
         if out.shape[1:3] != (h, w):
             out = images.resize(out, (h, w))

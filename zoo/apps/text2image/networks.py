@@ -248,6 +248,7 @@ class TextToImageGenerator(Generator):
             raise ValueError("text must be a sentence or a non-empty list of sentences")
         if seed is not None:
             positive_int(seed, "seed", minimum=0)
+        batch_size = positive_int(batch_size, "batch_size")
         z = np.random.default_rng(seed).standard_normal((len(texts), self.latent_dim)).astype("float32")
         return self.from_latents(z, self.embed(texts), batch_size)
 
@@ -258,7 +259,7 @@ class TextToImageGenerator(Generator):
 
         from zoo.checks import positive_int
 
-        steps = positive_int(steps, "steps", minimum=2)
+        steps, seed = positive_int(steps, "steps", minimum=2), positive_int(seed, "seed", minimum=0)
         a, b = self.embed([text_a, text_b])
         t = np.linspace(0.0, 1.0, steps, dtype="float32")[:, None]
         e = (1 - t) * a + t * b
@@ -271,7 +272,14 @@ class TextToImageGenerator(Generator):
         import numpy as np
 
         from zoo import images
+        from zoo.checks import positive_int
+        from zoo.models import check_latents
 
+        batch_size = positive_int(batch_size, "batch_size")
+        z = check_latents(z, self.latent_dim)
+        embeddings = check_latents(embeddings, int(self.stage1.inputs[1].shape[-1]), "embeddings")
+        if len(embeddings) != len(z):
+            raise ValueError(f"{len(z)} latent vectors but {len(embeddings)} embeddings: one of each per image")
         out = [ops.convert_to_numpy(self.stage1([z[i:i + batch_size], embeddings[i:i + batch_size]], training=False))
                for i in range(0, len(z), batch_size)]
         return images.to_uint8(np.concatenate(out))
