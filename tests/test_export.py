@@ -219,7 +219,7 @@ def test_formats_and_paths_are_checked(tmp_path, tiny):
 
 def test_other_backends_get_a_clear_error(tmp_path, tiny, monkeypatch):
     monkeypatch.setattr(keras.backend, "backend", lambda: "jax")
-    with pytest.raises(RuntimeError, match="KERAS_BACKEND=tensorflow"):
+    with pytest.raises(ValueError, match="KERAS_BACKEND=tensorflow"):
         export.export(tiny, tmp_path / "g.onnx")
 
 

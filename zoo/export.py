@@ -83,37 +83,69 @@ def export(model, path, format=None, overwrite=False, float16=False, **options):
 
     ``float16=True`` (LiteRT only): weights stored as float16, half the file, computed in float32 after loading;
     each model card gives its PSNR against the float32 graph (``benchmarks/export.py``)."""
-    import keras
+    from zoo.files import temp_prefix, temporary
 
     format = check_format(format or format_of(path))
+    path = check_target(path, format, overwrite)
+    if float16 and format != "litert":
+        raise ValueError(f"float16 weights are offered for LiteRT files only, not {NAMES[format]}")
+    if not hasattr(model, "export_graph"):
+        raise TypeError(f"{type(model).__name__} is not a zoo generator (it has no export_graph)")
+    _require(_WRITERS[format], format, "writing")
+    graph = model.export_graph(**options)
+    parent = os.path.dirname(os.path.abspath(path))
+    os.makedirs(parent, exist_ok=True)
+    work = tempfile.mkdtemp(dir=parent, prefix=temp_prefix(os.path.basename(path)))
+    try:
+        with temporary(work):
+            out = os.path.join(work, "new" + EXTENSIONS.get(format, ""))
+            write = {"savedmodel": _savedmodel, "litert": functools.partial(_litert, float16=float16),
+                     "onnx": _onnx}
+            write[format](graph, out)
+            _replace(out, path, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return path
+
+
+def check_target(path, format, overwrite=False):
+    """What ``export`` checks before any work, returned as ``path`` (a ``str``): the name fits ``format``, the
+    process runs the TensorFlow backend (the writers need it), and an existing ``path`` is replaced only with
+    ``overwrite`` and only when it is an export of that format (a SavedModel folder, a ``.tflite`` / ``.onnx``
+    file): a folder of other files is never deleted."""
     path = os.fspath(path)
+    name = os.path.basename(os.path.normpath(path)) if path else ""
+    if name in ("", ".", "..") or path.endswith(os.sep + ".."):
+        raise ValueError(f"{path!r} names no model: give a new folder (savedmodel), a .tflite or a .onnx file name")
     want = EXTENSIONS.get(format)
     if want and not path.lower().endswith(want):
         raise ValueError(f"a {NAMES[format]} model is a {want} file; {path!r} has another extension")
     if format == "savedmodel" and os.path.splitext(path)[1].lower() in (".tflite", ".onnx", ".h5", ".keras"):
         raise ValueError(f"a SavedModel is a folder; {path!r} has a file extension")
-    if float16 and format != "litert":
-        raise ValueError(f"float16 weights are offered for LiteRT files only, not {NAMES[format]}")
-    if keras.backend.backend() != "tensorflow":
-        raise RuntimeError(f"zoo export writes on the TensorFlow backend (KERAS_BACKEND=tensorflow), this process "
-                           f"runs {keras.backend.backend()!r}; weights trained on any backend load there")
-    if not hasattr(model, "export_graph"):
-        raise TypeError(f"{type(model).__name__} is not a zoo generator (it has no export_graph)")
-    if os.path.lexists(path) and not overwrite:
-        raise FileExistsError(f"{path} exists; pass overwrite=True (zoo export --overwrite) to replace it")
-    _require(_WRITERS[format], format, "writing")
-    graph = model.export_graph(**options)
-    parent = os.path.dirname(os.path.abspath(path))
-    os.makedirs(parent, exist_ok=True)
-    work = tempfile.mkdtemp(dir=parent, prefix=f".{os.path.basename(path)}.")
-    try:
-        out = os.path.join(work, os.path.basename(path))
-        write = {"savedmodel": _savedmodel, "litert": functools.partial(_litert, float16=float16), "onnx": _onnx}
-        write[format](graph, out)
-        _replace(out, path, work)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    backend = _keras_backend()
+    if backend != "tensorflow":
+        raise ValueError(f"export writes on the TensorFlow backend; this process runs {backend!r}: run it with "
+                         f"KERAS_BACKEND=tensorflow (weights trained on any backend load there)")
+    if os.path.lexists(path):
+        if not overwrite:
+            raise FileExistsError(f"{path} exists; pass overwrite=True (zoo export --overwrite) to replace it")
+        if not _is_export(path, format):
+            raise ValueError(f"{path} exists and is not a {NAMES[format]} model"
+                             + (" (a folder without saved_model.pb)" if format == "savedmodel" else "")
+                             + "; refusing to replace it: choose another name")
     return path
+
+
+def _keras_backend():
+    import keras
+
+    return keras.backend.backend()
+
+
+def _is_export(path, format):
+    if format == "savedmodel":
+        return os.path.isdir(path) and os.path.isfile(os.path.join(path, "saved_model.pb"))
+    return os.path.isfile(path)
 
 
 def _replace(new, path, work):
@@ -256,6 +288,13 @@ class Exported:
             raise FileNotFoundError(f"no exported model at {path}")
         _require([_RUNTIMES[self.format]], self.format, "running")
         self.path = path
+        try:
+            self._open(path)
+        except Exception as e:  # each runtime has its own errors for a file that is not its format
+            raise ValueError(f"{path} is not a {NAMES[self.format]} model {_RUNTIMES[self.format]} can load: "
+                             f"{_first_line(e)}") from None
+
+    def _open(self, path):
         if self.format == "savedmodel":
             import tensorflow as tf
 
@@ -290,7 +329,16 @@ class Exported:
         if sorted(named) != sorted(self.inputs):
             raise TypeError(f"this model takes the inputs {', '.join(self.inputs)}, got {', '.join(named) or 'none'}")
         feed = {k: np.ascontiguousarray(v, "int32" if k in ("label", "words") else "float32") for k, v in named.items()}
-        return np.asarray(self._run(feed))
+        try:
+            return np.asarray(self._run(feed))
+        except Exception as e:  # the runtime's own words for inputs of the wrong shape
+            shapes = ", ".join(f"{k} {v.shape}" for k, v in feed.items())
+            raise ValueError(f"{self.path} cannot run on inputs of shapes {shapes}: {_first_line(e)}") from None
 
     def __repr__(self):
         return f"Exported({self.path!r}, format={self.format!r}, inputs={self.inputs})"
+
+
+def _first_line(error, limit=300):
+    text = " ".join(str(error).strip().splitlines()[:1]) or type(error).__name__
+    return text if len(text) <= limit else text[:limit - 3] + "..."
