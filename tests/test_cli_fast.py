@@ -94,6 +94,11 @@ def test_commands_modules_agree_with_the_apps():
     from zoo.apps.cyclegan import commands
 
     assert commands.DIRECTIONS == cyclegan.DIRECTIONS
+    from zoo.apps.srgan import commands as sr_commands
+    from zoo.apps.srgan.networks import _SRGenerator
+
+    assert (sr_commands.AUTO_TILE_BYTES, sr_commands.AUTO_TILE) == (_SRGenerator.AUTO_TILE_BYTES,
+                                                                    _SRGenerator.AUTO_TILE)
 
 
 def test_import_prints_nothing_from_tensorflow():
