@@ -66,7 +66,7 @@ def test_cli_output_problems_are_one_line_errors(tmp_path, capsys):
     code, err = run_cli(["dcgan", "generate", "-n", "2", "-o", str(tmp_path / "x.xyz")], capsys)
     assert code == 2 and "unknown image extension" in err
     code, err = run_cli(["dcgan", "generate", "-n", "-3", "-o", str(tmp_path / "x.png")], capsys)
-    assert code == 2 and "-n must be >= 1" in err
+    assert code == 2 and "-n must be in 1..10000" in err
     code, err = run_cli(["dcgan", "generate", "--preset", "mnist_dcgan", "--labels", "3", "-o",
                          str(tmp_path / "x.png")], capsys)
     assert code == 2 and "unconditional" in err

@@ -14,6 +14,7 @@ import html
 import importlib
 import os
 import pkgutil
+import signal
 import sys
 
 import zoo.apps
@@ -55,7 +56,11 @@ def _native_stderr_silenced():
 def _load_keras_quietly():
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     with _native_stderr_silenced():
-        import keras
+        try:
+            import keras
+        except ValueError as e:  # KERAS_BACKEND names no backend Keras knows
+            raise ValueError(f"KERAS_BACKEND={os.environ.get('KERAS_BACKEND')!r}: {e}; use tensorflow, torch or "
+                             f"jax") from None
 
         if keras.backend.backend() == "tensorflow":
             import tensorflow as tf
@@ -105,32 +110,42 @@ def add_image_verb(verbs, app, verb, help, run):
     v.add_argument("--suffix", default="", help="added to each output file name in a folder (e.g. _x4)")
     v.add_argument("--ext", default=None, help="output format in a folder: png (default), jpg, webp, bmp, tif")
     v.add_argument("--quality", type=int, default=95, help="JPEG/WebP quality, 1-95 (default 95)")
+    v.add_argument("--max-pixels", type=int, default=None,
+                   help="read images of up to this many pixels (default 178956970, Pillow's limit against "
+                        "decompression bombs)")
     add_model_flags(v, app)
     v.set_defaults(func=lambda args: _image_verb(args, app, run))
     return v
 
 
-def add_generate_verb(verbs, app, help, run, n=16):
+#: The most images one ``zoo <app> generate`` makes (a grid of more is neither viewable nor small): run it again.
+MAX_IMAGES = 10_000
+
+
+def add_generate_verb(verbs, app, help, run, n=16, ncols=None):
     """``zoo <app> generate -o output [-n N] [--seed S] [--preset NAME | --weights FILE --arch NAME]``: load the
     generator (``load_model``), call ``run(model, args)`` for a uint8 batch and save it: one image as itself,
-    several as a grid. Returns the verb's parser for the app's own flags."""
+    several as a grid (``ncols(args)`` columns when given, else a square). Returns the verb's parser for the
+    app's own flags."""
     g = verbs.add_parser("generate", help=help)
     g.add_argument("-o", "--output", required=True, help="image file (.png, .jpg, .webp, .bmp, .tif)")
-    g.add_argument("-n", type=int, default=n, help=f"number of images (default {n})")
-    g.add_argument("--seed", type=int, default=None)
+    g.add_argument("-n", type=int, default=n, help=f"number of images (default {n}, at most {MAX_IMAGES})")
+    g.add_argument("--seed", type=int, default=None, help="fixes the images (an integer >= 0)")
     add_model_flags(g, app)
-    g.set_defaults(func=lambda args: _generate_verb(args, app, run))
+    g.set_defaults(func=lambda args: _generate_verb(args, app, run, ncols))
     return g
 
 
-def _generate_verb(args, app, run):
+def _generate_verb(args, app, run, ncols=None):
     from zoo import images
 
-    check_output(args.output)
-    if args.n < 1:
-        raise ValueError(f"-n must be >= 1, got {args.n}")
+    check_output(args.output, *_flag_inputs(args))
+    if not 1 <= args.n <= MAX_IMAGES:
+        raise ValueError(f"-n must be in 1..{MAX_IMAGES}, got {args.n}")
+    if args.seed is not None and args.seed < 0:
+        raise ValueError(f"--seed must be >= 0, got {args.seed}")
     out = run(load_model(app, args), args)
-    images.save_image(args.output, images.grid(out) if len(out) > 1 else out[0])
+    images.save_image(args.output, images.grid(out, ncols=ncols and ncols(args)) if len(out) > 1 else out[0])
     print(args.output)
 
 
@@ -171,19 +186,19 @@ def load_model(app, args):
 
 
 def _image_verb(args, app, run):
-    import numpy as np
-
     from zoo import images
 
     if not 1 <= args.quality <= 95:
         raise ValueError(f"--quality must be in 1..95, got {args.quality}")
+    if args.max_pixels is not None:
+        images.set_max_pixels(args.max_pixels)
     jobs = _jobs(args)
     model = load_model(app, args)
     failed = []
     for i, (src, dest) in enumerate(jobs):
         args.input = src
         try:
-            images.save_image(dest, np.asarray(run(model, args)), quality=args.quality)
+            images.save_image(dest, run(model, args), quality=args.quality)
         except (ValueError, OSError) as e:
             if len(jobs) == 1:
                 raise
@@ -202,11 +217,16 @@ def _jobs(args):
     """``(input file, output file)`` pairs of an image verb, every output checked before any work."""
     from zoo import data, images
 
+    if not args.output:
+        raise ValueError("-o is empty: give an output file or folder")
     single = len(args.inputs) == 1 and not os.path.isdir(args.inputs[0]) and not os.path.isdir(args.output)
     if single:
         if args.ext or args.suffix:
             raise ValueError("--ext and --suffix name files in an output folder; with one input, -o is the file")
-        check_output(args.output, args.inputs[0])
+        check_output(args.output, args.inputs[0], *_flag_inputs(args))
+        from zoo import files
+
+        files.check_input(args.inputs[0])  # a FIFO or a device is refused before the model loads
         if not os.path.exists(args.inputs[0]):  # said before the model loads
             raise FileNotFoundError(2, "No such file or directory", args.inputs[0])
         return [(args.inputs[0], args.output)]
@@ -229,24 +249,45 @@ def _jobs(args):
     if len(set(outs)) != len(outs):
         twice = sorted({d for d in outs if outs.count(d) > 1})
         raise ValueError(f"two inputs would write the same output, e.g. {twice[0]}; use separate runs or --suffix")
-    for src, dest in jobs:
-        check_output(dest, src)
+    for _, dest in jobs:
+        check_output(dest)
+    from zoo import files
+
+    files.refuse_inputs(outs, [src for src, _ in jobs] + _flag_inputs(args), _flag_folders(args))
     return jobs
 
 
-def check_output(output, *inputs):
-    """Refuse, before any work, an output that is a folder, has no image extension, or is one of the inputs."""
-    from zoo import images
+#: Flags that name input files (or folders of them) besides the images: no output may replace one.
+INPUT_FLAGS = ("weights", "mask", "captions", "checkpoint")
 
+
+def _flag_inputs(args):
+    """The files the ``INPUT_FLAGS`` of ``args`` name (the files inside those that are folders)."""
+    from zoo import data
+
+    found = []
+    for path in filter(None, (getattr(args, flag, None) for flag in INPUT_FLAGS)):
+        found += data.list_images(path) if os.path.isdir(path) else [path]
+    return found
+
+
+def _flag_folders(args):
+    return [p for p in filter(None, (getattr(args, flag, None) for flag in INPUT_FLAGS)) if os.path.isdir(p)]
+
+
+def check_output(output, *inputs):
+    """Refuse, before any work, an output that is empty, a folder, a FIFO or device, a read-only file, has no
+    image extension, or is one of the ``inputs`` (``zoo.files``)."""
+    from zoo import files, images
+
+    files.check_output(output)
     if os.path.isdir(output):
         raise ValueError(f"-o {output} is a folder; give a file name such as {os.path.join(output, 'out.png')}")
     ext = os.path.splitext(output)[1].lower()
     if ext not in images.FORMATS:
         raise ValueError(f"-o {output}: unknown image extension {ext or '(none)'!r}; use one of "
                          f"{', '.join(sorted(images.FORMATS))}")
-    for path in inputs:
-        if os.path.exists(output) and os.path.exists(path) and os.path.samefile(output, path):
-            raise ValueError(f"-o {output} is the input file; refusing to overwrite it")
+    files.refuse_inputs([output], inputs)
 
 
 def demo(args):
@@ -338,11 +379,13 @@ def export_command(args):
     (``zoo.export``: what the exported graph takes and gives)."""
     import inspect
 
-    from zoo import export
+    from zoo import export, files
 
+    if not args.output:
+        raise ValueError("-o is empty: give a folder (savedmodel), a .tflite or a .onnx file name")
     fmt = export.check_format(args.format or export.format_of(args.output))
-    if os.path.lexists(args.output) and not args.overwrite:  # before loading anything
-        raise FileExistsError(f"-o {args.output} exists; pass --overwrite to replace it")
+    export.check_target(args.output, fmt, args.overwrite)  # before loading anything
+    files.refuse_inputs([args.output], _flag_inputs(args))
     model = load_model(args.app, args)
     options = {}
     if args.direction is not None:
@@ -403,6 +446,35 @@ def parser(argv=None):
     return p
 
 
+@contextlib.contextmanager
+def _signals_clean_up():
+    """While a command runs, SIGTERM and Ctrl-C remove the temporary files and folders being written
+    (``zoo.files.temporary``: an export's folder, an image's temporary file), say one line and exit (143, 130).
+    The handler cleans up itself rather than raising: an exception raised inside TensorFlow's native code can
+    be swallowed there, and the command would go on."""
+    from zoo import files
+
+    def stop(signum, frame):
+        files.remove_temporaries()
+        print(f"zoo: {'terminated' if signum == signal.SIGTERM else 'interrupted'}", file=sys.stderr, flush=True)
+        os._exit(128 + signum)
+
+    try:
+        previous = {s: signal.signal(s, stop) for s in (signal.SIGTERM, signal.SIGINT)}
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+def _warning_line(message, category, filename, lineno, line=None):
+    return f"zoo: warning: {message}\n"
+
+
 def _commands(name):
     """The module defining app ``name``'s commands: ``zoo/apps/<name>/commands.py`` loaded on its own, so neither
     the app package nor Keras is imported to parse (``--help``, argument and path errors answer at once); for an
@@ -444,11 +516,19 @@ def main(argv=None):
 
 
 def _run(argv=None):
+    import warnings
+
     argv = sys.argv[1:] if argv is None else list(argv)
-    args = parser(argv).parse_args(argv)
-    if args.command in ("demo", "serve"):
-        _load_keras_quietly()
+    warnings.formatwarning = _warning_line  # one line, without the source line that raised it
+    with _signals_clean_up():
+        return _main(argv)
+
+
+def _main(argv):
     try:
+        args = parser(argv).parse_args(argv)
+        if args.command in ("demo", "serve"):
+            _load_keras_quietly()
         args.func(args)
     except (ValueError, TypeError, KeyError, ImportError) as e:  # ImportError: an optional extra missing
         print(f"zoo: error: {e}", file=sys.stderr)

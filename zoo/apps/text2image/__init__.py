@@ -184,7 +184,7 @@ def add_commands(subparsers):
     verbs = subparsers.add_parser("text2image", help="flowers from a sentence (GAN-CLS / StackGAN stage I)"
                                   ).add_subparsers(dest="verb", required=True)
     g = add_generate_verb(verbs, "text2image", "write a grid (or one image) of flowers for sentences", _generate,
-                          n=4)
+                          n=4, ncols=lambda args: max(args.n, 2) if args.walk is not None else args.n)
     g.add_argument("text", nargs="+", help="one or more sentences (quote each); -n images of each, one row each")
     g.add_argument("--walk", metavar="TEXT_B", default=None,
                    help="instead: a GAN-INT walk of -n steps from the (one) sentence to this one")
