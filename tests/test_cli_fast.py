@@ -106,3 +106,28 @@ def test_import_prints_nothing_from_tensorflow():
     r = subprocess.run([sys.executable, "-c", "from zoo.apps import dcgan; dcgan.pretrained().generate(2, labels=1)"],
                        capture_output=True, text=True, env=env, timeout=300)
     assert r.returncode == 0 and r.stderr == "", r.stderr[-2000:]
+
+
+def test_gallery_order_plain_words_and_zoom(tmp_path):
+    pytest.importorskip("keras")
+    from zoo import cli, weights
+
+    apps = weights.apps()
+    ranked = sorted(apps, key=cli._gallery_rank)
+    assert ranked[:4] == ["progan", "text2image", "inpainting", "srgan"] and ranked.index("dcgan") > ranked.index(
+        "pix2pix")
+    for app in apps:
+        if app in cli.PLAIN_WORDS:  # the default preset has the metrics its sentence names
+            assert cli._plain_words(app, weights.get(app)), app
+    page = cli._gallery([(app, "What it does.", weights.get(app), []) for app in ranked], str(tmp_path))
+    assert "a face detector finds a face in 99.3% of the generated faces" in page
+    assert page.index("Faces of people who do not exist") < page.index("Handwritten digits")
+    assert "classList.toggle('zoomed')" in cli._figure("a: b | c", _png(tmp_path), str(tmp_path))
+
+
+def _png(tmp_path):
+    from PIL import Image
+
+    Image.new("RGB", (8, 4)).save(tmp_path / "x.png")
+    return str(tmp_path / "x.png")
+
