@@ -80,13 +80,20 @@ def app_modules():
 
 class Progress:
     """A progress bar on stderr (Keras's Progbar) for long work, called as ``progress(done, total)`` (the
-    callback ``zoo.images.apply_tiled`` and ``upscale`` take); silent when ``quiet``."""
+    callback ``zoo.images.apply_tiled`` and ``upscale`` take), or ``progress(done, total, label)`` to show what
+    it is on (``zoo demo``: the app); silent when ``quiet``."""
 
     def __init__(self, quiet=False):
         self.quiet, self.bar = quiet, None
 
-    def __call__(self, done, total):
+    def __call__(self, done, total, label=None):
         if self.quiet:
+            return
+        if label is not None:  # a bar of our own: Keras's shows numbers only
+            filled = int(30 * done / max(total, 1))
+            sys.stderr.write(f"\r[{'=' * filled}{'.' * (30 - filled)}] {done}/{total} {label:<24}"
+                             + ("\n" if done >= total else ""))
+            sys.stderr.flush()
             return
         if self.bar is None:
             import keras
@@ -302,17 +309,71 @@ def demo(args):
     mods = [m for m in app_modules() if m.__name__.rsplit(".", 1)[1] in shipped and hasattr(m, "demo")]
     if not mods:
         raise SystemExit("no app has shipped weights: nothing to demonstrate")
+    mods.sort(key=lambda m: _gallery_rank(m.__name__.rsplit(".", 1)[1]))
     sections = []
     progress = Progress(quiet=args.quiet)
     for done, mod in enumerate(mods, 1):
         app = mod.__name__.rsplit(".", 1)[1]
+        progress(done - 1, len(mods), app)  # the bar names the app it is on
         items = mod.demo(os.path.join(args.output, app))
         sections.append((app, _app_summary(mod), weights.get(app), items))
-        progress(done, len(mods))
+        progress(done, len(mods), app)
     index = os.path.join(args.output, "index.html")
     with open(index, "w") as f:
         f.write(_gallery(sections, args.output))
     print(index)
+
+
+#: The gallery's order, what a visitor cares about first: faces, text, inpainting, super-resolution, translation,
+#: the basics; apps not named follow by name. Titles in plain words.
+GALLERY = {"progan": "Faces of people who do not exist", "text2image": "Flowers from a sentence",
+           "inpainting": "Filling holes in photos", "srgan": "Super-resolution (x4)",
+           "pix2pix": "Sketch to photo", "cyclegan": "Sketch to photo and back, learnt without pairs",
+           "dcgan": "Handwritten digits"}
+
+
+def _gallery_rank(app):
+    order = list(GALLERY)
+    return (order.index(app) if app in order else len(order), app)
+
+
+#: Each app's default preset's headline numbers in plain words, with the reference points that give them meaning
+#: (the model cards' tables). A preset without these metrics falls back to the raw numbers.
+PLAIN_WORDS = {
+    "progan": lambda m: (
+        f"a face detector finds a face in {m['face_detection_rate']:.1%} of the generated faces (in 99.4% of real "
+        f"CelebA faces); their distance to real faces in face-descriptor space (KID x1000) is "
+        f"{m['kid_face_x1000']:.3f}, between real faces blurred through 32x32 pixels (0.125) and through 16x16 "
+        f"(0.870)"),
+    "text2image": lambda m: (
+        f"a flower classifier names the flower the sentence describes in {m['caption_top1']:.1%} of the images "
+        f"({m['caption_top5']:.1%} among its top five; chance: 1.0% and 4.9%; the sentence alone, read by the text "
+        f"encoder: {m['encoder_caption_top1']:.1%})"),
+    "inpainting": lambda m: (
+        f"thin free-form holes in held-out flower photos are filled to {m['flowers:free_form:psnr']:.2f} dB PSNR "
+        f"(OpenCV's Navier-Stokes inpainting: 27.20 dB), a box over a quarter of the photo to "
+        f"{m['flowers:box50:psnr']:.2f} dB (Telea's method: 19.87 dB); higher is closer to the original"),
+    "srgan": lambda m: (
+        f"on the standard Set5 and Set14 photos, {m['set5_psnr_y']:.2f} and {m['set14_psnr_y']:.2f} dB PSNR against "
+        f"the originals (bicubic enlargement: 28.43 and 25.99 dB; higher is closer)"),
+    "pix2pix": lambda m: (
+        f"on held-out drawings the photo differs from the real one by {m['l1']:.3f} per pixel on average (L1, 0-1 "
+        f"scale; PSNR {m['psnr']:.2f} dB), against 0.213 (11.13 dB) for the average photo of the training set"),
+    "cyclegan": lambda m: (
+        f"trained without matching pairs, its photos differ from the real ones by {m['l1']:.3f} per pixel (L1; PSNR "
+        f"{m['psnr']:.2f} dB): between pix2pix, trained with pairs (0.120, 14.43 dB), and the average photo (0.213, "
+        f"11.13 dB)"),
+    "dcgan": lambda m: (
+        f"a digit classifier that reads {m['classifier_val_accuracy']:.1%} of real digits right reads the digit that "
+        f"was asked for in {m['conditional_accuracy']:.1%} of the samples"),
+}
+
+
+def _plain_words(app, preset):
+    try:
+        return PLAIN_WORDS[app](preset.metrics)
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def _app_summary(mod):
@@ -344,7 +405,8 @@ def _figure(caption, path, outdir):
         cells = "".join(f"<span>{html.escape(c)}</span>" for c in columns)
         head = f"<div class=cols style='width:{width}px'>{cells}</div>"
     return (f"<figure>{head}<img src='{html.escape(rel)}' alt='{html.escape(caption)}' width={width} "
-            f"height={height}><figcaption>{html.escape(caption)}</figcaption></figure>")
+            f"height={height} onclick=\"this.classList.toggle('zoomed')\">"
+            f"<figcaption>{html.escape(caption)}</figcaption></figure>")
 
 
 def _gallery(sections, outdir):
@@ -352,14 +414,18 @@ def _gallery(sections, outdir):
             "<style>body{font-family:sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;color:#222}"
             "figure{margin:1em 0;overflow-x:auto}img{display:block;border:1px solid #ccc}"
             ".cols{display:flex}.cols span{flex:1;text-align:center;font-weight:bold;font-size:90%;padding:.2em}"
-            "figcaption{color:#555;font-size:90%;margin-top:.3em}.metrics{font-size:90%}</style>",
+            "figcaption{color:#555;font-size:90%;margin-top:.3em}.metrics{font-size:90%}"
+            "figure img{cursor:zoom-in}figure img.zoomed{zoom:3;cursor:zoom-out}</style>",
             "<h1>zoo gallery</h1><p>Made by <code>zoo demo</code> from the shipped presets, on inputs they were "
-            "not trained on; every image at its own size.</p>"]
+            "not trained on; every image at its own size (click one to see it three times larger).</p>"]
     for app, summary, preset, items in sections:
         numbers = ", ".join(f"{k} {v}" for k, v in preset.metrics.items())
-        page.append(f"<h2 id='{html.escape(app)}'>{html.escape(app)}</h2><p>{html.escape(summary)} Default preset "
-                    f"<code>{html.escape(preset.name)}</code>; measured: {html.escape(numbers or 'no numbers')}. "
-                    f"Model card: {_card_link(app)}.</p>")
+        title = f"{GALLERY[app]} ({app})" if app in GALLERY else app
+        plain = _plain_words(app, preset)
+        plain = f"<p><b>How good:</b> {html.escape(plain)}.</p>" if plain else ""
+        page.append(f"<h2 id='{html.escape(app)}'>{html.escape(title)}</h2><p>{html.escape(summary)}</p>{plain}"
+                    f"<p class=metrics>Default preset <code>{html.escape(preset.name)}</code>; measured: "
+                    f"{html.escape(numbers or 'no numbers')}. Model card: {_card_link(app)}.</p>")
         page += [_figure(caption, path, outdir) for caption, path in items]
     return "\n".join(page) + "\n"
 
