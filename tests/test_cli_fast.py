@@ -17,7 +17,9 @@ FAST = [["--help"], ["presets"], ["serve", "--help"], ["export", "--help"], ["de
         ["pix2pix", "translate", "{tmp}/missing.png", "-o", "{tmp}/out.png"],
         ["cyclegan", "translate", "{tmp}/in.png", "-o", "{tmp}/out.txt"],
         ["progan", "generate", "-o", "{tmp}/faces.png", "-n", "0"],
-        ["pix2pix", "translate", "--no-such-flag"]]
+        ["pix2pix", "translate", "--no-such-flag"],
+        ["export", "pix2pix", "-o", "{tmp}/exists.onnx"], ["export", "pix2pix", "-o", "{tmp}/model.tflite",
+                                                          "--format", "onnx"]]
 
 _PROBE = r"""
 import contextlib, io, json, sys
@@ -68,6 +70,8 @@ def test_cli_answers_without_keras(tmp_path):
             assert res["rc"] == 2 and "Traceback" not in res["err"] and res["err"].strip(), res
     missing = next(res for res in json.loads(r.stdout) if any("missing.png" in a for a in res["argv"]))
     assert "missing.png" in missing["err"] and "No such file" in missing["err"], missing
+    exists = next(res for res in json.loads(r.stdout) if any("exists.onnx" in a for a in res["argv"]))
+    assert "exists" in exists["err"] and "--overwrite" in exists["err"], exists
 
 
 def test_preset_index_is_fresh():

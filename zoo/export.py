@@ -137,9 +137,22 @@ def check_target(path, format, overwrite=False):
 
 
 def _keras_backend():
-    import keras
+    """The Keras backend of this process, read without importing Keras while it is not loaded yet (so ``zoo
+    export``'s refusals answer at once): ``$KERAS_BACKEND``, else ``keras.json``'s, else tensorflow, as Keras
+    chooses."""
+    import json
+    import sys
 
-    return keras.backend.backend()
+    if "keras" in sys.modules:
+        return sys.modules["keras"].backend.backend()
+    if os.environ.get("KERAS_BACKEND"):
+        return os.environ["KERAS_BACKEND"]
+    home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
+    try:
+        with open(os.path.join(home, "keras.json")) as f:
+            return json.load(f).get("backend") or "tensorflow"
+    except (OSError, ValueError, AttributeError):
+        return "tensorflow"
 
 
 def _is_export(path, format):
