@@ -520,14 +520,17 @@ def _signals_clean_up():
     be swallowed there, and the command would go on."""
     from zoo import files
 
+    stderr = os.dup(2)  # the terminal, even while Keras loads with descriptor 2 on /dev/null
+
     def stop(signum, frame):
         files.remove_temporaries()
-        print(f"zoo: {'terminated' if signum == signal.SIGTERM else 'interrupted'}", file=sys.stderr, flush=True)
+        os.write(stderr, f"zoo: {'terminated' if signum == signal.SIGTERM else 'interrupted'}\n".encode())
         os._exit(128 + signum)
 
     try:
         previous = {s: signal.signal(s, stop) for s in (signal.SIGTERM, signal.SIGINT)}
     except ValueError:  # not the main thread: leave signals alone
+        os.close(stderr)
         yield
         return
     try:
@@ -535,6 +538,7 @@ def _signals_clean_up():
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
+        os.close(stderr)
 
 
 def _warning_line(message, category, filename, lineno, line=None):
@@ -585,9 +589,12 @@ def _run(argv=None):
     import warnings
 
     argv = sys.argv[1:] if argv is None else list(argv)
-    warnings.formatwarning = _warning_line  # one line, without the source line that raised it
-    with _signals_clean_up():
-        return _main(argv)
+    previous, warnings.formatwarning = warnings.formatwarning, _warning_line  # one line, no source line
+    try:
+        with _signals_clean_up():
+            return _main(argv)
+    finally:
+        warnings.formatwarning = previous
 
 
 def _main(argv):

@@ -38,8 +38,8 @@ def check_input(path, folder_ok=False):
 
 
 def read_only(path):
-    """Whether an existing ``path`` is a file its owner could not write in place (no write permission for this
-    user, or no write bit at all, which even root's ``cp`` honours here)."""
+    """Whether an existing ``path`` is read-only: this user may not write it, or it has no write bit at all (root
+    could write it, but its owner marked it read-only, and zoo does not override that)."""
     st = os.stat(path)
     return not os.access(path, os.W_OK) or not st.st_mode & 0o222
 

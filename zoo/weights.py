@@ -66,7 +66,7 @@ from pathlib import Path, PurePosixPath
 
 import numpy as np
 
-from zoo.files import atomic_write
+from zoo.files import atomic_write, check_input
 
 MANIFEST = "manifest.json"
 WEIGHTS_SUFFIX = ".weights.h5"
@@ -740,8 +740,9 @@ def _load_fresh(model, path, checked=False):
     path = Path(path)
     if path.is_dir():
         raise ValueError(f"{path} is a folder, not a weights file; give the .weights.h5 file inside it")
-    if not path.is_file():
+    if not path.exists():
         raise FileNotFoundError(f"weights file {path} does not exist")
+    check_input(path)  # a FIFO or a device: refused, not read
     if not path.name.endswith(WEIGHTS_SUFFIX):
         raise ValueError(f"{path}: expected a Keras '{WEIGHTS_SUFFIX}' file")
     if not checked:
