@@ -358,7 +358,7 @@ def test_upscale_auto_tiles_large_images_only():
     g = srgan.SRResNet(scale=2, blocks=2, filters=8)
     # instance attributes: small thresholds for the test (the memory 30 x 40 LR pixels need)
     g.AUTO_TILE_BYTES, g.AUTO_TILE = g.inference_bytes(30, 40), 28
-    assert g.inference_bytes(30, 40) == 30 * 40 * g.widest_activation() * 4 * 4.5
+    assert g.inference_bytes(30, 40) == g.FIXED_BYTES + 30 * 40 * g.widest_activation() * 4 * g.ALIVE_COPIES
     assert g.widest_activation() == 4 * 8  # the x2 upsampling convolution's 4 x 8 filters at LR size
     calls = []
     big = np.random.default_rng(0).uniform(0, 1, (30, 41, 3)).astype("float32")  # 1230 px > 1200: tiled

@@ -345,3 +345,39 @@ def test_cli_upscale_checkpoint_and_outscale(tmp_path):
     mine.write_bytes(open(ANIME, "rb").read())
     assert main(["srgan", "upscale", str(src), "-o", str(mine), "--checkpoint", str(mine)]) == 2
     assert open(mine, "rb").read() == open(ANIME, "rb").read()
+
+
+# ------------------------------------------------------------------------------------ upscale's memory estimate
+
+
+@pytest.mark.parametrize("arch,size", [("SRResNet()", (120, 120)), ("RRDBNet(blocks=2)", (90, 90)),
+                                       ("SRVGGNetCompact(convs=32)", (200, 200))])
+def test_upscale_memory_estimate_holds(arch, size):
+    """inference_bytes is what untiled upscale really adds to the peak RSS of a warmed-up process (TensorFlow,
+    as `zoo srgan upscale` runs), for the presets' architectures (SRResNet: srresnet_x4, srgan_x4; RRDBNet:
+    rrdb_psnr_x4, esrgan_x4 and RealESRGAN_x4plus, whose widest activation two blocks already have) and the
+    compact network; and tile="auto"'s windows stay within AUTO_TILE_BYTES by the same estimate."""
+    import subprocess
+    import sys
+
+    code = f"""
+import resource, numpy as np
+from zoo.apps import srgan
+g = srgan.{arch}
+h, w = {size}
+img = np.random.default_rng(0).integers(0, 256, (h, w, 3), dtype=np.uint8)
+g.upscale(img[:24, :24], tile=None)  # warm-up: TensorFlow's one-time memory is not inference
+base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+out = g.upscale(img, tile=None)
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+t = g.auto_tile()
+print(peak - base, g.inference_bytes(h, w), g.inference_bytes(t, t), g.AUTO_TILE_BYTES)
+"""
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="", KERAS_BACKEND="tensorflow")
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    grown, estimate, window, budget = map(int, proc.stdout.split()[-4:])
+    print(f"{arch} {size}: peak RSS grew {grown / 2**20:.0f} MB, estimate {estimate / 2**20:.0f} MB")
+    assert grown <= estimate, f"grew {grown / 2**20:.0f} MB > estimate {estimate / 2**20:.0f} MB"
+    assert estimate < 3 * grown  # an estimate, not a bound at any price
+    assert window <= budget

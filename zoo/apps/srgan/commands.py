@@ -15,7 +15,8 @@ def add_commands(subparsers):
                        lambda model, args: model.upscale(args.input, tile=_tile(args.tile), progress=Progress(),
                                                          outscale=_outscale(args.outscale)))
     u.add_argument("--tile", type=int, default=None, help="tile size in LR pixels (bounded memory; default: "
-                   f"whole images while that takes up to {AUTO_TILE_BYTES >> 20} MB, {AUTO_TILE} above)")
+                   f"whole images while that takes up to {AUTO_TILE_BYTES >> 20} MB beyond the model, e.g. "
+                   f"220x220 LR pixels for srresnet_x4, and tiles that stay within it, at most {AUTO_TILE}, above)")
     u.add_argument("--outscale", type=float, default=None,
                    help="output size / input size, any number (e.g. 2, 3.5): the model's output resized with "
                         "Lanczos (default: the model's own scale)")

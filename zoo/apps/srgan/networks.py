@@ -136,13 +136,19 @@ class _SRGenerator(models.Generator):
 
     #: Largest tile context (LR pixels) ``upscale`` uses by default.
     MAX_OVERLAP = 48
-    #: ``tile="auto"``: images whose untiled inference would need more memory than this (``inference_bytes``)
-    #: go in ``AUTO_TILE`` windows.
+    #: ``tile="auto"``: whole images while untiled inference needs at most this much memory (``inference_bytes``),
+    #: above it windows of the largest side that stays within it (``auto_tile``), at most ``AUTO_TILE``.
     AUTO_TILE_BYTES = 1 << 30
     AUTO_TILE = 384
-    #: Float32 copies of the widest activation alive at once in untiled inference: 4.4-4.5 measured for
-    #: SRResNet on TensorFlow (peak RSS 705 MB for a 200x200 LR image, 1,566 MB for 300x300: 18 KB per LR pixel).
-    ALIVE_COPIES = 4.5
+    #: ``inference_bytes`` = ``FIXED_BYTES`` + LR pixels x widest activation x 4 bytes x ``ALIVE_COPIES``: float32
+    #: copies of the widest activation alive at once, and a fixed part. Measured on TensorFlow (CPU) as the growth
+    #: of peak RSS of a warmed-up process over one untiled ``upscale`` (Dec 2026, 2-core CPU; bytes per LR pixel):
+    #: SRResNet x4 14.3 K at 100x100, 18.0 K at 150x150 (widest 1024: 4.4 copies); RRDBNet x4 18.6 K at 100x100
+    #: (widest 1024: 4.5); BasicSR's x2 RRDBNet (pixel-unshuffled input) 8.9 K at 100x100 (widest 256: 8.7);
+    #: SRVGGNetCompact 2.2-2.4 K at 150-220 px (widest 64: 8.6-9.2); a 60x60 RRDBNet grew 91 MB, 26 K a pixel
+    #: (the fixed part). Set with a margin: 5 copies where the widest activation is at HR, 10 where it is small.
+    ALIVE_COPIES = 5
+    FIXED_BYTES = 64 << 20
 
     def widest_activation(self):
         """Values per LR pixel of the widest activation: max over convolutions of filters x (HR/LR side)^2."""
@@ -154,8 +160,20 @@ class _SRGenerator(models.Generator):
         return int(math.ceil(widest))
 
     def inference_bytes(self, h, w):
-        """Estimated memory of untiled inference on one ``h`` x ``w`` LR image (float32 activations)."""
-        return int(h * w * self.widest_activation() * 4 * self.ALIVE_COPIES)
+        """Estimated memory of untiled inference on one ``h`` x ``w`` LR image (float32 activations; measured,
+        see ``ALIVE_COPIES``), beyond what the process and the model already take."""
+        return int(self.FIXED_BYTES + h * w * self.widest_activation() * 4 * self.ALIVE_COPIES)
+
+    def auto_tile(self):
+        """The largest window side (LR pixels, a multiple of ``multiple``, at most ``AUTO_TILE``) whose
+        inference stays within ``AUTO_TILE_BYTES``: 221 for SRResNet and RRDBNet x4, ``AUTO_TILE`` for the
+        compact network. The budget never makes it smaller than what leaves a core of 16 pixels inside the
+        default overlap."""
+        per_pixel = self.widest_activation() * 4 * self.ALIVE_COPIES
+        side = int(math.sqrt(max(self.AUTO_TILE_BYTES - self.FIXED_BYTES, 0) / per_pixel))
+        side = max(side, 2 * min(self.receptive_radius(), self.MAX_OVERLAP) + 16)
+        m = self.multiple
+        return max(min(self.AUTO_TILE, side) // m * m, m)
 
     def receptive_radius(self):
         """LR pixels of context one output pixel depends on (3x3 convs add 1, 9x9 add 4; convs after an x2
@@ -178,8 +196,9 @@ class _SRGenerator(models.Generator):
         grey/RGB/RGBA, any size; returns the same kind at ``scale`` times the size (``Generator.map_images``).
 
         ``tile``: process in ``tile`` x ``tile`` LR windows so memory stays bounded for large images. ``"auto"``
-        (default): whole images while untiled inference would take at most ``AUTO_TILE_BYTES`` (1 GiB; about
-        240 x 240 LR pixels for SRResNet, ``inference_bytes``), ``AUTO_TILE`` windows above that; then the output
+        (default): whole images while untiled inference would take at most ``AUTO_TILE_BYTES`` (1 GiB beyond the
+        process and the model; about 220 x 220 LR pixels for SRResNet and RRDBNet x4, ``inference_bytes``),
+        windows of ``auto_tile()`` pixels (221 for those) above that; then the output
         is assembled window by window in its final dtype, so memory is the output plus a constant whatever the
         image size (``zoo.images.apply_tiled``); ``None``: never tile. The
         default ``overlap`` is the network's receptive radius (``receptive_radius()``) up to ``MAX_OVERLAP``:
@@ -210,8 +229,8 @@ class _SRGenerator(models.Generator):
                                multiple=self.multiple, progress=progress)
 
     def _auto_tile(self, h, w):
-        """``tile="auto"``: ``AUTO_TILE`` when untiled inference would need more than ``AUTO_TILE_BYTES``."""
-        return self.AUTO_TILE if self.inference_bytes(h, w) > self.AUTO_TILE_BYTES else None
+        """``tile="auto"``: ``auto_tile()`` when untiled inference would need more than ``AUTO_TILE_BYTES``."""
+        return self.auto_tile() if self.inference_bytes(h, w) > self.AUTO_TILE_BYTES else None
 
 
 def resize_images(images, factor):
@@ -434,6 +453,10 @@ class RRDBNet(_SRGenerator):
     def multiple(self):
         return 4 // self.scale if self._zoo_config.get("unshuffle") else 1
 
+    @property
+    def ALIVE_COPIES(self):  # noqa: N802 (the class attribute of _SRGenerator, per instance here)
+        return 10 if self._zoo_config.get("unshuffle") else 5
+
 
 # ---------------------------------------------------------------------------------------------------------
 # Real-ESRGAN's compact network (Wang et al. 2021)
@@ -462,6 +485,8 @@ class SRVGGNetCompact(_SRGenerator):
     Parameters, x4 RGB, prelu: 621,424 with ``convs=16`` (realesr-animevideov3's 53 tensors), 1,214,320 with
     ``convs=32`` (realesr-general-x4v3).
     """
+
+    ALIVE_COPIES = 10  # its widest activation (64 channels at LR) is small beside the rest (measured: 8.6-9.2)
 
     def __init__(self, scale=4, filters=64, convs=16, channels=3, activation="prelu", unit_range=False, **kwargs):
         if isinstance(scale, bool) or not isinstance(scale, int) or scale < 1:
