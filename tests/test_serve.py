@@ -62,6 +62,18 @@ def test_models_load_once():
     assert serve.model("dcgan", "mnist_cdcgan") is a
 
 
+def test_vae_tab_with_a_tiny_model(monkeypatch):
+    from zoo.apps.vae import Autoencoder
+
+    cond = Autoencoder(latent_dim=4, filters=4, hidden=8, num_classes=10)
+    monkeypatch.setitem(serve._MODELS, ("vae", None), cond)
+    assert serve.vae_fn(None, "3", 4, 0).shape == (32, 122)  # four 28x28 digits in a row
+    assert serve.vae_fn(None, "any", 2, 0).shape == (32, 62)
+    monkeypatch.setitem(serve._MODELS, ("vae", None), Autoencoder(latent_dim=4, filters=4, hidden=8))
+    with pytest.raises(ValueError, match="not conditional"):
+        serve.vae_fn(None, "3", 2, 0)
+
+
 def test_serve_help_needs_no_keras():
     r = subprocess.run([sys.executable, "-c", "import sys; from zoo import cli; cli.parser(['serve', '--help'])"
                         ".parse_args(['serve', '--help'])"], capture_output=True, text=True)

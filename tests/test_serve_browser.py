@@ -211,6 +211,24 @@ def test_progan_and_dcgan(browser):
     assert _result(d, "dcgan-out") == (8 * 30 + 2, 2 * 30 + 2)  # sixteen 28x28 digits, eight a row
 
 
+def test_vae(browser):
+    from zoo import serve
+
+    if "vae" not in serve.available_apps():
+        pytest.skip("vae has no shipped weights yet: no tab")
+    d = browser
+    _tab(d, "vae")
+    d.find_element(By.ID, "vae-go").click()
+    assert _result(d, "vae-out") == (8 * 30 + 2, 2 * 30 + 2)  # sixteen 28x28 digits, eight a row
+
+
+def test_every_tab_has_a_browser_test():
+    from zoo import serve
+
+    tested = {"progan", "text2image", "inpainting", "srgan", "pix2pix", "cyclegan", "dcgan", "vae"}
+    assert set(serve.available_apps()) <= tested, "a new tab needs a test here"
+
+
 def test_error_shown_in_page(browser):
     d = browser
     _tab(d, "text2image")

@@ -7,7 +7,8 @@ basics): progan (seed, count, a latent-walk slider), text2image (a sentence, cou
 vocabulary does not know are listed under the grid), inpainting (upload a photo, paint the hole with the brush;
 faces or photos preset), srgan (upload; preset; large images tiled with a progress bar), pix2pix and cyclegan
 (draw an edge sketch on the white canvas or upload one; cyclegan's other direction from a photo; pix2pix can take
-one half of a side-by-side AB file), dcgan (digit and count). An app package that defines ``serve_tab(call)``
+one half of a side-by-side AB file), dcgan (digit and count), vae once it has shipped weights (preset, digit,
+count, seed). An app package that defines ``serve_tab(call)``
 (build its components inside the open Tab; ``call(fn)`` wraps a function as the other tabs' are) gets a tab too,
 after these.
 
@@ -33,7 +34,7 @@ Endpoints (arguments in order): ``/progan`` (seed, count), ``/progan_walk`` (see
 ``/text2image`` (sentence, count, seed -> grid, unknown-words note), ``/inpaint`` (editor value: background =
 the photo, layers = the painted hole; preset), ``/srgan`` (image, preset), ``/pix2pix`` (editor value, side),
 ``/cyclegan`` (editor value: the edge drawing), ``/cyclegan_photo`` (image: a photo -> edges), ``/dcgan`` (digit
-or "any", count).
+or "any", count), ``/vae`` (preset, digit or "any", count, seed).
 """
 import functools
 import logging
@@ -49,7 +50,7 @@ import numpy as np
 LIMITS = {"side": 2048, "sr_side": 512, "inpaint_side": 1024, "count": 16, "sentence": 300}
 
 #: Tab order: what a visitor cares about first.
-ORDER = ("progan", "text2image", "inpainting", "srgan", "pix2pix", "cyclegan", "dcgan")
+ORDER = ("progan", "text2image", "inpainting", "srgan", "pix2pix", "cyclegan", "dcgan", "vae")
 
 _MODELS = {}
 _LOCK = threading.RLock()  # one model call (or load) at a time, whatever the queue does
@@ -263,6 +264,23 @@ def dcgan_fn(digit="any", count=16):
     return _grid(out, ncols=min(n, 8))
 
 
+def vae_fn(preset=None, digit="any", count=16, seed=0):
+    """``count`` digits decoded from random codes by a VAE preset: of one class (a conditional preset) or any."""
+    n, seed = _count(count), _seed(seed)
+    m = model("vae", preset or None)
+    classes = getattr(m, "num_classes", None)
+    if digit in (None, "any", ""):
+        labels = np.arange(n) % classes if classes else None
+    elif not classes:
+        name = getattr(getattr(m, "preset", None), "name", "this preset")
+        raise InputError(f"{name} is not conditional: pick 'any', or a conditional preset for one digit")
+    else:
+        labels = int(digit)
+        if not 0 <= labels < classes:
+            raise InputError(f"the digit must be 0 to {classes - 1}, got {digit}")
+    return _grid(m.generate(n, labels=labels, seed=seed), ncols=min(n, 8))
+
+
 def srgan_fn(image, preset="srresnet_x4", progress=None):
     """An image -> its x4 super-resolution; big images are upscaled in tiles, ``progress(done, total)``."""
     a = _check_side(_rgb(image), LIMITS["sr_side"])
@@ -406,10 +424,27 @@ def _tab_dcgan(gr, run):
     go.click(run(dcgan_fn), [digit, count], out, api_name="dcgan")
 
 
+def _tab_vae(gr, run):
+    from zoo import weights
+
+    names = weights.presets("vae")
+    gr.Markdown("Digits decoded from random codes by autoencoders beside the GANs (VAE, conditional VAE, VAE-GAN).")
+    with gr.Row():
+        with gr.Column():
+            preset = gr.Dropdown(names, value=weights.get("vae").name, label="preset")
+            digit = gr.Dropdown(["any"] + [str(d) for d in range(10)], value="any",
+                                label="digit (conditional presets)")
+            count = gr.Slider(1, LIMITS["count"], 16, step=1, label="images")
+            seed = gr.Number(0, label="seed", precision=0, minimum=0)
+            go = gr.Button("Decode digits", variant="primary", elem_id="vae-go")
+        out = gr.Image(label="digits", type="numpy", format="png", elem_id="vae-out")
+    go.click(run(vae_fn), [preset, digit, count, seed], out, api_name="vae")
+
+
 TABS = {"progan": ("Faces (ProGAN)", _tab_progan), "text2image": ("Text to image", _tab_text2image),
         "inpainting": ("Inpainting", _tab_inpainting), "srgan": ("Super-resolution", _tab_srgan),
         "pix2pix": ("Sketch to photo (pix2pix)", _tab_pix2pix), "cyclegan": ("CycleGAN", _tab_cyclegan),
-        "dcgan": ("Digits (DCGAN)", _tab_dcgan)}
+        "dcgan": ("Digits (DCGAN)", _tab_dcgan), "vae": ("Digits (VAE)", _tab_vae)}
 
 
 def available_apps():
