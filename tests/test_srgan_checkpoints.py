@@ -381,3 +381,16 @@ print(peak - base, g.inference_bytes(h, w), g.inference_bytes(t, t), g.AUTO_TILE
     assert grown <= estimate, f"grew {grown / 2**20:.0f} MB > estimate {estimate / 2**20:.0f} MB"
     assert estimate < 3 * grown  # an estimate, not a bound at any price
     assert window <= budget
+
+
+@needs_fixtures
+def test_from_checkpoint_without_tensorflow(run_without_tensorflow):
+    """The GPU machine has PyTorch and no TensorFlow: both readers and the network run there."""
+    run_without_tensorflow(f"""
+import numpy as np
+from zoo.apps import srgan
+for use_torch in (True, False):
+    net = srgan.from_checkpoint({ANIME!r}, use_torch=use_torch)
+    out = net.upscale(np.zeros((8, 10, 3), np.uint8), outscale=2)
+    assert out.shape == (16, 20, 3), out.shape
+""")

@@ -1,20 +1,26 @@
 """Single-image super-resolution: SRResNet and SRGAN (Ledig et al. 2017), ESRGAN (Wang et al. 2018).
 
-The app in four files:
+The app in its files:
 
-* ``networks.py``: the architectures (``SRResNet``, ``SRGANDiscriminator``, ``RRDBNet``, the ``VGGFeatures``
-  content network), as the papers' architecture sections;
+* ``networks.py``: the architectures (``SRResNet``, ``SRGANDiscriminator``, ``RRDBNet``, Real-ESRGAN's
+  ``SRVGGNetCompact``, the ``VGGFeatures`` content network), as the papers' architecture sections;
 * ``trainer.py``: the losses (pixel, VGG content, RaGAN) and the trainers ``SRGAN`` and ``ESRGAN``;
 * ``presets.py``: the presets, each declared once (``srresnet_x4``, ``srgan_x4``, ``rrdb_psnr_x4``,
   ``esrgan_x4``); ``CONFIGS`` maps their names to the ``zoo.weights.Preset`` objects (read-only);
 * ``data.py``: the super-resolution pipelines (bicubic downscaling, ``(lr, hr)`` training pairs, evaluation
-  pairs).
+  pairs);
+* ``degradations.py``: Real-ESRGAN's degradation model, LR training images like real photos
+  (``dataset(..., degradation="realesrgan")``);
+* ``checkpoints.py``: PyTorch ``.pth`` files of Real-ESRGAN, ESRGAN and SRGAN ports as zoo generators
+  (``from_checkpoint``), read without running code from them;
+* ``commands.py``: the ``zoo srgan`` command.
 
 This module holds the verbs every app has: ``pretrained``, ``build``, ``finetune``, ``dataset``, ``demo`` and
 the ``zoo srgan`` command::
 
     from zoo.apps import srgan
     model = srgan.pretrained()                 # srresnet_x4; model.upscale("photo.png")
+    model = srgan.from_checkpoint("RealESRGAN_x4plus.pth")   # model.upscale("photo.jpg", outscale=2)
     gan = srgan.build("srgan_x4")              # the GAN phase's trainer with fresh networks
 """
 from zoo.apps.srgan.networks import (  # noqa: F401

@@ -42,6 +42,15 @@ then an HR convolution and the output convolution. Dense-block convolutions star
 scaled by 0.1 with zero biases (BasicSR's training code). At x4 RGB it has the official RRDB_PSNR_x4 model's
 16,697,987 parameters (xinntao/ESRGAN ``RRDBNet_arch.py``, same layer list).
 
+Real-ESRGAN's compact network (Wang et al. 2021; BasicSR ``SRVGGNetCompact``): ``SRVGGNetCompact``, 3x3
+convolutions with PReLU at the LR size only, one pixel shuffle by the scale, plus the nearest-upsampled input;
+the architecture of realesr-animevideov3 (16 convolutions, 621,424 parameters) and realesr-general-x4v3 (32).
+
+Ported weights. ``unit_range=True`` networks compute on [0, 1] images inside, as the PyTorch originals do, while
+their input and output stay the zoo's [-1, 1] (a rescaling at each end): ``checkpoints.from_checkpoint`` builds
+them so, with ``trunk="prelu"`` (leftthomas/SRGAN's first generator) or ``unshuffle=True`` (BasicSR's x2 RRDBNet)
+where the file says so.
+
 VGG content network (section 2.2): ``VGGFeatures``, ``keras.applications.VGG19`` cut at ``block5_conv4``
 (phi_5,4), its input converted from [-1, 1] RGB to what the Caffe weights expect (0-255, BGR, ImageNet mean
 subtracted); the losses that use it are in ``trainer.py``.
