@@ -74,6 +74,23 @@ def test_vae_tab_with_a_tiny_model(monkeypatch):
         serve.vae_fn(None, "3", 2, 0)
 
 
+def test_sr_precision_bfloat16_is_close_to_float32(monkeypatch):
+    import keras
+
+    x = np.random.default_rng(0).integers(0, 256, (12, 16, 3), dtype=np.uint8)
+    monkeypatch.setattr(serve, "_MODELS", {})
+    monkeypatch.setitem(serve.SR_PRECISION, "value", "bfloat16")
+    b = serve.model("srgan", "srresnet_x4")
+    monkeypatch.setattr(serve, "_MODELS", {})
+    monkeypatch.setitem(serve.SR_PRECISION, "value", "float32")
+    f = serve.model("srgan", "srresnet_x4")
+    assert b.dtype_policy.name == "mixed_bfloat16" and f.dtype_policy.name == "float32"
+    assert keras.mixed_precision.global_policy().name == "float32"  # put back after loading
+    yb, yf = b.upscale(x), f.upscale(x)
+    assert yb.shape == yf.shape == (48, 64, 3) and np.abs(yb.astype(float) - yf).mean() < 1.5
+    assert serve._precision("pix2pix") == "float32"
+
+
 def test_serve_help_needs_no_keras():
     r = subprocess.run([sys.executable, "-c", "import sys; from zoo import cli; cli.parser(['serve', '--help'])"
                         ".parse_args(['serve', '--help'])"], capture_output=True, text=True)

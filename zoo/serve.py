@@ -12,7 +12,8 @@ count, seed). An app package that defines ``serve_tab(call)``
 (build its components inside the open Tab; ``call(fn)`` wraps a function as the other tabs' are) gets a tab too,
 after these.
 
-How it runs: each model is loaded once per process, on its first request, and stays; requests wait in one queue
+How it runs: each model is loaded once per process, on its first request, and stays (super-resolution in mixed
+bfloat16 where the CPU computes it natively, ``--sr-precision``); requests wait in one queue
 and one model call runs at a time (the CPU is the bottleneck); inputs above the size limits (``LIMITS``) are
 refused with a message; every error is shown in the page as a message, never a traceback (the traceback of an
 unexpected one goes to the server's log). It binds to 127.0.0.1 unless ``--host`` says otherwise. Nothing is
@@ -61,14 +62,54 @@ class InputError(ValueError):
     """A request the page refuses (shown to the user as it is)."""
 
 
+#: ``"auto"``, ``"float32"`` or ``"bfloat16"``: the super-resolution models' compute precision (``--sr-precision``).
+SR_PRECISION = {"value": "auto"}
+
+
+def native_bfloat16():
+    """Whether this machine computes bfloat16 natively on the CPU (AMX or AVX512-BF16) and Keras runs on
+    TensorFlow: there mixed bfloat16 inference is faster than float32 (x4 SRResNet on a 128x128 image about 25%
+    here); elsewhere it would be emulated, and slower."""
+    import keras
+
+    if keras.backend.backend() != "tensorflow":
+        return False
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = f.read()
+    except OSError:
+        return False
+    return " amx_bf16" in flags or " avx512_bf16" in flags
+
+
+def _precision(app):
+    """The dtype policy ``app``'s models are built with: mixed bfloat16 for super-resolution where the CPU has it
+    (``SR_PRECISION``; the output differs from float32's by about 0.4 of 255 levels on average), else float32."""
+    if app != "srgan":
+        return "float32"
+    want = SR_PRECISION["value"]
+    if want == "auto":
+        return "mixed_bfloat16" if native_bfloat16() else "float32"
+    return "mixed_bfloat16" if want == "bfloat16" else "float32"
+
+
 def model(app, preset=None):
-    """The generator of ``app``'s ``preset`` (None: the default), loaded on first use and kept."""
+    """The generator of ``app``'s ``preset`` (None: the default), loaded on first use and kept (built under
+    ``_precision(app)``'s dtype policy; the weights file is the same, hash-verified)."""
     key = (app, preset)
     with _LOCK:
         if key not in _MODELS:
+            import keras
+
             from zoo import weights
 
-            _MODELS[key] = weights.pretrained(app, preset)
+            policy = _precision(app)
+            previous = keras.mixed_precision.global_policy().name
+            keras.mixed_precision.set_global_policy(policy)
+            try:
+                _MODELS[key] = weights.pretrained(app, preset)
+            finally:
+                keras.mixed_precision.set_global_policy(previous)
         return _MODELS[key]
 
 
@@ -492,9 +533,14 @@ def build(apps=None):
     return page
 
 
-def launch(host="127.0.0.1", port=7860, apps=None, block=True, quiet=False):
+def launch(host="127.0.0.1", port=7860, apps=None, block=True, quiet=False, sr_precision=None):
     """Build the page and serve it; returns ``(page, url)`` (with ``block=False`` the server runs in a thread:
-    ``page.close()`` stops it). Gradio's upload/result copies go to a temporary folder removed at exit."""
+    ``page.close()`` stops it). Gradio's upload/result copies go to a temporary folder removed at exit.
+    ``sr_precision``: ``"auto"`` (default), ``"float32"`` or ``"bfloat16"`` (``_precision``)."""
+    if sr_precision is not None:
+        if sr_precision not in ("auto", "float32", "bfloat16"):
+            raise ValueError(f"sr_precision must be auto, float32 or bfloat16, got {sr_precision!r}")
+        SR_PRECISION["value"] = sr_precision
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     if "GRADIO_TEMP_DIR" not in os.environ:
         tmp = tempfile.TemporaryDirectory(prefix="zoo-serve-")
@@ -515,6 +561,10 @@ def add_command(subparsers):
                                                        "network, an explicit choice)")
     s.add_argument("--port", type=int, default=7860, help="port (default 7860)")
     s.add_argument("--apps", nargs="+", default=None, metavar="APP", help="only these apps' tabs")
+    s.add_argument("--sr-precision", default="auto", choices=("auto", "float32", "bfloat16"),
+                   help="super-resolution's compute precision: auto (default) = mixed bfloat16 where the CPU has "
+                        "it natively (AMX / AVX512-BF16: about 25%% faster, within half a grey level of float32 on "
+                        "average), float32 elsewhere")
     s.set_defaults(func=_serve_command)
 
 
@@ -525,4 +575,4 @@ def _serve_command(args):
         raise ImportError("zoo serve needs Gradio: pip install 'zoo-gan[serve]'") from e
     if not 0 < args.port < 65536:
         raise ValueError(f"--port must be 1 to 65535, got {args.port}")
-    launch(args.host, args.port, args.apps)
+    launch(args.host, args.port, args.apps, sr_precision=args.sr_precision)
