@@ -123,7 +123,7 @@ def test_leftthomas_srgan_matches_pytorch():
 # ------------------------------------------------------------------------------------ layouts, random weights
 
 
-def _compare(tmp_path, module, state, x, legacy=False, **expect):
+def _compare(tmp_path, module, state, x, legacy=False, clip=False, **expect):
     ref = torch_ref()
     path = save(tmp_path / "model.pth", state, legacy=legacy)
     net = srgan.from_checkpoint(path)
@@ -132,6 +132,8 @@ def _compare(tmp_path, module, state, x, legacy=False, **expect):
     expected = ref.run(module, x)
     assert expected.std() > 0.01  # random weights that do something
     got = zoo_out01(net, x)
+    if clip:  # the reference clamps its output; zoo clips where the output becomes pixels (upscale)
+        got = np.clip(got, 0, 1)
     assert got.shape == expected.shape
     diff = np.abs(got - expected).max()
     print(f"{net.checkpoint_layout} {type(net).__name__} {net.get_config()}: max |zoo - torch| = {diff:.2e}")
@@ -203,6 +205,23 @@ def test_leftthomas_batch_norm_trunk(tmp_path):
     assert net.get_config().get("trunk", "batch_norm") == "batch_norm"
     x2 = ref.randomise_batch_norms(ref.LeftthomasGenerator(2, trunk_bn=False), seed=1).eval()
     _compare(tmp_path, x2, x2.state_dict(), image01(10, 12), scale=2)
+
+
+def test_lornatang_srresnet(tmp_path):
+    """Lornatang/SRGAN-PyTorch's SRResNet_x4-ImageNet.pth.tar layout: {"state_dict": ..., "optimizer": ...},
+    keys with torch.compile's _orig_mod. prefix; output clamped to [0, 1] (zoo clips at the same place)."""
+    ref = torch_ref()
+    import torch
+
+    torch.manual_seed(6)
+    module = ref.randomise_batch_norms(ref.LornatangSRResNet(num_rcb=3, upscale=4)).eval()
+    state = {"epoch": 10, "psnr": 30.1, "state_dict": {"_orig_mod." + k: v for k, v in module.state_dict().items()},
+             "optimizer": {"state": {}, "param_groups": [{"lr": 1e-4, "params": [0, 1]}]}}
+    x = image01(10, 12)
+    net, _ = _compare(tmp_path, module, state, x, clip=True, scale=4, checkpoint_layout="lornatang_srresnet")
+    assert 0 < ref.run(module, x).mean() < 1 and net.get_config()["blocks"] == 3
+    plain = save(tmp_path / "plain.pth", module.state_dict(), legacy=True)
+    assert srgan.from_checkpoint(plain, use_torch=False).checkpoint_layout == "lornatang_srresnet"
 
 
 def test_realesrgan_x4plus_full_size(tmp_path):

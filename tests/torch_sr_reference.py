@@ -1,7 +1,7 @@
 """Test-only PyTorch implementations of the published super-resolution networks whose checkpoints
 ``zoo.apps.srgan.from_checkpoint`` reads, written from the reference code (BasicSR ``rrdbnet_arch.py`` /
 ``srvgg_arch.py``, xinntao/ESRGAN ``RRDBNet_arch.py`` and ``transer_RRDB_models.py``, leftthomas/SRGAN
-``model.py`` at b0323c6 and at HEAD), with the same parameter names, so their ``state_dict()`` has the published
+``model.py`` at b0323c6 and at HEAD, Lornatang/SRGAN-PyTorch ``model.py``), with the same parameter names, so their ``state_dict()`` has the published
 key layout. Images NCHW in [0, 1]. Needs torch (importers skip without it).
 """
 import math
@@ -177,6 +177,45 @@ class LeftthomasGenerator(nn.Module):
         block1 = self.block1(x)
         block7 = self.block7(self.block6(self.block5(self.block4(self.block3(self.block2(block1))))))
         return (torch.tanh(self.block8(block1 + block7)) + 1) / 2
+
+
+# -- Lornatang/SRGAN-PyTorch (model.py, 2022-10 on) --------------------------------------------------------
+class _ResidualConvBlock(nn.Module):
+    def __init__(self, channels):
+        super().__init__()
+        self.rcb = nn.Sequential(
+            nn.Conv2d(channels, channels, (3, 3), (1, 1), (1, 1), bias=False), nn.BatchNorm2d(channels), nn.PReLU(),
+            nn.Conv2d(channels, channels, (3, 3), (1, 1), (1, 1), bias=False), nn.BatchNorm2d(channels))
+
+    def forward(self, x):
+        return torch.add(self.rcb(x), x)
+
+
+class _UpsampleBlock(nn.Module):
+    def __init__(self, channels, upscale_factor):
+        super().__init__()
+        self.upsample_block = nn.Sequential(
+            nn.Conv2d(channels, channels * upscale_factor * upscale_factor, (3, 3), (1, 1), (1, 1)),
+            nn.PixelShuffle(upscale_factor), nn.PReLU())
+
+    def forward(self, x):
+        return self.upsample_block(x)
+
+
+class LornatangSRResNet(nn.Module):
+    def __init__(self, in_channels=3, out_channels=3, channels=64, num_rcb=16, upscale=4):
+        super().__init__()
+        self.conv1 = nn.Sequential(nn.Conv2d(in_channels, channels, (9, 9), (1, 1), (4, 4)), nn.PReLU())
+        self.trunk = nn.Sequential(*[_ResidualConvBlock(channels) for _ in range(num_rcb)])
+        self.conv2 = nn.Sequential(nn.Conv2d(channels, channels, (3, 3), (1, 1), (1, 1), bias=False),
+                                   nn.BatchNorm2d(channels))
+        self.upsampling = nn.Sequential(*[_UpsampleBlock(channels, 2) for _ in range(int(math.log(upscale, 2)))])
+        self.conv3 = nn.Conv2d(channels, out_channels, (9, 9), (1, 1), (4, 4))
+
+    def forward(self, x):
+        conv1 = self.conv1(x)
+        x = torch.add(self.conv2(self.trunk(conv1)), conv1)
+        return torch.clamp_(self.conv3(self.upsampling(x)), 0.0, 1.0)
 
 
 def randomise_batch_norms(module, seed=0):

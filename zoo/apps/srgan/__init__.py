@@ -48,7 +48,8 @@ def pretrained(name=None):
 def from_checkpoint(path, use_torch=None):
     """A generator with the weights of a PyTorch ``.pth`` file you have: Real-ESRGAN's RealESRGAN_x4plus /
     x2plus, realesr-general-x4v3, realesr-animevideov3, ESRGAN's RRDB_ESRGAN_x4 / RRDB_PSNR_x4 (either key layout),
-    leftthomas/SRGAN generators. The architecture and scale are read from the file; no code in it is run
+    leftthomas/SRGAN and Lornatang/SRGAN-PyTorch generators. The architecture and scale are read from the file; no
+    code in it is run
     (``checkpoints`` module: the layouts, the reader)::
 
         model = srgan.from_checkpoint("RealESRGAN_x4plus.pth")

@@ -20,6 +20,9 @@ layout                    files                                                 
                           -wdn-): ``body.0`` ... ``body.K``
 ``leftthomas_srgan``      leftthomas/SRGAN generators (``block1`` ... ``block8``; the 2018  ``SRResNet``
                           trunk with PReLU and the later one with batch norm)
+``lornatang_srresnet``    Lornatang/SRGAN-PyTorch SRResNet_x4 / SRGAN_x4 ``.pth.tar``        ``SRResNet``
+                          (``state_dict``: ``conv1``, ``trunk.N.rcb``, ``conv2``,
+                          ``upsampling.N.upsample_block``, ``conv3``; 2022-10 on)
 ========================  ===============================================================  =====================
 
 The networks compute on [0, 1] images inside, as the originals do (``unit_range=True``): what goes in and
@@ -280,7 +283,7 @@ def state_dict(path, use_torch=None):
     """The generator's ``{name: float32 NumPy array}`` of a ``.pth`` file: read with ``torch.load(...,
     weights_only=True)`` when PyTorch is installed (``use_torch=None``) or asked for (``True``), else
     ``read_pth``; the training wrapper taken off (``WRAPPER_KEYS``: Real-ESRGAN's ``params_ema`` before
-    ``params``) and a ``module.`` prefix (DataParallel) dropped."""
+    ``params``) and a ``module.`` (DataParallel) or ``_orig_mod.`` (torch.compile) prefix dropped."""
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"checkpoint not found: {path}")
@@ -299,7 +302,9 @@ def state_dict(path, use_torch=None):
     sd = OrderedDict()
     for k, v in obj.items():
         if isinstance(v, np.ndarray):
-            sd[k[7:] if k.startswith("module.") else k] = v
+            for prefix in ("module.", "_orig_mod."):  # DataParallel, torch.compile
+                k = k[len(prefix):] if k.startswith(prefix) else k
+            sd[k] = v
     return sd
 
 
@@ -522,12 +527,50 @@ def _detect_leftthomas(sd):
     return Layout("leftthomas_srgan", "SRResNet", config, convert)
 
 
-_DETECTORS = (_detect_rrdb, _detect_srvgg, _detect_leftthomas)
+# -- Lornatang/SRGAN-PyTorch ------------------------------------------------------------------------------
+
+
+def _detect_lornatang(sd):
+    """Lornatang/SRGAN-PyTorch's ``SRResNet`` (the generator of its SRResNet and SRGAN files, 2022-10 on):
+    ``conv1``, ``trunk.N.rcb``, ``conv2``, ``upsampling.N.upsample_block``, ``conv3``; output clamped to [0, 1]."""
+    if "conv1.0.weight" not in sd or "conv3.weight" not in sd or "trunk.0.rcb.0.weight" not in sd:
+        return None
+    blocks = _indices(sd, r"trunk\.(\d+)\.rcb\.0\.weight")
+    ups = _indices(sd, r"upsampling\.(\d+)\.upsample_block\.0\.weight")
+    if blocks != list(range(len(blocks))) or ups != list(range(len(ups))) or not ups:
+        return None
+    filters, channels = _shape(sd, "conv1.0.weight")[:2]
+    config = dict(scale=2 ** len(ups), blocks=len(blocks), filters=filters, channels=channels, unit_range=True)
+
+    def convert(sd, net):
+        _conv(net.get_layer("head_conv"), sd["conv1.0.weight"], sd["conv1.0.bias"])
+        _prelu(net.get_layer("head_prelu"), sd["conv1.1.weight"])
+        for i in blocks:
+            block, p = net.get_layer(f"residual{i}"), f"trunk.{i}.rcb."
+            _conv(block.conv1, sd[p + "0.weight"], None)
+            _batch_norm(block.norm1, sd, p + "1.", sd.get(p + "0.bias"))
+            _prelu(block.act, sd[p + "2.weight"])
+            _conv(block.conv2, sd[p + "3.weight"], None)
+            _batch_norm(block.norm2, sd, p + "4.", sd.get(p + "3.bias"))
+        _conv(net.get_layer("trunk_conv"), sd["conv2.0.weight"])
+        _batch_norm(net.get_layer("trunk_norm"), sd, "conv2.1.", sd.get("conv2.0.bias"))
+        for i in ups:
+            p = f"upsampling.{i}.upsample_block."
+            _conv(net.get_layer(f"up{i}_conv"), sd[p + "0.weight"], sd[p + "0.bias"],
+                  out_perm=_shuffle_perm(filters, 2))
+            _prelu(net.get_layer(f"up{i}_prelu"), sd[p + "2.weight"])
+        _conv(net.get_layer("tail_conv"), sd["conv3.weight"], sd["conv3.bias"])
+
+    return Layout("lornatang_srresnet", "SRResNet", config, convert)
+
+
+_DETECTORS = (_detect_rrdb, _detect_srvgg, _detect_leftthomas, _detect_lornatang)
 
 KNOWN = ("Real-ESRGAN / BasicSR RRDBNet (RealESRGAN_x4plus, _x2plus, ESRGAN models: conv_first, body.N.rdbM...)",
          "xinntao/ESRGAN RRDB_ESRGAN_x4 / RRDB_PSNR_x4 (conv_first, RRDB_trunk..., or model.0, model.1.sub...)",
          "Real-ESRGAN SRVGGNetCompact (realesr-animevideov3, realesr-general-x4v3: body.0 ... body.K)",
-         "leftthomas/SRGAN generators (block1 ... block8)")
+         "leftthomas/SRGAN generators (block1 ... block8)",
+         "Lornatang/SRGAN-PyTorch SRResNet / SRGAN generators (conv1, trunk.N.rcb, conv2, upsampling, conv3)")
 
 
 def detect(sd):
