@@ -8,7 +8,6 @@ Afterwards TensorFlow's C++ logs show errors only (``TF_CPP_MIN_LOG_LEVEL=2`` un
 everything: ``ZOO_TF_LOGS=1`` (nothing is redirected, and ``TF_CPP_MIN_LOG_LEVEL`` is left as it is).
 """
 import contextlib
-import importlib.abc
 import os
 import sys
 
@@ -31,7 +30,7 @@ def native_stderr_silenced():
         os.close(saved)
 
 
-class _QuietLoader(importlib.abc.Loader):
+class _QuietLoader:  # a loader (importlib.abc.Loader's protocol; that module costs start-up time)
     def __init__(self, loader):
         self.loader = loader
 
@@ -47,7 +46,7 @@ class _QuietLoader(importlib.abc.Loader):
                 pass
 
 
-class _QuietFinder(importlib.abc.MetaPathFinder):
+class _QuietFinder:  # a meta path finder (importlib.abc.MetaPathFinder's protocol)
     def find_spec(self, name, path=None, target=None):
         if name != "tensorflow":
             return None
