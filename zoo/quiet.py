@@ -34,6 +34,9 @@ class _QuietLoader:  # a loader (importlib.abc.Loader's protocol; that module co
     def __init__(self, loader):
         self.loader = loader
 
+    def __getattr__(self, name):  # everything else (resource readers, is_package, ...) from the real loader
+        return getattr(self.loader, name)
+
     def create_module(self, spec):
         return self.loader.create_module(spec)
 
