@@ -22,10 +22,10 @@ absolute error in [0, 1] units).
 
 Realism (``--realism``, on by default): a classifier two-sample test (``zoo.metrics.two_sample_test``: a small
 CNN trained from scratch, 2-fold, its held-out accuracy; 0.5 = it cannot tell). The held-out set is split in two
-halves of different images: the first half is filled, the second stays real, and the CNN learns to tell filled
-from real. Faces: the centre 64x64 box (``box50``) of the 128x128 held-out faces. Photos: the centre 128x128 crop
+halves of different images, interleaved (the flowers are stored class by class): the even-numbered images are
+filled, the odd-numbered stay real, and the CNN learns to tell filled from real. Faces: the centre 64x64 box (``box50``) of the 128x128 held-out faces. Photos: the centre 128x128 crop
 of each flowers-valid image with the free-form holes. Both sides go through the same JPEG (quality 90) round
-trip. Rows: real vs real (the first half unfilled: the test's chance level), the preset, the network alone,
+trip. Rows: real vs real (the even half unfilled: the test's chance level), the preset, the network alone,
 Telea, and the mean-colour fill (the weak baseline).
 """
 import argparse
@@ -133,16 +133,17 @@ def fill(model, img, m, method):
 
 
 def realism(model, name, limit=None, seed=0):
-    """``{method: two_sample_test result}``: the first half of held-out set ``name`` filled by each method (the
-    ``REALISM`` mask) against its second half left real; ``real`` is the first half unfilled (chance level)."""
+    """``{method: two_sample_test result}``: the even-numbered images of held-out set ``name`` filled by each
+    method (the ``REALISM`` mask) against the odd-numbered ones left real (interleaved: the flowers are stored by
+    class); ``real`` is the even-numbered images unfilled (chance level)."""
     data = np.stack([centre_crop(img) for img in load_set(name, limit)])
     half = len(data) // 2
     kind = REALISM[name]
-    real = metrics.jpeg_roundtrip(data[half:2 * half])
+    real = metrics.jpeg_roundtrip(data[1:2 * half:2])
     out = {}
     for method in REALISM_METHODS:
-        filled = np.stack([fill(model, img, mask_for(kind, img.shape[:2], i), method)
-                           for i, img in enumerate(data[:half])])
+        filled = np.stack([fill(model, data[i], mask_for(kind, data[i].shape[:2], i), method)
+                           for i in range(0, 2 * half, 2)])
         r = metrics.two_sample_test(real, metrics.jpeg_roundtrip(filled), seed=seed)
         out[method] = {k: round(v, 4) if isinstance(v, float) else v for k, v in r.items()}
         print(name, "realism", method, json.dumps(out[method]), file=sys.stderr)
