@@ -26,6 +26,13 @@ zoo.apps.srgan is imported only when a model is asked for (--bicubic-only works 
                         it the app's default; --recipe: the training command). A name zoo/apps/srgan/presets.py
                         declares gets its manifest entry (file, sha256, reference) and a warning listing what
                         to copy into its Preset (sha256, metrics, recipe)
+Real photos (``--degraded mild|medium|heavy``, repeatable): the LR is made from each HR (cropped to a multiple
+of ``scale``) the way photos degrade, with fixed settings per level and noise seeded by the image's index:
+Gaussian blur (isotropic, 21x21 kernel) of sigma 1.0 / 2.0 / 3.0 px, bicubic downscaling by ``scale``, colour
+Gaussian noise of sigma 2 / 8 / 15 (0-255 levels), then JPEG at quality 90 / 70 / 50 (all inside Real-ESRGAN's
+training ranges; none of these images is trained on). PSNR/SSIM are against the clean HR. ``--datasets`` may
+name ``flowers``: the first 100 images of flowers102/valid (short side 128) as HR.
+
 ``upscale`` must return a uint8 array of the HR's size (what zoo's inference verbs return for uint8 input).
 
 Prints a table (data set, method, PSNR, SSIM, images) and writes JSON (--out) with per-image values.
@@ -50,6 +57,9 @@ from zoo.apps.srgan import data as sr_data  # noqa: E402
 
 DATA = os.path.join(REPO, "..", "shared", "data", "sr", "val")
 DATASETS = ("Set5", "Set14")
+FLOWERS = os.path.join(REPO, "..", "shared", "data", "flowers102", "valid")
+#: ``--degraded`` levels: (Gaussian blur sigma in HR pixels, Gaussian noise sigma in 0-255 levels, JPEG quality)
+LEVELS = {"mild": (1.0, 2.0, 90), "medium": (2.0, 8.0, 70), "heavy": (3.0, 15.0, 50)}
 
 
 def bicubic(lr, hr_shape):
@@ -64,6 +74,36 @@ def load_pairs(root, name, scale):
     if not os.path.isdir(hr_dir):
         raise FileNotFoundError(f"{hr_dir} not found: --data must hold <set>/HR (and <set>/LR) folders")
     return sr_data.sr_eval_pairs(hr_dir, lr_dir if os.path.isdir(lr_dir) else None, scale=scale)
+
+
+def degrade(hr, level, scale, seed):
+    """The LR of uint8 HR ``(H, W, C)`` at ``LEVELS[level]``: blur, bicubic / ``scale``, noise, JPEG; uint8."""
+    from zoo.apps.srgan import degradations as dg
+
+    sigma, noise, quality = LEVELS[level]
+    x = dg.blur(hr.astype(np.float32) / 255.0, dg.gaussian_kernel(21, sigma))
+    x = dg.resize(x, (hr.shape[0] // scale, hr.shape[1] // scale), "bicubic")
+    x = dg.gaussian_noise(np.clip(x, 0.0, 1.0), np.random.default_rng(seed), noise)
+    return np.round(dg.jpeg(x, quality) * 255.0).astype(np.uint8)
+
+
+def degraded_pairs(root, name, scale, level):
+    """``(lr, hr)`` pairs of set ``name`` (``flowers``: the first 100 flowers-valid images) with the LR made by
+    ``degrade`` at ``level`` and the HR cropped to a multiple of ``scale``."""
+    if name == "flowers":
+        from zoo import data
+
+        files = data.list_images(FLOWERS)[:100]
+        hrs, names = [data.read_image(f, 3) for f in files], [os.path.basename(f) for f in files]
+    else:
+        clean = load_pairs(root, name, scale)
+        hrs, names = [hr for _, hr in clean], list(clean.names)
+    out = sr_data.SRPairs()
+    for i, hr in enumerate(hrs):
+        hr = hr[:hr.shape[0] - hr.shape[0] % scale, :hr.shape[1] - hr.shape[1] % scale]
+        out.append((degrade(hr, level, scale, i), hr))
+    out.names = names
+    return out
 
 
 def measure(pairs, upscale, scale, method):
@@ -98,8 +138,8 @@ def load_model(preset=None, weights_file=None, arch=None):
 
 
 def table(rows):
-    lines = [f"{'data set':<8}  {'method':<28}  {'PSNR (dB)':>9}  {'SSIM':>6}  {'images':>6}"]
-    lines += [f"{r['dataset']:<8}  {r['method']:<28}  {r['psnr']:>9.2f}  {r['ssim']:>6.4f}  {r['n']:>6}" for r in rows]
+    lines = [f"{'data set':<14}  {'method':<28}  {'PSNR (dB)':>9}  {'SSIM':>6}  {'images':>6}"]
+    lines += [f"{r['dataset']:<14}  {r['method']:<28}  {r['psnr']:>9.2f}  {r['ssim']:>6.4f}  {r['n']:>6}" for r in rows]
     return "\n".join(lines)
 
 
@@ -112,6 +152,9 @@ def main(argv=None):
     p.add_argument("--weights", help="a generator .weights.h5 file to measure (with --arch)")
     p.add_argument("--arch", help="architecture of --weights: an srgan preset name such as srresnet_x4")
     p.add_argument("--bicubic-only", action="store_true", help="measure the bicubic baseline only")
+    p.add_argument("--degraded", action="append", choices=sorted(LEVELS), default=[],
+                   help="real-photo protocol: LR made from the HR by blur, downscaling, noise and JPEG at this "
+                        "level (repeatable; see above) instead of the given LR")
     p.add_argument("--out", default=os.path.join(HERE, "results.json"), help="JSON file to write")
     p.add_argument("--grid", metavar="PNG", help="also save crops of --grid-image from every method and the HR")
     p.add_argument("--grid-image", default="Set14/img_001_SRF_4:80:80:192",
@@ -136,13 +179,13 @@ def main(argv=None):
         methods.append((f"{a.arch} {os.path.basename(a.weights)}", lambda lr, hr_shape, m=model: m.upscale(lr)))
 
     rows = []
-    for ds in a.datasets:
-        pairs = load_pairs(a.data, ds, a.scale)
+    for ds, level in [(ds, level) for level in a.degraded or [None] for ds in a.datasets]:
+        pairs = load_pairs(a.data, ds, a.scale) if level is None else degraded_pairs(a.data, ds, a.scale, level)
         for method, fn in methods:
             row = measure(pairs, fn, a.scale, method)
-            rows.append({"dataset": ds, **row})
-            print(f"{ds:<6} {method}: PSNR {row['psnr']:.2f} dB, SSIM {row['ssim']:.4f} ({row['n']} images)",
-                  file=sys.stderr)
+            rows.append({"dataset": ds if level is None else f"{ds}/{level}", **row})
+            print(f"{rows[-1]['dataset']:<14} {method}: PSNR {row['psnr']:.2f} dB, SSIM {row['ssim']:.4f} "
+                  f"({row['n']} images)", file=sys.stderr)
     print(table(rows))
     if a.grid:
         save_grid(a, methods)
@@ -186,8 +229,9 @@ def register(a, model, rows):
 
     metrics_ = {}
     for r in rows:
-        metrics_[f"{r['dataset'].lower()}_psnr_y"] = r["psnr"]
-        metrics_[f"{r['dataset'].lower()}_ssim_y"] = r["ssim"]
+        key = r["dataset"].lower().replace("/", "_")
+        metrics_[f"{key}_psnr_y"] = r["psnr"]
+        metrics_[f"{key}_ssim_y"] = r["ssim"]
     reference = np.random.default_rng(0).uniform(-1, 1, (2, 20, 20, model.channels)).astype("float32")
     preset = weights.register(
         "srgan", a.register, model, file_path=a.weights, default=a.default, metrics=metrics_,

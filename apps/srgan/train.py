@@ -5,6 +5,9 @@
         --steps 15000 --ema 0.999
     # phase 2 (the paper's SRGAN-VGG54: VGG54 content + 1e-3 adversarial, Adam 1e-4):
     python apps/srgan/train.py --preset srgan_x4 --init runs/srresnet_x4/generator.weights.h5
+    # photo_x4 (Real-ESRNet's phase: realesr-general-x4v3's compact network, L1 on Real-ESRGAN's degradations):
+    python apps/srgan/train.py --preset photo_x4 --degradation realesrgan --hr-crop 128 --pixel-loss l1 \
+        --lr 2e-4 --ema 0.999 --steps 100000 --steps-per-epoch 250
     # phase 2 without VGG19's ImageNet weights (the paper's SRGAN-MSE: MSE content + 1e-3 adversarial):
     python apps/srgan/train.py --preset srgan_x4 --no-content --init runs/srresnet_x4/generator.weights.h5
 
@@ -71,6 +74,8 @@ def main(argv=None):
     p.add_argument("--hr-crop", type=int, default=96)
     p.add_argument("--init", help="generator weights to start from (phase 2: the phase-1 generator)")
     p.add_argument("--data", default=TRAIN)
+    p.add_argument("--degradation", choices=("realesrgan",), default=None,
+                   help="LR by this degradation of the HR crop (degradations.py) instead of bicubic downscaling")
     p.add_argument("--run", help="run folder (default runs/<preset>)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--pixel-loss", choices=("mse", "l1"), help="pixel loss (default: the trainer's: SRGAN mse, "
@@ -103,7 +108,7 @@ def main(argv=None):
     epochs = a.steps // a.steps_per_epoch
     print(f"{a.preset}: epochs {start} -> {epochs} of {a.steps_per_epoch} steps, run folder {run}", file=sys.stderr)
     data = srgan.dataset(a.data, scale=scale, hr_crop=a.hr_crop, batch_size=a.batch_size, repeat=True,
-                         cache=True, seed=a.seed + start)
+                         cache=True, seed=a.seed + start, degradation=a.degradation)
     gan.fit(data, epochs=epochs, initial_epoch=start, steps_per_epoch=a.steps_per_epoch, verbose=2,
             callbacks=[Set5(scale), ckpt])
     gan.sampling_generator().save_weights(os.path.join(run, "generator.weights.h5"))

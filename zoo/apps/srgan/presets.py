@@ -11,7 +11,7 @@ from types import MappingProxyType
 
 from zoo.weights import Preset, register_presets
 
-from .networks import RRDBNet, SRGANDiscriminator, SRResNet
+from .networks import RRDBNet, SRGANDiscriminator, SRResNet, SRVGGNetCompact
 from .trainer import ESRGAN, SRGAN
 
 _SRRESNET_X4 = dict(scale=4, blocks=16, filters=64, channels=3, output_activation=None)
@@ -70,7 +70,15 @@ ESRGAN_X4 = Preset(
     input_size=(32, 32),
 )
 
-PRESETS = register_presets(SRRESNET_X4, SRGAN_X4, RRDB_PSNR_X4, ESRGAN_X4)
+# Real photos (Real-ESRGAN's recipe): the compact network of realesr-general-x4v3 trained on second-order
+# degradations (blur, resize, noise, JPEG, sinc; degradations.py), PSNR-oriented (L1); no trained weights yet.
+PHOTO_X4 = Preset(
+    name="photo_x4", app="srgan", architecture=SRVGGNetCompact,
+    config=dict(scale=4, filters=64, convs=32, channels=3, activation="prelu"), trainer=SRGAN,
+    input_size=(32, 32),
+)
+
+PRESETS = register_presets(SRRESNET_X4, SRGAN_X4, RRDB_PSNR_X4, ESRGAN_X4, PHOTO_X4)
 
 #: ``{name: Preset}`` of the presets above (read-only).
 CONFIGS = MappingProxyType({p.name: p for p in PRESETS})
