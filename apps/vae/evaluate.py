@@ -23,7 +23,7 @@ measured here uses the 1000 held-out digits (ranks 400-499) the models never saw
 
 Figures (next to this file): ``reconstructions.png``, ``prior_samples.png``, ``latent_map_2d.png`` (2-D-latent
 variants of mnist_ae and mnist_vae, trained here with train.py's recipe for ``--epochs-2d`` epochs: held-out
-digits' codes coloured by class, and the decoder on a grid of codes over [-3, 3]^2), ``interpolations.png``.
+digits' codes coloured by class, and the decoder on a grid over the same square), ``interpolations.png``.
 """
 import argparse
 import json
@@ -128,29 +128,30 @@ def stacked(rows, gap=4):
     return np.concatenate(parts[:-1], axis=0)
 
 
-def latent_map(net, x, y, title, size=280, extent=4.0):
-    """Held-out digits' 2-D codes as dots coloured by class over [-extent, extent]^2 (axes at 0), beside the
-    decoder on a 15 x 15 grid of codes over [-3, 3]^2."""
+def latent_map(net, x, y, title, size=300):
+    """Held-out digits' 2-D codes as dots coloured by class (axes through 0; the circle of radius 2 holds 86% of
+    N(0, I), where prior samples land), beside the decoder on a 15 x 15 grid of codes over the same square. The
+    square is the codes' own extent (their largest |coordinate|, at least 3), so both models show all their codes."""
     z = net.encode((x + 1.0) / 2.0)
+    extent = float(max(3.0, np.abs(z).max() * 1.05))
     img = Image.new("RGB", (size, size), (255, 255, 255))
     d = ImageDraw.Draw(img)
-    d.line([(size // 2, 0), (size // 2, size)], fill=(210, 210, 210))
-    d.line([(0, size // 2), (size, size // 2)], fill=(210, 210, 210))
     to_px = lambda v: (v / extent * 0.5 + 0.5) * (size - 1)  # noqa: E731
-    outside = 0
+    d.line([(to_px(0), 0), (to_px(0), size)], fill=(210, 210, 210))
+    d.line([(0, to_px(0)), (size, to_px(0))], fill=(210, 210, 210))
+    d.ellipse([to_px(-2), to_px(-2), to_px(2), to_px(2)], outline=(120, 120, 120))
     for (a, b), c in zip(z, y):
-        if abs(a) > extent or abs(b) > extent:
-            outside += 1
-            continue
         px, py = to_px(a), to_px(-b)
         d.ellipse([px - 1.5, py - 1.5, px + 1.5, py + 1.5], fill=COLOURS[int(c)])
-    d.text((3, 3), f"{title}: codes of held-out digits" + (f" ({outside} outside)" if outside else ""),
-           fill=(0, 0, 0))
-    d.text((3, size - 12), f"[-{extent:g}, {extent:g}]^2", fill=(0, 0, 0))
-    t = np.linspace(-3, 3, 15, dtype="float32")
+    d.text((3, 3), title, fill=(0, 0, 0))
+    d.text((3, size - 12), f"[-{extent:.1f}, {extent:.1f}]^2, circle: radius 2", fill=(0, 0, 0))
+    for c in range(10):
+        d.text((size - 12, 3 + 11 * c), str(c), fill=COLOURS[c])
+    t = np.linspace(-extent, extent, 15, dtype="float32")
     codes = np.array([[a, b] for b in t[::-1] for a in t], "float32")
     manifold = images.grid(net.decode(codes), ncols=15, pad=0)
-    manifold = np.asarray(Image.fromarray(manifold[..., 0]).resize((size, size), Image.NEAREST).convert("RGB"))
+    manifold = manifold if manifold.ndim == 2 else manifold[..., 0]  # grid() drops a single channel
+    manifold = np.asarray(Image.fromarray(manifold).resize((size, size), Image.NEAREST).convert("RGB"))
     return np.concatenate([np.asarray(img), np.full((size, 6, 3), 255, "uint8"), manifold], axis=1), z
 
 
@@ -255,7 +256,7 @@ def main(argv=None):
         if net.num_classes:
             continue
         strips = [net.interpolate((x_held[i] + 1) / 2, (x_held[j] + 1) / 2, steps=10) for i, j in pairs]
-        irows.append(panel(f"{name}: interpolation between the codes of two held-out digits",
+        irows.append(panel(f"{name}: decoded along a line between two codes",
                            images.grid(np.concatenate(strips), ncols=10)))
     images.save_png(os.path.join(a.figures, "interpolations.png"), stacked(irows))
 
@@ -264,11 +265,10 @@ def main(argv=None):
     for name in ("mnist_ae", "mnist_vae"):
         run = os.path.join(a.run_dir, f"vae_2d_{name}")
         model = train(name, x[train_rows], y[train_rows], a.epochs_2d, run=run, latent_dim=2, verbose=0)
-        img, z = latent_map(model.autoencoder, x_held, y_held, f"{name} (2-D code)")
+        img, z = latent_map(model.autoencoder, x_held, y_held, f"{name}, 2-D code: held-out digits")
         maps.append(img)
         prior = model.autoencoder.generate(N, seed=SEED)
-        two_d[name] = {"code_std": np.round(z.std(0), 3).tolist(),
-                       "judged_digit": judge(clf, feats, x_held, prior)["judged_digit"]}
+        two_d[name] = {"code_std": np.round(z.std(0), 3).tolist(), **judge(clf, feats, x_held, prior)}
         print(name, "2-D", two_d[name], file=sys.stderr)
     results["latent_2d"] = two_d
     fig = np.concatenate([maps[0], np.full((12, maps[0].shape[1], 3), 255, "uint8"), maps[1]], axis=0)

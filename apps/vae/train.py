@@ -25,7 +25,7 @@ from zoo.apps import vae  # noqa: E402
 from zoo.callbacks import Checkpoint  # noqa: E402
 from zoo.data import load_mnist_csv  # noqa: E402
 
-EPOCHS = {"mnist_ae": 30, "mnist_vae": 30, "mnist_cvae": 30, "mnist_vaegan": 30}  # the shipped presets'
+EPOCHS = {"mnist_ae": 60, "mnist_vae": 60, "mnist_cvae": 60, "mnist_vaegan": 80}  # the shipped presets'
 DIGITS = os.path.join(HERE, "..", "..", "..", "shared", "data", "digits", "mnist_5k.csv.gz")
 
 
