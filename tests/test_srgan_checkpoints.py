@@ -379,16 +379,23 @@ def test_upscale_memory_estimate_holds(arch, size):
     import subprocess
     import sys
 
+    if not os.path.exists("/proc/self/status"):
+        pytest.skip("needs Linux's /proc/self/status (VmHWM)")
+    # VmHWM, not getrusage's ru_maxrss: Linux carries ru_maxrss over exec, so a child of a big pytest process
+    # would start at the parent's peak and seem to grow by nothing
     code = f"""
-import resource, numpy as np
+import numpy as np
 from zoo.apps import srgan
+def peak_rss():
+    with open("/proc/self/status") as f:
+        return next(int(l.split()[1]) * 1024 for l in f if l.startswith("VmHWM:"))
 g = srgan.{arch}
 h, w = {size}
 img = np.random.default_rng(0).integers(0, 256, (h, w, 3), dtype=np.uint8)
 g.upscale(img[:24, :24], tile=None)  # warm-up: TensorFlow's one-time memory is not inference
-base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+base = peak_rss()
 out = g.upscale(img, tile=None)
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+peak = peak_rss()
 t = g.auto_tile()
 print(peak - base, g.inference_bytes(h, w), g.inference_bytes(t, t), g.AUTO_TILE_BYTES)
 """
