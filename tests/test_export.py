@@ -119,6 +119,9 @@ def test_exported_graph_is_the_apps_inference(case):
         z = feed["z"]
         x = [z, feed["label"]] if "label" in feed else z
         want = _to_unit(keras.ops.convert_to_numpy(model(x, training=False)))
+    elif app == "vae":  # the autoencoder exports its decoder: z (and label) -> image
+        x = [feed["z"], feed["label"]] if "label" in feed else feed["z"]
+        want = _to_unit(keras.ops.convert_to_numpy(model.decoder(x, training=False)))
     elif app == "text2image":
         want = _to_unit(keras.ops.convert_to_numpy(model([feed["z"], feed["words"]], training=False)))
     elif app == "pix2pix":  # each image of the batch normalised by its own statistics: one-image calls
