@@ -398,6 +398,8 @@ def test_the_console_script_never_prints_a_traceback(tmp_path):
         (["inpainting", "fill", img, "--mask", img, "-o", img], {}, "is the input file"),
         (["inpainting", "fill", img, "--mask", empty, "-o", out], {}, "has no hole"),
         (["dcgan", "generate", "-n", "1000000000", "-o", out], {}, "-n must be"),
+        (["progan", "generate", "--seed", "-1", "-o", out], {}, "--seed must be >= 0"),
+        (["demo", "-o", img], {}, "File exists"),
         (["text2image", "generate", "a flower", "-o", str(tmp_path / "x.xyz")], {}, "unknown image extension"),
         (["export", "dcgan", "-o", str(tmp_path / "photos"), "--overwrite"], {}, "refusing to replace"),
         (["export", "dcgan", "-o", str(tmp_path / "m")], {"KERAS_BACKEND": "torch"}, "KERAS_BACKEND=tensorflow"),

@@ -195,13 +195,16 @@ def test_existing_path_is_refused_unless_overwrite(tmp_path, tiny):
     (saved / "mine.txt").write_text("keep")
     with pytest.raises(FileExistsError):
         tiny.export(saved)
+    with pytest.raises(ValueError, match="is not a SavedModel model .*refusing to replace it"):
+        tiny.export(saved, overwrite=True)  # a folder of user files is never deleted
     assert (saved / "mine.txt").read_text() == "keep"
-    tiny.export(saved, overwrite=True)  # the folder replaced by the SavedModel
-    assert (saved / "saved_model.pb").exists() and not (saved / "mine.txt").exists()
+    model = tmp_path / "model"
+    tiny.export(model)
+    tiny.export(model, overwrite=True)  # an earlier export is replaced
     z, label = np.ones((1, 8), "float32"), np.array([2], "int32")
     want = _to_unit(keras.ops.convert_to_numpy(tiny([z, label])))
-    np.testing.assert_allclose(export.load(saved)(z=z, label=label), want, atol=1e-6)
-    assert sorted(os.listdir(tmp_path)) == ["g.onnx", "sm"]
+    np.testing.assert_allclose(export.load(model)(z=z, label=label), want, atol=1e-6)
+    assert sorted(os.listdir(tmp_path)) == ["g.onnx", "model", "sm"]
 
 
 def test_formats_and_paths_are_checked(tmp_path, tiny):

@@ -337,7 +337,7 @@ def test_cli_generate(tmp_path):
     assert r.returncode == 0, r.stderr[-2000:]
     from PIL import Image
 
-    assert Image.open(out).size == (2 * 66 + 2, 2 * 66 + 2)
+    assert Image.open(out).size == (4 * 66 + 2, 66 + 2)  # -n images of the sentence in one row
 
 
 @needs_preset

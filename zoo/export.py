@@ -128,7 +128,7 @@ def check_target(path, format, overwrite=False):
                          f"KERAS_BACKEND=tensorflow (weights trained on any backend load there)")
     if os.path.lexists(path):
         if not overwrite:
-            raise FileExistsError(f"{path} exists; pass overwrite=True (zoo export --overwrite) to replace it")
+            raise FileExistsError(f"{path} exists; pass --overwrite (export(..., overwrite=True)) to replace it")
         if not _is_export(path, format):
             raise ValueError(f"{path} exists and is not a {NAMES[format]} model"
                              + (" (a folder without saved_model.pb)" if format == "savedmodel" else "")
