@@ -520,7 +520,8 @@ class SRVGGNetCompact(_SRGenerator):
         if unit_range:
             sr = _from_unit_range(sr)
         super().__init__(lr, sr, config=dict(scale=scale, filters=filters, convs=convs, channels=channels,
-                                             activation=activation, unit_range=unit_range), **kwargs)
+                                             activation=activation, **_extra(unit_range=(unit_range, False))),
+                         **kwargs)
 
 
 # ---------------------------------------------------------------------------------------------------------
