@@ -41,12 +41,13 @@ print(json.dumps(done))
 def _fast_commands(tmp_path):
     """FAST with only the apps this checkout has a commands.py for (an app without one loads Keras to parse)."""
     import zoo.apps
+    from zoo.cli import app_names
 
     root = zoo.apps.__path__[0]
     light = {a for a in os.listdir(root) if os.path.isfile(os.path.join(root, a, "commands.py"))}
     out = []
     for argv in FAST:
-        if argv[0] in catalog.index()["apps"] and argv[0] not in light:
+        if argv[0] in app_names() and argv[0] not in light:
             continue
         out.append([a.replace("{tmp}", str(tmp_path)) for a in argv])
     return out
@@ -83,13 +84,15 @@ def test_preset_index_is_fresh():
 
 
 def test_index_falls_back_when_presets_change(monkeypatch):
-    monkeypatch.setattr(catalog, "_cache", {})
-    monkeypatch.setattr(catalog, "fingerprint", lambda: "something else")
-    built = []
-    monkeypatch.setattr(catalog, "build", lambda: built.append(1) or {"apps": {"x": {"trained": ["a"],
-                                                                                     "declared": ["a", "b"]}},
-                                                                     "table": []})
-    assert catalog.names("x") == (["a"], ["a", "b"]) and built == [1]
+    stale = {"apps": {"x": {"trained": ["old"], "declared": ["old"], "fingerprint": "then"}}, "table": [],
+             "fingerprint": "then"}
+    monkeypatch.setattr(catalog, "_cache", {"stored": stale})
+    monkeypatch.setattr(catalog, "_app_entry", lambda app, manifests=None: {"trained": ["a"], "declared": ["a", "b"]})
+    monkeypatch.setattr("zoo.cli._load_keras_quietly", lambda: None)
+    monkeypatch.setattr(catalog, "app_fingerprint", lambda app, manifests=None: "now")
+    assert catalog.names("x") == (["a"], ["a", "b"])  # x's presets.py or manifest entries changed: computed
+    monkeypatch.setattr(catalog, "app_fingerprint", lambda app, manifests=None: "then")
+    assert catalog.names("x") == (["old"], ["old"])  # unchanged: the index
 
 
 def test_commands_modules_agree_with_the_apps():

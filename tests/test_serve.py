@@ -91,6 +91,12 @@ def test_sr_precision_bfloat16_is_close_to_float32(monkeypatch):
     assert serve._precision("pix2pix") == "float32"
 
 
+def test_sr_reports_progress():
+    calls = []
+    out = serve.srgan_fn(np.zeros((20, 40, 3), np.uint8), "srresnet_x4", progress=lambda d, t: calls.append((d, t)))
+    assert out.shape == (80, 160, 3) and calls and calls[-1][0] == calls[-1][1]  # the last report is complete
+
+
 def test_serve_help_needs_no_keras():
     r = subprocess.run([sys.executable, "-c", "import sys; from zoo import cli; cli.parser(['serve', '--help'])"
                         ".parse_args(['serve', '--help'])"], capture_output=True, text=True)

@@ -323,11 +323,11 @@ def vae_fn(preset=None, digit="any", count=16, seed=0):
 
 
 def srgan_fn(image, preset="srresnet_x4", progress=None):
-    """An image -> its x4 super-resolution; big images are upscaled in tiles, ``progress(done, total)``."""
+    """An image -> its x4 super-resolution; big images (above about 240x240 for SRResNet: ``upscale``'s
+    ``tile="auto"``) are upscaled in 384-pixel windows, ``progress(done, total)`` after each."""
     a = _check_side(_rgb(image), LIMITS["sr_side"])
     m = model("srgan", preset)
-    tile = 128 if max(a.shape[:2]) > 256 else None
-    return m.upscale(a, tile=tile, progress=progress)
+    return m.upscale(a, tile="auto", progress=progress)  # windows where the whole image would take > 1 GiB
 
 
 # -- the page -------------------------------------------------------------------------------------------------
@@ -406,7 +406,7 @@ def _tab_srgan(gr, run):
     names = weights.presets("srgan")
     default = weights.get("srgan").name
     gr.Markdown(f"x4 super-resolution (SRResNet / SRGAN). Images up to {LIMITS['sr_side']} pixels a side; those "
-                "above 256 are upscaled in tiles (the progress bar counts them).")
+                "above about 240 are upscaled in tiles (the progress bar counts them).")
     with gr.Row():
         with gr.Column():
             image = gr.Image(label="low-resolution image", type="numpy", image_mode="RGB", sources=("upload",),
