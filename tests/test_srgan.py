@@ -131,11 +131,22 @@ def test_config_round_trip_and_keras_file(tmp_path):
 
 
 def test_presets():
-    assert set(srgan.CONFIGS) == {"srresnet_x4", "srgan_x4", "rrdb_psnr_x4", "esrgan_x4"}
+    assert set(srgan.CONFIGS) == {"srresnet_x4", "srgan_x4", "rrdb_psnr_x4", "esrgan_x4", "photo_x4"}
+    assert srgan.CONFIGS["photo_x4"].architecture is srgan.SRVGGNetCompact
+    assert srgan.CONFIGS["photo_x4"].config["convs"] == 32  # realesr-general-x4v3's body
     assert srgan.CONFIGS["srresnet_x4"].discriminator is None
     assert srgan.CONFIGS["srgan_x4"].trainer is srgan.SRGAN
     assert srgan.CONFIGS["esrgan_x4"].trainer is srgan.ESRGAN
     assert srgan.CONFIGS["esrgan_x4"].companions["content"] == dict(layer="block5_conv4", before_activation=True)
+
+
+def test_compact_network_starts_with_a_residual_that_can_learn():
+    """SRVGGNetCompact's 33 plain convolutions: with He init the fresh network's residual over the nearest
+    upscale is small but alive (Keras' default Glorot init scaled it to ~1e-3: L1 training did not move)."""
+    g = srgan.SRVGGNetCompact(convs=32)
+    lr = np.random.default_rng(0).uniform(-1, 1, (2, 16, 16, 3)).astype("float32")
+    residual = numpy_of(g(lr)) - np.repeat(np.repeat(lr, 4, 1), 4, 2)
+    assert 0.01 < residual.std() < 0.5, residual.std()
 
 
 # -- losses --------------------------------------------------------------------------------------------------

@@ -512,9 +512,12 @@ class SRVGGNetCompact(_SRGenerator):
         x = _to_unit_range(lr) if unit_range else lr
         base = layers.UpSampling2D(scale, interpolation="nearest", name="base_nearest")(x)
         y = x
-        for i in range(convs + 1):
-            y = act(f"act{i}")(layers.Conv2D(filters, 3, padding="same", name=f"conv{i}")(y))
-        y = layers.Conv2D(channels * scale * scale, 3, padding="same", name=f"conv{convs + 1}")(y)
+        for i in range(convs + 1):  # He init: with Keras' default (Glorot) 33 layers scale the signal by 1e-5
+            y = act(f"act{i}")(layers.Conv2D(filters, 3, padding="same", kernel_initializer="he_normal",
+                                             name=f"conv{i}")(y))
+        last = keras.initializers.VarianceScaling(0.02, "fan_in", "truncated_normal")  # a small initial residual
+        y = layers.Conv2D(channels * scale * scale, 3, padding="same", kernel_initializer=last,
+                          name=f"conv{convs + 1}")(y)
         y = PixelShuffle(scale, name="shuffle")(y)
         sr = layers.Add(dtype="float32", name="base_add")([y, base])
         if unit_range:
