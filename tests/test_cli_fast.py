@@ -13,7 +13,7 @@ from zoo import catalog
 FAST = [["--help"], ["presets"], ["serve", "--help"], ["export", "--help"], ["demo", "--help"],
         ["pix2pix", "translate", "--help"], ["cyclegan", "translate", "--help"], ["progan", "generate", "--help"],
         ["dcgan", "generate", "--help"], ["inpainting", "fill", "--help"], ["srgan", "upscale", "--help"],
-        ["text2image", "generate", "--help"],
+        ["text2image", "generate", "--help"], ["vae", "sample", "--help"], ["vae", "interpolate", "--help"],
         ["pix2pix", "translate", "{tmp}/missing.png", "-o", "{tmp}/out.png"],
         ["cyclegan", "translate", "{tmp}/in.png", "-o", "{tmp}/out.txt"],
         ["progan", "generate", "-o", "{tmp}/faces.png", "-n", "0"],
