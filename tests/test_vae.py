@@ -330,3 +330,25 @@ def test_benchmark_tiny_end_to_end(tmp_path):
     assert [(r["task"], r["batch_size"]) for r in rows] == [("train", 8), ("infer", 1), ("infer", 8)]
     assert all(r["status"] == "ok" and r["images_per_s"] > 0 and r["model"] == "vaegan" for r in rows)
     assert rows[0]["flops_per_image"] > rows[1]["flops_per_image"] > 0  # training costs more than sampling
+
+
+def test_build_and_finetune_from_a_preset(tmp_path):
+    if "mnist_vae" not in SHIPPED:
+        pytest.skip("mnist_vae is not shipped")
+    for c in ("a", "b"):
+        (tmp_path / "d" / c).mkdir(parents=True)
+        for i in range(40):
+            Image.fromarray(np.random.default_rng(i).integers(0, 256, (20, 24), dtype=np.uint8)).save(
+                tmp_path / "d" / c / f"{i}.png")
+    model = vae.build("mnist_vae")
+    assert isinstance(model, vae.VAE) and model.warmup_steps == 0 and model.reconstruction == "bce"
+    h = model.fit(vae.dataset(str(tmp_path / "d"), batch_size=16), epochs=1, verbose=0).history
+    assert h["beta"][-1] == 1.0 and np.isfinite(h["g_loss"][-1])
+    gan = vae.build("mnist_vaegan", pretrained_weights=False)
+    assert isinstance(gan, vae.VAEGAN) and isinstance(gan.discriminator, vae.VAEGANDiscriminator)
+    shipped = vae.pretrained("mnist_cvae").get_weights()
+    net = vae.finetune(str(tmp_path / "d"), preset="mnist_cvae", epochs=1, batch_size=16)
+    assert net.preset is None and net.num_classes == 10
+    assert any(not np.array_equal(a, b) for a, b in zip(shipped, net.get_weights()))
+    with pytest.raises(ValueError, match="epochs must be an integer >= 1"):
+        vae.finetune(str(tmp_path / "d"), epochs=0)

@@ -39,16 +39,20 @@ def pretrained(name=None):
 def build(name="mnist_vae", pretrained_weights=True, autoencoder=None, compile=True, **compile_kwargs):
     """The preset's trainer (``VAE`` or ``VAEGAN``, with a fresh discriminator for the VAE-GAN) around its
     autoencoder (``autoencoder``, else the shipped weights unless ``pretrained_weights=False``), compiled with the
-    preset's objective (``companions["objective"]`` updated by ``compile_kwargs``) unless ``compile=False``."""
+    preset's objective (``companions["objective"]`` updated by ``compile_kwargs``) unless ``compile=False``.
+    Around the shipped weights the KL warm-up is off (``warmup_steps=0``): they are trained already."""
     from zoo import weights
 
     preset = name if isinstance(name, weights.Preset) else weights.get("vae", name)
+    objective = dict(preset.companions.get("objective", {}))
     if autoencoder is None:
         autoencoder = pretrained(preset.name) if pretrained_weights else preset.build_generator()
+        if pretrained_weights:
+            objective["warmup_steps"] = 0  # trained weights: the KL term at full weight from the first step
     model = preset.trainer(autoencoder, preset.build_discriminator()) if preset.discriminator \
         else preset.trainer(autoencoder)
     if compile:
-        model.compile(**{**preset.companions.get("objective", {}), **compile_kwargs})
+        model.compile(**{**objective, **compile_kwargs})
     return model
 
 
@@ -64,7 +68,7 @@ def finetune(source, preset=None, epochs=5, learning_rate=None, batch_size=64, *
     extra = {} if learning_rate is None else {"learning_rate": positive_number(learning_rate, "learning_rate")}
     net = pretrained(preset)
     recipe, net.preset = net.preset, None  # no longer the shipped weights
-    model = build(recipe, autoencoder=net, **extra)
+    model = build(recipe, autoencoder=net, warmup_steps=0, **extra)  # trained weights: no KL warm-up
     data_kwargs.setdefault("labels", bool(net.num_classes))
     model.fit(dataset(source, batch_size=batch_size, **data_kwargs), epochs=epochs, verbose=0)
     return net
