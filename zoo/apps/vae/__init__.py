@@ -85,7 +85,7 @@ def dataset(source, batch_size=64, image_size=28, labels=False, shuffle=True, se
 
 # -- command line and demo -----------------------------------------------------------------------------------
 def demo(outdir):
-    """Prior samples of each shipped preset and the default's interpolation between two of its samples."""
+    """A 10 x 10 grid of prior samples from each shipped preset (the conditional one: column c asks for digit c)."""
     import os
 
     from zoo import images, weights
