@@ -541,10 +541,6 @@ def _signals_clean_up():
         os.close(stderr)
 
 
-def _warning_line(message, category, filename, lineno, line=None):
-    return f"zoo: warning: {message}\n"
-
-
 def _commands(name):
     """The module defining app ``name``'s commands: ``zoo/apps/<name>/commands.py`` loaded on its own, so neither
     the app package nor Keras is imported to parse (``--help``, argument and path errors answer at once); for an
@@ -586,15 +582,9 @@ def main(argv=None):
 
 
 def _run(argv=None):
-    import warnings
-
     argv = sys.argv[1:] if argv is None else list(argv)
-    previous, warnings.formatwarning = warnings.formatwarning, _warning_line  # one line, no source line
-    try:
-        with _signals_clean_up():
-            return _main(argv)
-    finally:
-        warnings.formatwarning = previous
+    with _signals_clean_up():
+        return _main(argv)
 
 
 def _main(argv):
