@@ -323,8 +323,9 @@ def vae_fn(preset=None, digit="any", count=16, seed=0):
 
 
 def srgan_fn(image, preset="srresnet_x4", progress=None):
-    """An image -> its x4 super-resolution; big images (above about 240x240 for SRResNet: ``upscale``'s
-    ``tile="auto"``) are upscaled in 384-pixel windows, ``progress(done, total)`` after each."""
+    """An image -> its x4 super-resolution; big images (above about 220x220 for SRResNet: ``upscale``'s
+    ``tile="auto"``) are upscaled in windows that keep memory within 1 GiB, ``progress(done, total)`` after
+    each."""
     a = _check_side(_rgb(image), LIMITS["sr_side"])
     m = model("srgan", preset)
     return m.upscale(a, tile="auto", progress=progress)  # windows where the whole image would take > 1 GiB
@@ -406,7 +407,7 @@ def _tab_srgan(gr, run):
     names = weights.presets("srgan")
     default = weights.get("srgan").name
     gr.Markdown(f"x4 super-resolution (SRResNet / SRGAN). Images up to {LIMITS['sr_side']} pixels a side; those "
-                "above about 240 are upscaled in tiles (the progress bar counts them).")
+                "above about 220 are upscaled in tiles (the progress bar counts them).")
     with gr.Row():
         with gr.Column():
             image = gr.Image(label="low-resolution image", type="numpy", image_mode="RGB", sources=("upload",),
