@@ -523,8 +523,12 @@ def test_card_and_presets_carry_the_numbers_evaluate_measured():
     with open(os.path.join(here, "MODEL_CARD.md")) as f:
         card = f.read()
     for preset, sets in results.items():
+        for name, res in sets.get("realism", {}).items():  # the two-sample rows: accuracy and both folds
+            for method, r in res.items():
+                assert f"| {r['accuracy']:.3f} | {' / '.join(f'{x:.3f}' for x in r['folds'])} |" in card, \
+                    (preset, name, method)
         for name, res in sets.items():
-            if name == "weights":
+            if name in ("weights", "realism", "realism_weights"):
                 continue
             for kind, methods in res.items():
                 if kind == "images":

@@ -565,16 +565,20 @@ def _commands(name):
     return mod
 
 
-def _show_warning(message, category, filename, lineno, file=None, line=None):
-    print(f"zoo: warning: {message}", file=sys.stderr if file is None else file)
-
-
 def main(argv=None):
-    """Run ``zoo argv...``; returns the exit code. Warnings (words text2image does not know, ...) print as one
-    ``zoo: warning: ...`` line each while it runs."""
+    """Run ``zoo argv...``; returns the exit code. Warnings meant for users (words text2image does not know,
+    skipped files, ...) print as one ``zoo: warning: ...`` line each while it runs; deprecation notices from
+    the libraries underneath are for developers and go where they went before."""
     import warnings
 
-    previous, warnings.showwarning = warnings.showwarning, _show_warning
+    previous = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, (DeprecationWarning, PendingDeprecationWarning)):
+            return previous(message, category, filename, lineno, file, line)
+        print(f"zoo: warning: {message}", file=sys.stderr if file is None else file)
+
+    warnings.showwarning = show
     try:
         return _run(argv)
     finally:
