@@ -15,8 +15,9 @@ This module holds the verbs every app has: ``pretrained``, ``build``, ``finetune
 the ``zoo inpainting`` command::
 
     from zoo.apps import inpainting
-    model = inpainting.pretrained("celeba_128")
-    filled = model.inpaint("face.png", "holes.png")      # non-zero mask pixels are the hole
+    model = inpainting.pretrained()                       # photos_128, the general preset
+    filled = model.inpaint("photo.png", "holes.png")      # non-zero mask pixels are the hole
+    faces = inpainting.pretrained("celeba_128")           # centred 128x128 face crops
 """
 import os
 
@@ -36,8 +37,8 @@ Discriminator = SNPatchDiscriminator
 
 
 def pretrained(name=None):
-    """A shipped inpainting generator, hash-verified, with ``inpaint``:
-    ``inpainting.pretrained("celeba_128").inpaint("face.png", "mask.png")``."""
+    """A shipped inpainting generator, hash-verified, with ``inpaint``: ``inpainting.pretrained()`` is the general
+    preset ``photos_128``; ``inpainting.pretrained("celeba_128").inpaint("face.png", "mask.png")`` the face one."""
     from zoo import weights
 
     return weights.pretrained("inpainting", name)
@@ -170,11 +171,11 @@ def finetune(source, preset=None, steps=1000, adversarial=True, learning_rate=1e
 
 # -- command line and demo -----------------------------------------------------------------------------------
 def demo(outdir):
-    """The default preset on a shipped face never trained on, with a drawn hole: original | with the hole |
+    """The face preset on a shipped face never trained on, with a drawn hole: original | with the hole |
     filled."""
     from zoo import images
 
-    model = pretrained()
+    model = pretrained("celeba_128")
     face = np.asarray(images.load_image(images.asset("face_heldout.png")).convert("RGB"))
     hole = np.asarray(images.load_image(images.asset("face_heldout_mask.png")).convert("L")) > 127
     filled = np.asarray(model.inpaint(face, hole))
