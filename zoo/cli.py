@@ -37,25 +37,11 @@ def _app_help(name):
     return text if len(text) <= 100 else text[:97] + "..."
 
 
-@contextlib.contextmanager
-def _native_stderr_silenced():
-    """TensorFlow writes start-up lines (oneDNN, CUDA probes) to file descriptor 2 from C++ before any log
-    setting applies; the command line hides them while Keras loads and devices are probed. Python errors raised
-    inside still propagate (and print after the descriptor is restored)."""
-    sys.stderr.flush()
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "w") as null:
-            os.dup2(null.fileno(), 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-
-
 def _load_keras_quietly():
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    with _native_stderr_silenced():
+    from zoo.quiet import native_stderr_silenced
+
+    with native_stderr_silenced():
         try:
             import keras
         except ValueError as e:  # KERAS_BACKEND names no backend Keras knows

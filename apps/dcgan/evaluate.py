@@ -16,7 +16,6 @@ import json
 import os
 import sys
 
-import keras
 import numpy as np
 
 from zoo import metrics, weights
@@ -27,28 +26,6 @@ from train import EPOCHS, split  # apps/dcgan/train.py: the recipe's data split 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DIGITS = os.path.join(HERE, "..", "..", "..", "shared", "data", "digits", "mnist_5k.csv.gz")
 N_SAMPLES = 1000
-
-
-def classifier(x_train, y_train, x_val, y_val, seed=0):
-    keras.utils.set_random_seed(seed)
-    inp = keras.Input((28, 28, 1))
-    h = inp
-    for f in (32, 64):
-        h = keras.layers.Conv2D(f, 3, padding="same", activation="relu")(h)
-        h = keras.layers.Conv2D(f, 3, padding="same", activation="relu")(h)
-        h = keras.layers.MaxPooling2D()(h)
-    h = keras.layers.Flatten()(h)
-    h = keras.layers.Dropout(0.3)(h)
-    feat = keras.layers.Dense(128, activation="relu", name="features")(h)
-    out = keras.layers.Dense(10)(keras.layers.Dropout(0.3)(feat))
-    model = keras.Model(inp, out)
-    model.compile(keras.optimizers.Adam(1e-3), keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                  metrics=["accuracy"])
-    model.fit(x_train, y_train, epochs=30, batch_size=64, verbose=0,
-              validation_data=(x_val, y_val))
-    acc = model.evaluate(x_val, y_val, verbose=0)[1]
-    features = keras.Model(inp, feat)
-    return model, features, float(acc)
 
 
 def main(argv=None):
@@ -64,7 +41,7 @@ def main(argv=None):
     x, y = load_mnist_csv(a.data)
     x = x.astype("float32") / 127.5 - 1.0
     gan_rows, clf_rows, val_rows = split(y)
-    clf, feats, val_acc = classifier(x[clf_rows], y[clf_rows], x[val_rows], y[val_rows])
+    clf, feats, val_acc = metrics.digit_classifier(x[clf_rows], y[clf_rows], x[val_rows], y[val_rows])
     print(f"classifier accuracy on held-out real digits: {val_acc:.4f}", file=sys.stderr)
     held_out = x[np.concatenate([clf_rows, val_rows])]
     floor_rows = np.random.default_rng(0).choice(gan_rows, N_SAMPLES, replace=False)

@@ -34,7 +34,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", ".."))
 
-import keras  # noqa: E402
 import numpy as np  # noqa: E402
 from PIL import Image, ImageDraw  # noqa: E402
 
@@ -46,26 +45,6 @@ N = 1000
 SEED = 1234
 COLOURS = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189), (140, 86, 75),
            (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207)]
-
-
-def classifier(x_train, y_train, x_val, y_val, seed=0):
-    """apps/dcgan/evaluate.py's digit classifier: (model, 128-d feature model, validation accuracy)."""
-    keras.utils.set_random_seed(seed)
-    inp = keras.Input((28, 28, 1))
-    h = inp
-    for f in (32, 64):
-        h = keras.layers.Conv2D(f, 3, padding="same", activation="relu")(h)
-        h = keras.layers.Conv2D(f, 3, padding="same", activation="relu")(h)
-        h = keras.layers.MaxPooling2D()(h)
-    h = keras.layers.Flatten()(h)
-    h = keras.layers.Dropout(0.3)(h)
-    feat = keras.layers.Dense(128, activation="relu", name="features")(h)
-    out = keras.layers.Dense(10)(keras.layers.Dropout(0.3)(feat))
-    model = keras.Model(inp, out)
-    model.compile(keras.optimizers.Adam(1e-3), keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                  metrics=["accuracy"])
-    model.fit(x_train, y_train, epochs=30, batch_size=64, verbose=0, validation_data=(x_val, y_val))
-    return model, keras.Model(inp, feat), float(model.evaluate(x_val, y_val, verbose=0)[1])
 
 
 def u8(x):
@@ -174,7 +153,7 @@ def main(argv=None):
     held = np.concatenate([clf_rows, val_rows])
     x_held, y_held = x[held], y[held]
     real_u8 = u8(x_held)
-    clf, feats, val_acc = classifier(x[clf_rows], y[clf_rows], x[val_rows], y[val_rows])
+    clf, feats, val_acc = metrics.digit_classifier(x[clf_rows], y[clf_rows], x[val_rows], y[val_rows])
     print(f"classifier accuracy on held-out real digits: {val_acc:.4f}", file=sys.stderr)
     results = {"classifier_val_accuracy": round(val_acc, 4), "rows": {}}
     rows = results["rows"]

@@ -36,19 +36,24 @@ def _check_size(image_size, downsamplings):
 
 
 @keras.saving.register_keras_serializable("zoo")
+
+def _image_input(image_size, channels, num_classes):
+    """``(inputs, x)``: an image input, and with ``num_classes`` a label input too, embedded as one more
+    image-sized channel of ``x`` (the conditional encoder's and discriminator's way of seeing the class)."""
+    image = keras.Input((image_size, image_size, channels), name="image")
+    if not num_classes:
+        return image, image
+    label = keras.Input((), dtype="int32", name="label")
+    m = layers.Embedding(num_classes, image_size * image_size, name="label_map")(label)
+    return [image, label], layers.Concatenate()([image, layers.Reshape((image_size, image_size, 1))(m)])
+
 class Encoder(Network):
     """image (and label) -> the code's ``mean`` (and ``log_var`` when ``variational``), each ``(N, latent_dim)``."""
 
     def __init__(self, image_size=28, channels=1, latent_dim=16, filters=32, downsamplings=2, hidden=256,
                  variational=True, num_classes=None, **kwargs):
         _check_size(image_size, downsamplings)
-        image = keras.Input((image_size, image_size, channels), name="image")
-        inputs, x = image, image
-        if num_classes:
-            label = keras.Input((), dtype="int32", name="label")
-            inputs = [image, label]
-            m = layers.Embedding(num_classes, image_size * image_size, name="label_map")(label)
-            x = layers.Concatenate()([x, layers.Reshape((image_size, image_size, 1))(m)])
+        inputs, x = _image_input(image_size, channels, num_classes)
         for i in range(downsamplings):
             x = layers.Conv2D(filters * 2**i, 4, 2, "same", activation="relu", name=f"conv{i}")(x)
         x = layers.Dense(hidden, activation="relu", name="hidden")(layers.Flatten()(x))
@@ -225,13 +230,7 @@ class VAEGANDiscriminator(Discriminator):
 
     def __init__(self, image_size=28, channels=1, filters=32, downsamplings=2, num_classes=None, **kwargs):
         _check_size(image_size, downsamplings)
-        image = keras.Input((image_size, image_size, channels), name="image")
-        inputs, x = image, image
-        if num_classes:
-            label = keras.Input((), dtype="int32", name="label")
-            inputs = [image, label]
-            m = layers.Embedding(num_classes, image_size * image_size, name="label_map")(label)
-            x = layers.Concatenate()([x, layers.Reshape((image_size, image_size, 1))(m)])
+        inputs, x = _image_input(image_size, channels, num_classes)
         for i in range(downsamplings):
             x = LeakyReLU(0.2)(layers.Conv2D(filters * 2**i, 4, 2, "same", name=f"conv{i}")(x))
         features = LeakyReLU(0.2, name="features")(layers.Conv2D(filters * 4, 3, 1, "same", name="conv_l")(x))
