@@ -95,6 +95,10 @@ def test_sr_reports_progress():
     calls = []
     out = serve.srgan_fn(np.zeros((20, 40, 3), np.uint8), "srresnet_x4", progress=lambda d, t: calls.append((d, t)))
     assert out.shape == (80, 160, 3) and calls and calls[-1][0] == calls[-1][1]  # the last report is complete
+    assert serve.srgan_fn(np.zeros((20, 40, 3), np.uint8), "srresnet_x4", outscale=2).shape == (40, 80, 3)
+    for bad in (5, 0.5, "big"):
+        with pytest.raises(serve.InputError, match="output scale"):
+            serve.srgan_fn(np.zeros((20, 40, 3), np.uint8), "srresnet_x4", outscale=bad)
 
 
 def test_serve_help_needs_no_keras():

@@ -33,7 +33,7 @@ call::
 
 Endpoints (arguments in order): ``/progan`` (seed, count), ``/progan_walk`` (seed, other seed, position 0-1),
 ``/text2image`` (sentence, count, seed -> grid, unknown-words note), ``/inpaint`` (editor value: background =
-the photo, layers = the painted hole; preset), ``/srgan`` (image, preset), ``/pix2pix`` (editor value, side),
+the photo, layers = the painted hole; preset), ``/srgan`` (image, preset, output scale 1-4, default 4), ``/pix2pix`` (editor value, side),
 ``/cyclegan`` (editor value: the edge drawing), ``/cyclegan_photo`` (image: a photo -> edges), ``/dcgan`` (digit
 or "any", count), ``/vae`` (preset, digit or "any", count, seed).
 """
@@ -322,13 +322,21 @@ def vae_fn(preset=None, digit="any", count=16, seed=0):
     return _grid(m.generate(n, labels=labels, seed=seed), ncols=min(n, 8))
 
 
-def srgan_fn(image, preset="srresnet_x4", progress=None):
-    """An image -> its x4 super-resolution; big images (above about 220x220 for SRResNet: ``upscale``'s
-    ``tile="auto"``) are upscaled in windows that keep memory within 1 GiB, ``progress(done, total)`` after
-    each."""
+def srgan_fn(image, preset="srresnet_x4", progress=None, outscale=4):
+    """An image -> its super-resolution, ``outscale`` (1 to 4) times its size: the network's x4, then a
+    Lanczos resize where ``outscale`` is not 4 (``upscale(outscale=)``, Real-ESRGAN's ``--outscale``). Big
+    images (above about 220x220 for SRResNet: ``upscale``'s ``tile="auto"``) are upscaled in windows that keep
+    memory within 1 GiB, ``progress(done, total)`` after each."""
+    try:
+        outscale = float(outscale)
+    except (TypeError, ValueError):
+        raise InputError(f"the output scale must be a number from 1 to 4, got {outscale!r}") from None
+    if not 1.0 <= outscale <= 4.0:
+        raise InputError(f"the output scale must be from 1 to 4, got {outscale:g}")
     a = _check_side(_rgb(image), LIMITS["sr_side"])
     m = model("srgan", preset)
-    return m.upscale(a, tile="auto", progress=progress)  # windows where the whole image would take > 1 GiB
+    return m.upscale(a, tile="auto", progress=progress,  # windows where the whole image would take > 1 GiB
+                     outscale=None if outscale == m.scale else outscale)
 
 
 # -- the page -------------------------------------------------------------------------------------------------
@@ -413,13 +421,14 @@ def _tab_srgan(gr, run):
             image = gr.Image(label="low-resolution image", type="numpy", image_mode="RGB", sources=("upload",),
                              elem_id="srgan-in")
             preset = gr.Dropdown(names, value=default, label="preset")
-            go = gr.Button("Upscale x4", variant="primary", elem_id="srgan-go")
-        out = gr.Image(label="x4", type="numpy", format="png", elem_id="srgan-out")
+            outscale = gr.Slider(1, 4, value=4, step=0.5, label="output scale (the network's x4, then resized)")
+            go = gr.Button("Upscale", variant="primary", elem_id="srgan-go")
+        out = gr.Image(label="super-resolved", type="numpy", format="png", elem_id="srgan-out")
 
-    def upscale(image, preset, progress=gr.Progress()):
-        return srgan_fn(image, preset, progress=_progress_callback(progress))
+    def upscale(image, preset, outscale, progress=gr.Progress()):
+        return srgan_fn(image, preset, progress=_progress_callback(progress), outscale=outscale)
 
-    go.click(run(upscale), [image, preset], out, api_name="srgan")
+    go.click(run(upscale), [image, preset, outscale], out, api_name="srgan")
 
 
 def _tab_pix2pix(gr, run):
