@@ -484,6 +484,36 @@ def leaky_relu(x, negative_slope=0.2):
 
 
 @keras.saving.register_keras_serializable("zoo")
+class PixelUnshuffle(layers.Layer):
+    """Space-to-depth by ``scale`` r, the inverse of ``PixelShuffle``: (N, r*H, r*W, C) -> (N, H, W,
+    r*r*C) with TensorFlow's channel order ``out[n, h, w, (i*r + j)*C + c] = in[n, h*r + i, w*r + j, c]``.
+    (PyTorch's ``pixel_unshuffle`` orders the channels ``c*r*r + i*r + j``: a ported convolution after it gets
+    its input channels permuted, as ``PixelShuffle``'s docstring describes for the other direction.) Sides must
+    be divisible by r (``upscale`` pads to ``multiple``)."""
+
+    def __init__(self, scale=2, **kwargs):
+        super().__init__(**kwargs)
+        if int(scale) < 1:
+            raise ValueError(f"scale must be >= 1, got {scale}")
+        self.scale = int(scale)
+
+    def call(self, x):
+        r = self.scale
+        _, h, w, c = ops.shape(x)
+        y = ops.reshape(x, (-1, h // r, r, w // r, r, c))
+        y = ops.transpose(y, (0, 1, 3, 2, 4, 5))  # (N, H, W, r_i, r_j, C)
+        return ops.reshape(y, (-1, h // r, w // r, r * r * c))
+
+    def compute_output_shape(self, input_shape):
+        n, h, w, c = input_shape
+        r = self.scale
+        return (n, None if h is None else h // r, None if w is None else w // r, None if c is None else c * r * r)
+
+    def get_config(self):
+        return {**super().get_config(), "scale": self.scale}
+
+
+@keras.saving.register_keras_serializable("zoo")
 class LeakyReLU(layers.LeakyReLU):
     """Keras's ``LeakyReLU`` (same arguments and config) computed as ``leaky_relu``: ``max(x, slope * x)``."""
 

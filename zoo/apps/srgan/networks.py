@@ -63,7 +63,7 @@ from keras import layers, ops
 
 from zoo import models
 from zoo.checks import positive_number
-from zoo.layers import LeakyReLU, PixelShuffle, ResidualBlock, batch_norm
+from zoo.layers import LeakyReLU, PixelShuffle, PixelUnshuffle, ResidualBlock, batch_norm
 
 
 def _upsampling_stages(scale):
@@ -93,36 +93,6 @@ def _extra(**options):
     """The options of a config that differ from their defaults (``option=(value, default)``): configs of
     the shipped presets stay as they were."""
     return {k: v for k, (v, default) in options.items() if v != default}
-
-
-@keras.saving.register_keras_serializable("zoo")
-class PixelUnshuffle(layers.Layer):
-    """Space-to-depth by ``scale`` r, the inverse of ``zoo.layers.PixelShuffle``: (N, r*H, r*W, C) -> (N, H, W,
-    r*r*C) with TensorFlow's channel order ``out[n, h, w, (i*r + j)*C + c] = in[n, h*r + i, w*r + j, c]``.
-    (PyTorch's ``pixel_unshuffle`` orders the channels ``c*r*r + i*r + j``: a ported convolution after it gets
-    its input channels permuted, as ``PixelShuffle``'s docstring describes for the other direction.) Sides must
-    be divisible by r (``upscale`` pads to ``multiple``)."""
-
-    def __init__(self, scale=2, **kwargs):
-        super().__init__(**kwargs)
-        if int(scale) < 1:
-            raise ValueError(f"scale must be >= 1, got {scale}")
-        self.scale = int(scale)
-
-    def call(self, x):
-        r = self.scale
-        _, h, w, c = ops.shape(x)
-        y = ops.reshape(x, (-1, h // r, r, w // r, r, c))
-        y = ops.transpose(y, (0, 1, 3, 2, 4, 5))  # (N, H, W, r_i, r_j, C)
-        return ops.reshape(y, (-1, h // r, w // r, r * r * c))
-
-    def compute_output_shape(self, input_shape):
-        n, h, w, c = input_shape
-        r = self.scale
-        return (n, None if h is None else h // r, None if w is None else w // r, None if c is None else c * r * r)
-
-    def get_config(self):
-        return {**super().get_config(), "scale": self.scale}
 
 
 def _resampling(layer):
