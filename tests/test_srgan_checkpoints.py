@@ -405,7 +405,9 @@ print(peak - base, g.inference_bytes(h, w), g.inference_bytes(t, t), g.AUTO_TILE
     grown, estimate, window, budget = map(int, proc.stdout.split()[-4:])
     print(f"{arch} {size}: peak RSS grew {grown / 2**20:.0f} MB, estimate {estimate / 2**20:.0f} MB")
     assert grown <= estimate, f"grew {grown / 2**20:.0f} MB > estimate {estimate / 2**20:.0f} MB"
-    assert estimate < 3 * grown  # an estimate, not a bound at any price
+    # an estimate, not a bound at any price; the growth itself varies between runs of the same code (the compact
+    # network at 200x200: 92 MB here, 48 MB on the CI machine, as TensorFlow overlaps more or fewer buffers)
+    assert estimate < 4 * grown
     assert window <= budget
 
 
