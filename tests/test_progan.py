@@ -225,6 +225,94 @@ def test_generate_is_deterministic_per_seed_and_interpolate_walks_between_seeds(
         g.interpolate(0, 1, steps=1)
 
 
+def test_truncation_pulls_every_face_toward_the_mean_face():
+    g = tiny().generator
+    plain = g.generate(6, seed=4)
+    np.testing.assert_array_equal(g.generate(6, seed=4, truncation=1.0), plain)  # psi 1: off
+    mean = g.generate(6, seed=4, truncation=0.0)
+    assert (mean == mean[:1]).all()  # psi 0: the mean face for every latent
+    half = g.generate(6, seed=4, truncation=0.5)
+    spread = lambda x: x.astype("float32").std(axis=0).mean()  # noqa: E731
+    assert 0 < spread(half) < spread(plain)
+    # between the face and the mean face (the interpolation is before the last layers: not a pixel blend)
+    assert np.abs(half.astype(int) - plain).mean() < np.abs(mean.astype(int) - plain).mean()
+    np.testing.assert_array_equal(g.generate(6, seed=4, truncation=0.5), half)
+    walk = g.interpolate(4, 5, steps=3, truncation=0.5)
+    np.testing.assert_array_equal(walk[0], half[0])
+    # psi scales the 4x4 input features toward their mean; scaling z itself would change nothing (pixel norm)
+    z = ops.convert_to_tensor(latents(3))
+    f, m = g.input_features(z), g.mean_features()
+    want = np.clip(np.round((numpy_of(g.synthesize(m + 0.5 * (f - m))) + 1.0) * 127.5), 0, 255).astype("uint8")
+    np.testing.assert_array_equal(g.from_latents(latents(3), truncation=0.5), want)
+    np.testing.assert_allclose(numpy_of(g.synthesize(f)), numpy_of(g(z)), atol=1e-5)
+    for bad in (-0.1, 1.5, "0.7", True):
+        with pytest.raises(ValueError, match=r"truncation must be a number in \[0, 1\]"):
+            g.generate(2, seed=0, truncation=bad)
+
+
+def test_celeba_128_is_declared_wider_and_says_it_has_no_weights_yet():
+    from zoo import augment
+
+    p64, p128 = progan.CONFIGS["celeba_64"], progan.CONFIGS["celeba_128"]
+    assert p128.config["resolution"] == 128 and not p128.trained
+    f64 = lambda s: features(s, p64.config["fmap_base"], p64.config["fmap_max"])  # noqa: E731
+    f128 = lambda s: features(s, p128.config["fmap_base"], p128.config["fmap_max"])  # noqa: E731
+    assert all(f128(s) > f64(s) for s in (4, 8, 16, 32, 64)) and f128(128) >= f64(64)  # wider at every level
+    with pytest.raises(ValueError, match="celeba_128 is an architecture without trained weights yet"):
+        progan.pretrained("celeba_128")
+    gan = progan.build("celeba_128", augment="ada")
+    assert gan.generator.resolution == 128 and isinstance(gan.augment, augment.ADA)
+    assert count(gan.generator) == paper_counts(128, 256, 2048, 256)[0]
+    assert progan.build("celeba_64").augment is None
+
+
+def test_cli_truncation_and_size(tmp_path, capsys):
+    from PIL import Image
+
+    from zoo import cli
+
+    one = tmp_path / "one.png"
+    assert cli.main(["progan", "generate", "-n", "1", "--seed", "3", "--size", "64", "--truncation", "0.7",
+                     "-o", str(one)]) == 0
+    np.testing.assert_array_equal(np.asarray(Image.open(one)),
+                                  progan.pretrained().generate(1, seed=3, truncation=0.7)[0])
+    for argv, said in ((["--size", "128"], "celeba_128 is an architecture without trained weights yet"),
+                       (["--size", "32"], "faces of side [64, 128]"),
+                       (["--size", "128", "--preset", "celeba_64"], "--size 128 is preset celeba_128")):
+        capsys.readouterr()
+        assert cli.main(["progan", "generate", "-o", str(tmp_path / "f.png"), *argv]) == 2
+        err = capsys.readouterr().err
+        assert said in err and "Traceback" not in err, (argv, err)
+    probe = ("import sys\nfrom zoo import cli\ntry:\n    rc = cli.main(sys.argv[1:])\nexcept SystemExit as e:\n"
+             "    rc = e.code\nprint(rc, sorted(m for m in ('keras', 'tensorflow') if m in sys.modules))")
+    r = subprocess.run([sys.executable, "-c", probe, "progan", "generate", "-o", str(tmp_path / "f.png"),
+                        "--truncation", "1.5"], capture_output=True, text=True, timeout=120)
+    assert r.stdout.split() == ["2", "[]"] and "must be a number in [0, 1]" in r.stderr  # refused before Keras
+
+
+def test_recipe_holds_faces_out_and_keeps_a_run_to_its_settings(tmp_path):
+    import importlib.util
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    spec = importlib.util.spec_from_file_location("progan_train", os.path.join(root, "apps", "progan", "train.py"))
+    recipe = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(recipe)
+    folder = _faces(tmp_path / "all", 6, (8, 8))
+    run = tmp_path / "run"
+    kept = recipe.training_faces(str(folder), str(run), 2)
+    assert sorted(os.listdir(kept)) == ["0.png", "1.png", "2.png", "3.png"]  # the last 2 in name order held out
+    assert recipe.training_faces(str(folder), str(run), 2) == kept and recipe.training_faces(str(folder), str(run),
+                                                                                             0) == str(folder)
+    with pytest.raises(SystemExit, match="not this split"):
+        recipe.training_faces(str(folder), str(run), 4)
+    recipe.check_settings(str(run), {"augment": "ada", "hold_out": 2})
+    recipe.check_settings(str(run), {"augment": "ada", "hold_out": 2})  # the same: continues
+    with pytest.raises(SystemExit, match="other settings.*augment"):
+        recipe.check_settings(str(run), {"augment": "none", "hold_out": 2})
+    with pytest.raises(SystemExit, match="2"):
+        recipe.main(["--size", "128", "--preset", "celeba_64"])
+
+
 def _faces(folder, n, size):
     from PIL import Image
 

@@ -17,6 +17,19 @@ faces resized as in training), upscaled to 128x128 for dlib.
   ``neighbours.png`` (8 generated faces, each beside its three nearest real faces in descriptor space among the
   2000 real faces measured: the generator is not copying training faces if they are other people).
 
+* ``two_sample``: realism by a classifier two-sample test (``zoo.metrics.two_sample_test``, Lopez-Paz & Oquab
+  2017): a small CNN trained from scratch, 2-fold, to tell faces from the held-out faces (``--held-out``: the last
+  1000 files of the folder in name order, the ones ``train.py --hold-out 1000`` leaves out; a model trained on all
+  of them has seen these), every image at the model's side and through the same JPEG round trip (quality 90);
+  held-out accuracy, 0.5 = cannot tell. Rows: ``generated`` (the 1000 faces above), ``real`` (1000 other real
+  faces: the floor, ~0.5), ``real_shown_at_32px`` (those faces blurred through 32x32: a weak baseline the test
+  catches, ~0.99 at 64 px); ``--truncation PSI`` adds ``generated_truncated`` rows (KID, detection, two-sample)
+  for ``generate(n, seed=0, truncation=PSI)``; ``--no-two-sample`` skips the test (minutes of CPU per row);
+* ``pixel_neighbours.png``: the same 8 generated faces beside their three nearest faces in pixels (at 32x32)
+  among *every* training face of the folder (all but the held-out ones), and their distances (``pixel_neighbours``)
+  beside each face's distance to its nearest other training face (``pixel_neighbours_real``, the typical gap
+  between different people): a memorised face would sit far closer to a training face than that.
+
 ``--growth CKPT:LEVEL ...`` draws ``growth.png`` instead: the trained generator of each training checkpoint at
 its level, the same latents in every row.
 """
@@ -36,14 +49,66 @@ DATA = os.path.join(HERE, "..", "..", "..", "shared", "data", "faces_celeba", "t
 N = 1000
 
 
-def real_faces(folder, resolution, n):
-    """Two disjoint random sets of ``n`` training faces (uint8, resized as the recipe's data)."""
+def split(folder, held_out):
+    """(training files, held-out files): the last ``held_out`` files of ``folder`` in name order are held out."""
     from zoo import data
 
     files = data.list_images(folder)
+    if held_out < 0 or held_out >= len(files):
+        raise SystemExit(f"--held-out {held_out}: {folder} has {len(files)} images")
+    return files[:len(files) - held_out], files[len(files) - held_out:]
+
+
+def read(files, resolution):
+    from zoo import data
+
+    return np.stack([data.read_image(f, 3, resolution, fit="cover") for f in files])
+
+
+def real_faces(files, resolution, n):
+    """Two disjoint random sets of ``n`` faces of ``files`` (uint8, resized as the recipe's data)."""
     order = np.random.default_rng(0).permutation(len(files))[:2 * n]
-    x = np.stack([data.read_image(files[i], 3, resolution, fit="cover") for i in order])
+    x = read([files[i] for i in order], resolution)
     return x[:n], x[n:]
+
+
+def two_sample(held, candidates, seed=0):
+    """``zoo.metrics.two_sample_test`` of each ``{name: uint8 faces}`` against the held-out faces, both sides through
+    the same JPEG round trip."""
+    ref = metrics.jpeg_roundtrip(held)
+    out = {}
+    for name, x in candidates.items():
+        r = metrics.two_sample_test(ref, metrics.jpeg_roundtrip(x), seed=seed)
+        out[name] = {"accuracy": round(r["accuracy"], 4), "folds": [round(f, 4) for f in r["folds"]], "n": r["n"],
+                     "p_value": float(f"{r['p_value']:.3g}")}
+        print(f"two-sample {name}: {out[name]['accuracy']:.3f}", file=sys.stderr)
+    return out
+
+
+def pixel_neighbours(fake, train_files, out_path, rows=8, side=32):
+    """Each of ``rows`` generated faces beside its 3 nearest training faces in pixels (``side`` x ``side``), and
+    how near the training faces are to each other (module docstring)."""
+    from PIL import Image
+
+    def small(x):
+        return np.stack([np.asarray(Image.fromarray(a).resize((side, side), Image.BOX)) for a in x]
+                        ).reshape(len(x), -1).astype("float32") / 255.0
+
+    res = fake.shape[1]
+    pool = read(train_files, side)
+    flat = pool.reshape(len(pool), -1).astype("float32") / 255.0
+    q = small(fake[:rows])
+    d = np.sqrt(np.maximum((q ** 2).sum(1)[:, None] - 2 * q @ flat.T + (flat ** 2).sum(1)[None], 0))
+    near = np.argsort(d, axis=1)[:, :3]
+    probe = flat[np.random.default_rng(1).permutation(len(flat))[:200]]
+    dr = np.sqrt(np.maximum((probe ** 2).sum(1)[:, None] - 2 * probe @ flat.T + (flat ** 2).sum(1)[None], 0))
+    dr[dr < 1e-6] = np.inf  # itself
+    picture = []
+    for i in range(rows):
+        picture += [fake[i]] + [read([train_files[j]], res)[0] for j in near[i]]
+    images.save_png(out_path, images.grid(np.stack(picture), ncols=4))
+    return ([[round(float(d[i, j]), 3) for j in near[i]] for i in range(rows)],
+            round(float(np.median(dr.min(axis=1))), 3))
 
 
 def blurred(x, side):
@@ -55,14 +120,18 @@ def blurred(x, side):
                      for a in x])
 
 
-def measure(model, data=DATA, out_dir=HERE, pictures=True, n=N):
+def measure(model, data=DATA, out_dir=HERE, pictures=True, n=N, held_out=N, truncation=None, two_sample_test=True):
     t0 = time.time()
     faces = metrics.face_extractor()
     res = model.resolution
-    reference, other = real_faces(data, res, n)
+    train_files, held_files = split(data, held_out)
+    reference, other = real_faces(train_files, res, n)
     fake = model.generate(n, seed=0)
-    feats = {"reference": metrics.extract_features(reference, faces), "real": metrics.extract_features(other, faces),
-             "generated": metrics.extract_features(fake, faces)}
+    generated = {"generated": fake}
+    if truncation is not None:
+        generated["generated_truncated"] = model.generate(n, seed=0, truncation=truncation)
+    feats = {"reference": metrics.extract_features(reference, faces), "real": metrics.extract_features(other, faces)}
+    feats.update({k: metrics.extract_features(x, faces) for k, x in generated.items()})
     for side in (32, 16):
         if side < res:
             feats[f"real_blur{side}"] = metrics.extract_features(blurred(other, side), faces)
@@ -74,8 +143,17 @@ def measure(model, data=DATA, out_dir=HERE, pictures=True, n=N):
         kid, kid_std = metrics.kernel_inception_distance(f, feats["reference"], subset_size=n // 2)
         out[name] = {"kid_face_x1000": round(1000 * kid, 3), "kid_face_std_x1000": round(1000 * kid_std, 3),
                      "fid_face": round(metrics.frechet_distance(*metrics.feature_stats(f), *ref_stats), 4)}
-    for name, x in (("real", other), ("generated", fake)):
+    for name, x in [("real", other)] + list(generated.items()):
         out[name]["face_detection_rate"] = round(float(np.mean(faces.detect(x[:1000]))), 4)
+    if truncation is not None:
+        out["generated_truncated"]["truncation"] = truncation
+    if two_sample_test and held_files:
+        held = read(held_files, res)
+        rows = {**generated, "real": other}
+        if res > 32:
+            rows["real_shown_at_32px"] = blurred(other, 32)
+        out["two_sample"] = two_sample(held, rows)
+        out["two_sample"]["held_out"] = f"the last {len(held_files)} files of the folder in name order"
     if pictures:
         images.save_png(os.path.join(out_dir, "samples.png"), images.grid(fake[:64], ncols=8))
         walk = np.concatenate([model.interpolate(s, s + 1, steps=8) for s in range(3)])
@@ -89,6 +167,8 @@ def measure(model, data=DATA, out_dir=HERE, pictures=True, n=N):
             rows += [fake[i]] + [pool[j] for j in near]
             out.setdefault("neighbour_distances", []).append([round(float(d[j]), 3) for j in near])
         images.save_png(os.path.join(out_dir, "neighbours.png"), images.grid(np.stack(rows), ncols=4))
+        out["pixel_neighbours"], out["pixel_neighbours_real"] = pixel_neighbours(
+            fake, train_files, os.path.join(out_dir, "pixel_neighbours.png"))
     out["seconds"] = round(time.time() - t0, 1)
     return out
 
@@ -116,6 +196,12 @@ def main(argv=None):
     p.add_argument("--data", default=DATA)
     p.add_argument("--out", default=HERE, help="folder for results.json and the pictures")
     p.add_argument("--n", type=int, default=N, help="faces per set (default 1000)")
+    p.add_argument("--held-out", type=int, default=N, metavar="K",
+                   help="the last K faces of --data (name order) are the held-out set (default 1000; train.py "
+                        "--hold-out K left them out)")
+    p.add_argument("--truncation", type=float, default=None, metavar="PSI",
+                   help="also measure generate(..., truncation=PSI)")
+    p.add_argument("--no-two-sample", action="store_true", help="skip the two-sample CNN test")
     p.add_argument("--recipe", default="", help="the training command and run facts, for the manifest")
     p.add_argument("--growth", nargs="+", metavar="CHECKPOINT:LEVEL",
                    help="instead: growth.png from training checkpoints kept at the ends of levels")
@@ -132,7 +218,8 @@ def main(argv=None):
     else:
         model = weights.load_into(preset.build_generator(), a.weights)
     os.makedirs(a.out, exist_ok=True)
-    result = measure(model, a.data, a.out, n=a.n)
+    result = measure(model, a.data, a.out, n=a.n, held_out=a.held_out, truncation=a.truncation,
+                     two_sample_test=not a.no_two_sample)
     result["weights"] = "shipped" if a.shipped else os.path.basename(a.weights)
     with open(os.path.join(a.out, "results.json"), "w") as f:
         json.dump(result, f, indent=2)

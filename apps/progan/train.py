@@ -1,6 +1,15 @@
 """Recipe for the ProGAN presets (resumable: rerun the same command to continue a killed run).
 
     python apps/progan/train.py --preset celeba_64 --precision mixed_bfloat16
+    python apps/progan/train.py --size 128 --augment ada --hold-out 1000 --precision mixed_bfloat16   # celeba_128
+
+``--size SIDE`` picks the preset that makes SIDExSIDE faces (128: celeba_128). ``--augment ada`` (or
+``diffaugment``) puts differentiable augmentation in front of the critic for reals and fakes alike
+(``zoo.augment``; ADA's p starts at 0 and follows r_t toward ``--ada-target``, logged as aug_p / aug_rt in
+<run>/log.csv, kept in the checkpoint). ``--hold-out N`` trains on all but the last N faces in name order (a
+folder of links to them, <run>/faces), leaving those N to apps/progan/evaluate.py's two-sample test. The run
+folder records these settings (<run>/settings.json); resuming with other ones is refused (``--final`` may change:
+it only moves the end of the last level).
 
 Data: the 10,000 faces of ../shared/data/faces_celeba/train (128x128 centred crops) resized to the preset's
 resolution, mirrored at random (``progan.dataset``). The schedule (``progan.Schedule``): 4x4 stabilises for
@@ -15,6 +24,7 @@ alpha, the images shown, random states), the log row in <run>/log.csv, the EMA g
 measures and registers it.
 """
 import argparse
+import json
 import os
 import sys
 
@@ -48,9 +58,64 @@ class LevelGrid(keras.callbacks.Callback):
             images.save_png(os.path.join(self.run, f"{name}.epoch{epoch + 1}.png"), images.grid(x, ncols=8))
 
 
+def training_faces(folder, run, hold_out):
+    """The folder to train on: ``folder`` itself, or (``hold_out`` > 0) ``<run>/faces``, links to all of its images
+    but the last ``hold_out`` in name order (those are left for evaluation)."""
+    from zoo import data
+
+    if not hold_out:
+        return folder
+    files = data.list_images(folder)
+    if hold_out >= len(files):
+        raise SystemExit(f"--hold-out {hold_out}: {folder} has only {len(files)} images")
+    keep = files[:len(files) - hold_out]
+    out = os.path.join(run, "faces")
+    os.makedirs(out, exist_ok=True)
+    names = set(os.listdir(out))
+    for f in keep:
+        name = os.path.basename(f)
+        if name not in names:
+            os.symlink(os.path.abspath(f), os.path.join(out, name))
+    stale = names - {os.path.basename(f) for f in keep}
+    if stale:
+        raise SystemExit(f"{out} holds {len(stale)} links that are not this split's (another --data or --hold-out?)")
+    return out
+
+
+def check_settings(run, settings):
+    """Record the run's settings on its first start; refuse to continue it with other ones."""
+    path = os.path.join(run, "settings.json")
+    if os.path.exists(path):
+        with open(path) as f:
+            before = json.load(f)
+        changed = {k: (before.get(k), v) for k, v in settings.items() if before.get(k) != v}
+        if changed:
+            raise SystemExit(f"{run} was started with other settings {changed} (was, now): continue it with the "
+                             f"same flags, or start a new --run")
+    else:
+        with open(path, "w") as f:
+            json.dump(settings, f, indent=1)
+
+
+def augmentation(name, target, speed, seed):
+    from zoo import augment
+
+    if name == "ada":
+        return augment.ADA(target=target, speed=speed, seed=seed + 7919)
+    return augment.get(name, seed=seed + 7919)
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--preset", choices=sorted(progan.CONFIGS), required=True)
+    p.add_argument("--preset", choices=sorted(progan.CONFIGS), help="the preset to train (or --size)")
+    p.add_argument("--size", type=int, choices=sorted(c.config["resolution"] for c in progan.CONFIGS.values()),
+                   help="instead of --preset: the preset of this output side")
+    p.add_argument("--augment", choices=("none", "ada", "diffaugment"), default="none",
+                   help="differentiable augmentation in front of the critic (zoo.augment; default none)")
+    p.add_argument("--ada-target", type=float, default=0.6, help="ADA's target for r_t (default 0.6)")
+    p.add_argument("--ada-speed", type=int, default=500_000, help="images for ADA's p to go 0 -> 1 (500,000)")
+    p.add_argument("--hold-out", type=int, default=0, metavar="N",
+                   help="leave the last N faces (name order) out of training, for evaluate.py (default 0)")
     p.add_argument("--fade", type=int, default=25_000, help="images per fade-in")
     p.add_argument("--stable", type=int, default=25_000, help="images per stabilisation (all levels but the last)")
     p.add_argument("--final", type=int, default=400_000, help="images at the last level after its fade-in")
@@ -61,13 +126,27 @@ def main(argv=None):
     p.add_argument("--precision", default="float32", choices=("float32", "mixed_bfloat16", "mixed_float16"),
                    help="Keras dtype policy (mixed_bfloat16: ~2x faster on a CPU with AMX; weights stay float32)")
     a = p.parse_args(argv)
+    by_size = {c.config["resolution"]: name for name, c in progan.CONFIGS.items()}
+    if a.size is not None and a.preset not in (None, by_size[a.size]):
+        p.error(f"--size {a.size} is preset {by_size[a.size]}, not {a.preset}")
+    a.preset = a.preset or by_size.get(a.size)
+    if a.preset is None:
+        p.error("give --preset or --size")
+    if a.hold_out < 0:
+        p.error("--hold-out must be >= 0")
     keras.config.set_dtype_policy(a.precision)
     run = a.run or os.path.join("runs", f"progan_{a.preset}")
     os.makedirs(run, exist_ok=True)
+    settings = {"preset": a.preset, "augment": a.augment, "hold_out": a.hold_out, "data": os.path.abspath(a.data),
+                "fade": a.fade, "stable": a.stable, "steps_per_epoch": a.steps_per_epoch, "seed": a.seed}
+    if a.augment == "ada":
+        settings.update(ada_target=a.ada_target, ada_speed=a.ada_speed)
+    check_settings(run, settings)
+    faces = training_faces(a.data, run, a.hold_out)
     keras.utils.set_random_seed(a.seed)
     preset = progan.CONFIGS[a.preset]
     res = preset.config["resolution"]
-    gan = progan.build(preset, seed=a.seed)
+    gan = progan.build(preset, seed=a.seed, augment=augmentation(a.augment, a.ada_target, a.ada_speed, a.seed))
     gan.compile()
     schedule = progan.Schedule(res, fade_images=a.fade, stable_images=a.stable, final_images=a.final,
                                batch_size={s: BATCH[s] for s in progan.sides(res)}, learning_rate=1e-3)
@@ -78,7 +157,7 @@ def main(argv=None):
           f"epochs {[ph.first_epoch for ph in phases]}; run folder {run}", file=sys.stderr)
 
     def data(batch_size):
-        return progan.dataset(a.data, resolution=res, batch_size=batch_size, seed=a.seed + start)
+        return progan.dataset(faces, resolution=res, batch_size=batch_size, seed=a.seed + start)
 
     callbacks = [ckpt, Snapshots(run, "generator"), LevelGrid(run, gan.latent_dim)]
     gan.fit(data, schedule=schedule, steps_per_epoch=a.steps_per_epoch, initial_epoch=start, verbose=2,

@@ -85,6 +85,12 @@ def _lrelu(x):
     return leaky_relu(x, 0.2)
 
 
+def _truncation(psi):
+    if isinstance(psi, bool) or not isinstance(psi, (int, float)) or not 0.0 <= float(psi) <= 1.0:
+        raise ValueError(f"truncation must be a number in [0, 1] (1 = none), got {psi!r}")
+    return float(psi)
+
+
 class _Progressive:
     """What the two networks share (a mixin of zoo Networks): their levels and layer lookup."""
 
@@ -120,12 +126,19 @@ def _g_layers(latent_dim, channels, resolution, fmap_base, fmap_max):
     return out
 
 
-def _g_block(layer, x, side):
-    """The features at ``side`` from those at ``side / 2`` (or from the latent vector at 4x4)."""
+def _g_input(layer, z):
+    """The 4x4 input features from the latent vector: pixel norm, the dense layer, leaky ReLU, pixel norm (the
+    space truncation interpolates in)."""
+    dense = layer("dense4")
+    return pixel_norm(_lrelu(ops.reshape(dense(pixel_norm(z)), (-1, 4, 4, dense.units // 16))))
+
+
+def _g_block(layer, x, side, from_input=False):
+    """The features at ``side`` from those at ``side / 2`` (or from the latent vector at 4x4; ``from_input``:
+    from ``_g_input``'s features)."""
     pn = pixel_norm
     if side == 4:
-        dense = layer("dense4")
-        x = pn(_lrelu(ops.reshape(dense(pn(x)), (-1, 4, 4, dense.units // 16))))
+        x = x if from_input else _g_input(layer, x)
         return pn(_lrelu(layer("conv4")(x)))
     x = upscale(x)
     x = pn(_lrelu(layer(f"conv{side}_0")(x)))
@@ -157,10 +170,69 @@ class ProGANGenerator(_Progressive, models.Generator):
             rgb = fade(upscale(rgb), named[f"to_rgb{side}"](x), 1.0)
         super().__init__(z, rgb, config=config, name=name or "progan_generator")
 
-    def interpolate(self, seed_a=0, seed_b=1, steps=8):
+    # -- sampling --------------------------------------------------------------------------------------------
+    #: Latent vectors (seed 0) averaged for the mean input features that truncation interpolates toward.
+    MEAN_SAMPLES = 4096
+
+    def generate(self, n=16, labels=None, seed=None, batch_size=256, truncation=None):
+        """``n`` faces, uint8 ``(n, H, W, C)``; ``seed`` fixes them (NumPy latents: the same on every backend).
+
+        ``truncation`` (psi in [0, 1], or None = 1 = off): the truncation trick as StyleGAN's, toward the mean.
+        ProGAN's latent is pixel-normalised, so scaling ``z`` toward the origin changes nothing (only its
+        direction matters; the mean of the normalised latents is the origin, which has no direction). The
+        interpolation is done one step later, on the 4x4 input features (``input_features``: the dense layer's
+        output after leaky ReLU and pixel norm, ProGAN's nearest analogue of StyleGAN's intermediate latent w):
+        ``f' = mean_f + psi * (f(z) - mean_f)``, ``mean_f`` the average of ``f`` over ``MEAN_SAMPLES`` latents
+        drawn with seed 0, then the rest of the network runs as usual. psi 1 is the plain generator, psi 0 gives
+        one face (the mean's) for every latent; in between, the faces lose variety (pose, lighting, unusual
+        features) and gain typicality. The same ``seed`` gives the same people at every psi, pulled toward the
+        mean face."""
+        if truncation is None:
+            return super().generate(n, labels, seed, batch_size)
+        import numpy as np
+
+        _truncation(truncation)
+        n = positive_int(n, "n")
+        if seed is not None:
+            positive_int(seed, "seed", minimum=0)
+        z = np.random.default_rng(seed).standard_normal((n, self.latent_dim)).astype("float32")  # as the base's
+        return self.from_latents(z, labels, batch_size, truncation=truncation)
+
+    def from_latents(self, z, labels=None, batch_size=256, truncation=None):
+        """uint8 images for latent vectors ``z`` (NumPy ``(n, latent_dim)``); ``truncation`` as in ``generate``."""
+        if truncation is None or _truncation(truncation) == 1.0:
+            return super().from_latents(z, labels, batch_size)
+        import numpy as np
+
+        psi = _truncation(truncation)
+        batch_size = positive_int(batch_size, "batch_size")
+        z = models.check_latents(z, self.latent_dim)
+        if labels is not None:
+            raise ValueError(f"{type(self).__name__} is not class-conditional; labels must be None")
+        mean = self.mean_features()
+        out = []
+        for i in range(0, len(z), batch_size):
+            f = self.input_features(ops.convert_to_tensor(z[i:i + batch_size]))
+            f = ops.cast(mean, f.dtype) + psi * (f - ops.cast(mean, f.dtype))
+            out.append(ops.convert_to_numpy(self.synthesize(f)).astype("float32"))
+        x = np.concatenate(out)
+        return np.clip(np.round((x + 1.0) * 127.5), 0, 255).astype("uint8")
+
+    def mean_features(self):
+        """The mean 4x4 input features over ``MEAN_SAMPLES`` standard-normal latents (seed 0), ``(1, 4, 4, F)``."""
+        import numpy as np
+
+        z = np.random.default_rng(0).standard_normal((self.MEAN_SAMPLES, self.latent_dim)).astype("float32")
+        total = 0.0
+        for i in range(0, len(z), 1024):
+            total = total + ops.sum(ops.cast(self.input_features(ops.convert_to_tensor(z[i:i + 1024])), "float32"),
+                                    axis=0, keepdims=True)
+        return total / float(len(z))
+
+    def interpolate(self, seed_a=0, seed_b=1, steps=8, truncation=None):
         """A latent walk: uint8 ``(steps, H, W, C)`` from the first face of ``generate(n, seed=seed_a)`` to the
         first of ``generate(n, seed=seed_b)``, along the great circle between their latent vectors (slerp: the
-        latent is pixel-normalised, so only its direction matters)."""
+        latent is pixel-normalised, so only its direction matters); ``truncation`` as in ``generate``."""
         import numpy as np
 
         steps = positive_int(steps, "steps", minimum=2)
@@ -174,7 +246,7 @@ class ProGANGenerator(_Progressive, models.Generator):
             z = (1 - t) * a + t * b
         else:
             z = (np.sin((1 - t) * omega) * a + np.sin(t * omega) * b) / np.sin(omega)
-        return self.from_latents(z.astype("float32"))
+        return self.from_latents(z.astype("float32"), truncation=truncation)
 
     def grown_images(self, z, level, alpha=1.0):
         """uint8 images of ``grow(z, level, alpha)`` for NumPy latents ``z``, enlarged to the final side by pixel
@@ -188,8 +260,18 @@ class ProGANGenerator(_Progressive, models.Generator):
     def grow(self, z, level, alpha=1.0):
         """The generator grown to ``level`` (side ``4 * 2**level``) with its newest block faded in by ``alpha``
         (a float or scalar tensor in [0, 1]): images ``(N, side, side, channels)``."""
+        return self.synthesize(self.input_features(z), level, alpha)
+
+    def input_features(self, z):
+        """The 4x4 input features ``(N, 4, 4, features(4))`` of latent vectors ``z`` (pixel norm, the dense layer,
+        leaky ReLU, pixel norm): where ``truncation`` interpolates toward their mean."""
+        return _g_input(self.get_layer, z)
+
+    def synthesize(self, features, level=None, alpha=1.0):
+        """Images from 4x4 input features (``input_features``), grown to ``level`` (default: the last)."""
+        level = self.levels - 1 if level is None else level
         self._check_level(level)
-        x = prev = _g_block(self.get_layer, z, 4)
+        x = prev = _g_block(self.get_layer, features, 4, from_input=True)
         for side in self.sides[1:level + 1]:
             prev, x = x, _g_block(self.get_layer, x, side)
         rgb = self.get_layer(f"to_rgb{self.sides[level]}")(x)

@@ -17,6 +17,13 @@ Levels are whole epochs, so a checkpoint taken at an epoch end (``zoo.callbacks.
 consistent state: both networks and the EMA copy, both optimizers, alpha, the images shown and where the level
 began. ``fit(data, schedule=..., initial_epoch=ckpt.resume(gan))`` continues in the same level at the same
 alpha; the level is found from the epoch.
+
+Limited data. ``augment="ada"`` (or ``"diffaugment"``, or a ``zoo.augment.Augment``) puts differentiable
+augmentation in front of the critic for reals, fakes and the gradient penalty's interpolates alike
+(``zoo.augment``: the ``Augmented`` mixin on the core's ``critics`` hook). The critic is a WGAN critic, so ADA's
+overfitting measure r_t takes the sign of each real score against the midpoint of the step's mean real and fake
+scores (the drift term keeps the real scores themselves centred on 0). ADA's ``p`` is a variable of the trainer
+(``gan.augment.p``), in checkpoints, and logged as ``aug_p`` beside ``aug_rt``.
 """
 import math
 from dataclasses import dataclass
@@ -27,6 +34,7 @@ from keras import ops
 
 from zoo import optimizers
 from zoo.apps.progan.networks import downscale, fade, sides, upscale
+from zoo.augment import Augmented
 from zoo.gan import GAN
 
 
@@ -102,12 +110,13 @@ class Schedule:
         return out
 
 
-class ProGAN(GAN):
+class ProGAN(Augmented, GAN):
     """The progressive GAN trainer on a ``ProGANGenerator`` and a ``ProGANDiscriminator`` of the same resolution.
 
     ``level`` (Python int) is the level the step runs at (default: the last, fully grown; ``fit`` with a
     ``schedule`` sets it per phase); ``alpha``, ``images_seen`` and ``level_start`` are training state
-    (variables, in checkpoints).
+    (variables, in checkpoints). ``augment``: ``None`` (the paper's), ``"ada"``, ``"diffaugment"`` or a
+    ``zoo.augment.Augment`` (module docstring).
     """
 
     LOGS = ("drift", "alpha")
