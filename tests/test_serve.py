@@ -60,6 +60,8 @@ def test_models_load_once():
     assert serve.model("dcgan", "mnist_cdcgan") is a
     assert serve.dcgan_fn("3", 2).shape == (32, 62)  # two 28x28 digits in a row, 2-px frames
     assert serve.model("dcgan", "mnist_cdcgan") is a
+    serve.unload()  # a stopped server gives the models back; the next call loads afresh
+    assert not serve._MODELS and serve.model("dcgan", "mnist_cdcgan") is not a
 
 
 def test_vae_tab_with_a_tiny_model(monkeypatch):
@@ -126,6 +128,7 @@ def client():
     assert url.startswith("http://127.0.0.1:")  # bound to the loopback address by default
     yield Client(url, verbose=False)
     page.close()
+    serve.unload()
 
 
 def test_api_srgan_and_text2image(client, tmp_path):

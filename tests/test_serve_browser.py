@@ -8,8 +8,10 @@ Needs gradio and selenium (the [test] extra) and /usr/bin/chromium + /usr/bin/ch
 them); without them the module skips, but .ci/run runs it with ``ZOO_REQUIRE_BROWSER=1``, which turns the skip
 into a failure.
 """
+import contextlib
 import os
 import shutil
+import signal
 import socket
 import tempfile
 import time
@@ -57,6 +59,7 @@ def server():
     page, url = serve.launch(port=_free_port(), block=False, quiet=True)
     yield url
     page.close()
+    serve.unload()  # the tests after this module do not share the machine's memory with every app's models
 
 
 @pytest.fixture(scope="module")
@@ -68,13 +71,20 @@ def browser(server):
         opts.add_argument(flag)
     profile = tempfile.mkdtemp(prefix="zoo-chromium-")
     opts.add_argument(f"--user-data-dir={profile}")
-    d = webdriver.Chrome(service=Service(DRIVER), options=opts)
+    # chromedriver (and the Chromium it starts) in a process group of their own, killed whole at the end: a
+    # browser process that outlived quit() would take memory and CPU from every test after this module
+    d = webdriver.Chrome(service=Service(DRIVER, popen_kw={"start_new_session": True}), options=opts)
+    group = os.getpgid(d.service.process.pid)
     d.set_page_load_timeout(60)
     d.get(server)
     _wait(lambda: d.find_elements(By.CSS_SELECTOR, "button[role=tab]"), "the page's tabs")
     yield d
-    d.quit()
-    shutil.rmtree(profile, ignore_errors=True)
+    try:
+        d.quit()
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(group, signal.SIGKILL)
+        shutil.rmtree(profile, ignore_errors=True)
 
 
 def _wait(cond, what, timeout=120):
@@ -95,6 +105,12 @@ def _tab(d, app):
         tab = next(b for b in d.find_elements(By.CSS_SELECTOR, "button[role=tab]") if labels[app] in b.text)
     tab.click()
     _wait(lambda: d.find_element(By.ID, f"tab-{app}").is_displayed(), f"the {app} tab")
+
+
+def _canvas(d, elem_id):
+    """The drawing canvas of ``#elem_id`` (the top one), once the editor has drawn it: on a busy machine the tab's
+    canvases appear a moment after the tab itself."""
+    return _wait(lambda: d.find_elements(By.CSS_SELECTOR, f"#{elem_id} canvas"), f"a canvas in #{elem_id}")[-1]
 
 
 def _result(d, elem_id, old=None):
@@ -127,7 +143,7 @@ SHOE = [(-70, 20), (-60, -30), (-20, -20), (40, 10), (80, 20), (80, 45), (-70, 4
 def test_pix2pix_draw_a_sketch(browser):
     d = browser
     _tab(d, "pix2pix")
-    canvas = d.find_elements(By.CSS_SELECTOR, "#pix2pix-in canvas")[-1]
+    canvas = _canvas(d, "pix2pix-in")
     _stroke(d, canvas, SHOE)
     d.find_element(By.ID, "pix2pix-go").click()
     assert _result(d, "pix2pix-out") == (256, 256)  # the canvas is 256x256; the photo has its size
@@ -143,7 +159,7 @@ def test_cyclegan_draw_and_photo(browser, tmp_path):
 
     d = browser
     _tab(d, "cyclegan")
-    canvas = d.find_elements(By.CSS_SELECTOR, "#cyclegan-in canvas")[-1]
+    canvas = _canvas(d, "cyclegan-in")
     _stroke(d, canvas, SHOE)
     d.find_element(By.ID, "cyclegan-go").click()
     assert _result(d, "cyclegan-out") == (256, 256)
@@ -166,7 +182,7 @@ def test_inpainting_upload_and_paint(browser):
              if (b.get_attribute("aria-label") or "").lower() in ("brush", "draw")]
     if brush:
         brush[0].click()
-    canvas = d.find_elements(By.CSS_SELECTOR, "#inpaint-in canvas")[-1]
+    canvas = _canvas(d, "inpaint-in")
     _stroke(d, canvas, [(-30, -10), (30, -10), (30, 10), (-30, 10)])
     d.find_element(By.ID, "inpaint-go").click()
     assert _result(d, "inpaint-out") == (128, 128)  # the photo's own size

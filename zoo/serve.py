@@ -113,6 +113,15 @@ def model(app, preset=None):
         return _MODELS[key]
 
 
+def unload():
+    """Forget every loaded model (a server that stops inside a longer-lived process gives their memory back)."""
+    with _LOCK:
+        _MODELS.clear()
+    import gc
+
+    gc.collect()
+
+
 def call(fn):
     """``fn`` as an event handler: run under the model lock; ``ValueError``/``TypeError``/``KeyError``/``OSError``
     (bad input, unknown preset, unreadable file) become a ``gr.Error`` with their message; anything else a
