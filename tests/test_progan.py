@@ -250,6 +250,17 @@ def test_truncation_pulls_every_face_toward_the_mean_face():
             g.generate(2, seed=0, truncation=bad)
 
 
+def test_readout_is_the_grown_generator_at_a_lower_level():
+    g = tiny().generator
+    small = g.readout(8)
+    assert isinstance(small, progan.ProGANGenerator) and small.resolution == 8 and small.latent_dim == 8
+    z = latents()
+    np.testing.assert_allclose(numpy_of(small(z)), numpy_of(g.grow(ops.convert_to_tensor(z), 1)), atol=1e-6)
+    np.testing.assert_array_equal(g.readout(16).generate(3, seed=1), g.generate(3, seed=1))
+    with pytest.raises(ValueError, match="one of"):
+        g.readout(32)
+
+
 def test_celeba_128_is_declared_wider_and_says_it_has_no_weights_yet():
     from zoo import augment
 

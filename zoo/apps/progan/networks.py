@@ -248,6 +248,19 @@ class ProGANGenerator(_Progressive, models.Generator):
             z = (np.sin((1 - t) * omega) * a + np.sin(t * omega) * b) / np.sin(omega)
         return self.from_latents(z.astype("float32"), truncation=truncation)
 
+    def readout(self, resolution):
+        """This generator up to ``resolution`` (one of its ``sides``): a ``ProGANGenerator`` of that side holding a
+        copy of this one's layers below it, so its output is ``grow(z, level of resolution)`` at alpha 1 (a 64x64
+        generator read out of a 128x128 run's 64-px stage: the EMA generator of a checkpoint kept at the end of
+        that level). Same latent vectors, same feature maps per side."""
+        if resolution not in self.sides:
+            raise ValueError(f"resolution must be one of {self.sides}, got {resolution!r}")
+        small = ProGANGenerator(**{**self.get_config(), "resolution": resolution, "name": None})
+        for layer in small.layers:
+            if layer.weights:
+                layer.set_weights(self.get_layer(layer.name).get_weights())
+        return small
+
     def grown_images(self, z, level, alpha=1.0):
         """uint8 images of ``grow(z, level, alpha)`` for NumPy latents ``z``, enlarged to the final side by pixel
         repetition (grids of the growth: the recipe's per-epoch grids, evaluate.py's growth figure)."""
