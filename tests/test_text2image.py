@@ -361,3 +361,268 @@ def test_benchmark_runs_end_to_end_on_cpu(tmp_path):
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert {r["task"] for r in rows} == {"train", "infer"} and all(r["status"] == "ok" for r in rows)
     assert all(r["flops_per_image"] > 0 for r in rows)
+
+
+# -- DF-GAN ---------------------------------------------------------------------------------------------------
+from zoo.apps.text2image.networks import Affine, channels  # noqa: E402
+from zoo.apps.text2image.trainer import DFGAN_LOSS, matching_aware_gradient_penalty  # noqa: E402
+
+DF_G = dict(vocab_size=12, max_length=6, word_dim=8, filters=8, embedding_dim=8, noise_dim=4, width=2)
+
+
+def df_gan(image_size=64, **kwargs):
+    g = t2i.DFGANGenerator(image_size=image_size, **DF_G)
+    return t2i.DFGAN(g, t2i.DFDiscriminator(image_size=image_size, embedding_dim=8, width=2), seed=0, **kwargs)
+
+
+def _randomise(layer, rng, scale=0.3):
+    """Nonzero weights where DF-GAN starts at zero (the affine MLPs' last layers, the D blocks' gamma)."""
+    layer.set_weights([rng.normal(0, scale, w.shape).astype("float32") for w in layer.get_weights()])
+
+
+def test_dfgan_parameter_counts_equal_the_reference_code():
+    """tobran/DF-GAN's NetG(ngf=32, nz=100, cond_dim=256) and NetD + NetC(ndf=32), counted with PyTorch: NetG
+    4,868,867 at 64 px and 7,306,499 at 128 px; NetD + NetC 3,506,756 and 5,210,949, less the 1x1 shortcut
+    convolution its last D_Block creates but never uses (65,792 and 131,584)."""
+    assert channels(32, 64) == [32, 64, 128, 256, 256] and channels(32, 128) == [32, 64, 128, 256, 256, 256]
+    for size, g_params, d_params in ((64, 4_868_867, 3_440_964), (128, 7_306_499, 5_079_365)):
+        assert t2i.DFGenerator(256, 100, 32, size).count_params() == g_params
+        assert t2i.DFDiscriminator(size, 256, 32).count_params() == d_params
+    with pytest.raises(ValueError, match="power of two"):
+        t2i.DFGenerator(image_size=96)
+
+
+@pytest.mark.parametrize("size", [64, 128])
+def test_dfgan_forward_shapes(size):
+    gan = df_gan(size)
+    x = np.random.default_rng(0).uniform(-1, 1, (2, size, size, 3)).astype("float32")
+    ids = np.array([[3, 4, 5, 0, 0, 0], [6, 7, 0, 0, 0, 0]], "int32")
+    real, cond = gan.unpack((x, ids))
+    fake = gan.generate(real, cond)
+    assert tuple(fake.shape) == (2, size, size, 3) and gan.generator.latent_dim == 4
+    d = gan.discriminator
+    assert tuple(d.features(real).shape) == (2, 4, 4, 16)  # 8 x width at 4x4, whatever the size
+    assert tuple(d([real, cond["embedding"]]).shape) == (2, 1)
+    z = np.zeros((2, 4), "float32")
+    assert tuple(gan.generator([z, ids]).shape) == (2, size, size, 3)
+    with pytest.raises(ValueError, match=f"images must be \\(N, {size}, {size}, 3\\)"):
+        gan.unpack((x[:, :32, :32], ids))
+
+
+def test_affine_modulation_by_hand():
+    """gamma(c) * x + beta(c), each an MLP Linear-ReLU-Linear of the condition, one value per channel; a fresh
+    layer is the identity (the last linear layers start at weight 0, bias 1 and 0)."""
+    rng = np.random.default_rng(0)
+    layer = Affine()
+    x = rng.standard_normal((3, 5, 4, 6)).astype("float32")
+    c = rng.standard_normal((3, 7)).astype("float32")
+    np.testing.assert_allclose(ops.convert_to_numpy(layer([x, c])), x, rtol=1e-6)
+    for sub in (layer.gamma2, layer.beta2):
+        _randomise(sub, rng)
+    (g1, gb1), (g2, gb2) = layer.gamma1.get_weights(), layer.gamma2.get_weights()
+    (b1, bb1), (b2, bb2) = layer.beta1.get_weights(), layer.beta2.get_weights()
+    gamma = np.maximum(c @ g1 + gb1, 0) @ g2 + gb2
+    beta = np.maximum(c @ b1 + bb1, 0) @ b2 + bb2
+    np.testing.assert_allclose(ops.convert_to_numpy(layer([x, c])), gamma[:, None, None] * x + beta[:, None, None],
+                               rtol=1e-4, atol=1e-5)
+
+
+def test_the_sentence_reaches_the_image_through_the_affine_fusion():
+    """Same noise, two sentences: a fresh generator (every affine the identity) ignores the sentence; with the
+    affine MLPs' last layers nonzero, the image changes with it, also through the last up-block's fusion alone."""
+    keras.utils.set_random_seed(0)
+    rng = np.random.default_rng(0)
+    g = t2i.DFGenerator(embedding_dim=8, noise_dim=4, width=2, image_size=64)
+    z = np.repeat(rng.standard_normal((1, 4)).astype("float32"), 2, axis=0)
+    e = rng.standard_normal((2, 8)).astype("float32")
+    e /= np.linalg.norm(e, axis=1, keepdims=True)
+
+    def change():  # how much the image moves with the sentence, relative to its own variation
+        out = ops.convert_to_numpy(g([z, e]))
+        return np.abs(out[0] - out[1]).mean() / (out.std() + 1e-12)
+
+    assert change() < 1e-5
+    affines = [l for l in g.layers if isinstance(l, Affine)]
+    assert len(affines) == 16  # 4 blocks x 2 fusion blocks x 2 affines
+    for a in affines[-4:]:  # the last up-block's (64x64) fusion only
+        _randomise(a.gamma2, rng, 0.3)
+        _randomise(a.beta2, rng, 0.3)
+    assert change() > 0.01  # 0.0 if the affines ignored the condition; 0.03-0.3 over seeds and backends
+    for a in affines[:-4]:
+        _randomise(a.gamma2, rng, 0.3)
+        _randomise(a.beta2, rng, 0.3)
+    assert change() > 0.01  # 0.0 if the affines ignored the condition; 0.03-0.3 over seeds and backends
+
+
+def test_ma_gp_by_hand_on_a_toy_critic():
+    """D(x, e) = sum(a x^2) + b . e: dD/dx = 2 a x, dD/de = b; MA-GP = k ||(2 a x, b)||^p per example."""
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((4, 4, 3)).astype("float32")
+    b = rng.standard_normal((5,)).astype("float32")
+    x = rng.standard_normal((3, 4, 4, 3)).astype("float32")
+    e = rng.standard_normal((3, 5)).astype("float32")
+
+    def critic(image, sentence):
+        return (ops.sum(ops.convert_to_tensor(a) * image * image, axis=(1, 2, 3))
+                + ops.sum(sentence * ops.convert_to_tensor(b), axis=1)), "aux"
+
+    penalty, aux = matching_aware_gradient_penalty(critic, ops.convert_to_tensor(x), ops.convert_to_tensor(e))
+    norm = np.sqrt(np.sum((2 * a * x) ** 2, axis=(1, 2, 3)) + np.sum(b ** 2))
+    assert aux == "aux"
+    np.testing.assert_allclose(ops.convert_to_numpy(penalty), 2.0 * norm ** 6, rtol=1e-4)
+    k3p4, _ = matching_aware_gradient_penalty(critic, ops.convert_to_tensor(x), ops.convert_to_tensor(e), 3.0, 4.0)
+    np.testing.assert_allclose(ops.convert_to_numpy(k3p4), 3.0 * norm ** 4, rtol=1e-4)
+
+
+def _tiny_df_discriminator(rng):
+    """Random weights everywhere (the blocks' residual scales too, 0 when fresh), the sentence scaled so that
+    image and sentence each carry a good share of D's input gradient."""
+    d = t2i.DFDiscriminator(image_size=32, embedding_dim=3, width=1, sentence_scale=0.1)
+    for net, std in ((d.features, 0.5), (d.judge, 0.1)):
+        net.set_weights([rng.normal(0, std, w.shape).astype("float32") for w in net.get_weights()])
+    return d
+
+
+def test_ma_gp_in_the_discriminator_loss_equals_finite_differences():
+    """The trainer's ``ma_gp`` term on a tiny DF-GAN discriminator against central differences of D's output in
+    every pixel and sentence entry, the sentence's taken with respect to the scaled vector D reads (D is piecewise
+    linear, so they are exact up to float32 rounding); the image
+    and the sentence each carry a real share of the gradient, so leaving either out fails."""
+    rng = np.random.default_rng(1)
+    d = _tiny_df_discriminator(rng)
+    x = rng.uniform(-1, 1, (2, 32, 32, 3)).astype("float32")
+    e = rng.standard_normal((2, 3)).astype("float32")
+
+    def D(img, emb):
+        return ops.convert_to_numpy(d([img, emb]))[:, 0].astype("float64")
+
+    h = 1e-2
+    grads = []
+    for i in range(2):
+        flat = np.concatenate([x[i].ravel(), e[i]])
+        eye = h * np.eye(flat.size, dtype="float32")
+        plus, minus = flat + eye, flat - eye
+        split = lambda v: (v[:, :-3].reshape(-1, 32, 32, 3), v[:, -3:])  # noqa: E731
+        grads.append((D(*split(plus)) - D(*split(minus))) / (2 * h))
+    grads = np.stack(grads)
+    grads[:, -3:] /= d.sentence_scale  # with respect to the sentence as D reads it, 0.1 x the embedding here
+    expected = 2.0 * np.sum(grads ** 2, axis=1) ** 3
+    sentence_share = np.sum(grads[:, -3:] ** 2, axis=1) / np.sum(grads ** 2, axis=1)
+    assert ((0.2 < sentence_share) & (sentence_share < 0.9)).all(), sentence_share  # both parts count
+
+    class Fixed(t2i.DFGAN):  # the embeddings as given, not from the text encoder
+        def unpack(self, data):
+            return ops.convert_to_tensor(data[0]), {"embedding": ops.convert_to_tensor(data[1]),
+                                                    "groups": ops.convert_to_tensor(np.arange(2, dtype="int32"))}
+
+    gan = Fixed(t2i.DFGANGenerator(vocab_size=12, max_length=6, word_dim=4, filters=4, embedding_dim=3,
+                                   noise_dim=2, width=1, image_size=32), d)
+    real, cond = gan.unpack((x, e))
+    terms = gan.discriminator_extra_losses(real, cond, None, None)
+    np.testing.assert_allclose(ops.convert_to_numpy(terms["ma_gp"]), expected, rtol=2e-2)
+
+
+def test_dfgan_discriminator_terms_by_hand():
+    """d_loss = relu(1 - D(x, e)) + 0.5 relu(1 + D(G(z, e), e)); d_wrong = 0.5 relu(1 + D(x, e_prev)) where the
+    previous example's group differs (DF-GAN's errD_real + (errD_fake + errD_mis) / 2); G: -D(G(z, e), e)."""
+    gan = df_gan()
+    gan.compile()
+    assert (gan.d_loss_fn, gan.g_loss_fn) == DFGAN_LOSS
+    x, ids, groups = batch()
+    real, cond = gan.unpack((x, ids, groups))
+    fake = ops.convert_to_numpy(gan.generate(real, cond, training=False))
+    terms, logs = gan.discriminator_loss(real, cond, gan.fakes(real, cond, fake, "d"), training=False)
+    e = ops.convert_to_numpy(cond["embedding"])
+    d = gan.discriminator
+
+    def D(img, emb):
+        return ops.convert_to_numpy(d([img, emb]))[:, 0]
+
+    relu = lambda v: np.maximum(v, 0)  # noqa: E731
+    np.testing.assert_allclose(ops.convert_to_numpy(terms["d_loss"]), relu(1 - D(x, e)) + 0.5 * relu(1 + D(fake, e)),
+                               rtol=1e-4, atol=1e-5)
+    mismatched = np.array([True, False, True, True])  # groups [0, 0, 1, 2]: example 1 rolls onto its own group
+    np.testing.assert_allclose(ops.convert_to_numpy(terms["d_wrong"]),
+                               0.5 * relu(1 + D(x, np.roll(e, 1, axis=0))) * mismatched, rtol=1e-4, atol=1e-5)
+    assert set(terms) == {"d_loss", "d_wrong", "ma_gp"} and np.all(ops.convert_to_numpy(terms["ma_gp"]) >= 0)
+    assert set(logs) == {"d_real", "d_fake"}
+    g_terms, _ = gan.generator_loss(real, cond, ops.convert_to_tensor(fake), training=False)
+    np.testing.assert_allclose(ops.convert_to_numpy(g_terms["adversarial"]), -D(fake, e), rtol=1e-4, atol=1e-5)
+
+
+def test_dfgan_fit_changes_g_and_d_not_the_encoder_and_the_sentence_starts_to_matter():
+    keras.utils.set_random_seed(0)
+    gan = df_gan(ema_decay=0.999)
+    gan.compile(run_eagerly=True)  # two steps: tracing the step would cost more than running it
+    g = gan.generator
+    assert {id(v) for v in gan._g_variables}.isdisjoint({id(v) for v in g.text_encoder.weights})
+    before = {n: [w.copy() for w in net.get_weights()]
+              for n, net in (("encoder", g.text_encoder), ("g", g.image_network), ("d", gan.discriminator))}
+    x, ids, groups = batch()
+    hist = gan.fit((x, ids, groups), epochs=2, batch_size=4, verbose=0).history
+    assert {"d_loss", "g_loss", "d_real", "d_fake", "d_wrong", "ma_gp"} <= set(hist)
+    assert all(np.isfinite(v).all() for v in hist.values())
+    for a, b in zip(before["encoder"], g.text_encoder.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    for n, net in (("g", g.image_network), ("d", gan.discriminator)):
+        assert any(not np.allclose(a, b) for a, b in zip(before[n], net.get_weights())), n
+    # the affine MLPs' last layers (zero at first) moved: the same noise with two sentences now differs
+    z = np.zeros((2, 4), "float32")
+    e = ops.convert_to_numpy(g.text_encoder(ids[:2]))
+    out = ops.convert_to_numpy(g.image_network([z, e]))
+    assert np.abs(out[0] - out[1]).max() > 1e-6
+
+
+def test_dfgan_generator_round_trips_and_keeps_the_verbs(tmp_path):
+    rng = np.random.default_rng(0)
+    g = t2i.DFGANGenerator(image_size=64, **DF_G)
+    for a in (l for l in g.image_network.layers if isinstance(l, Affine)):
+        _randomise(a.gamma2, rng, 0.1)
+    z = rng.standard_normal((2, 4)).astype("float32")
+    ids = np.array([[3, 4, 5, 0, 0, 0], [6, 7, 0, 0, 0, 0]], "int32")
+    out = ops.convert_to_numpy(g([z, ids]))
+    twin = t2i.DFGANGenerator.from_config(g.get_config())
+    assert twin.get_config() == g.get_config()
+    g.save_weights(tmp_path / "g.weights.h5")
+    twin.load_weights(tmp_path / "g.weights.h5")
+    np.testing.assert_array_equal(ops.convert_to_numpy(twin([z, ids])), out)
+    np.testing.assert_array_equal(ops.convert_to_numpy(g.clone()([z, ids])), out)
+    d = _tiny_df_discriminator(rng)
+    d2 = t2i.DFDiscriminator.from_config(d.get_config())
+    d.save_weights(tmp_path / "d.weights.h5")
+    d2.load_weights(tmp_path / "d.weights.h5")
+    xs, es = rng.uniform(-1, 1, (2, 32, 32, 3)).astype("float32"), rng.standard_normal((2, 3)).astype("float32")
+    np.testing.assert_array_equal(ops.convert_to_numpy(d2([xs, es])), ops.convert_to_numpy(d([xs, es])))
+    g.vocabulary = tiny_vocab()
+    a = g.generate(["a red flower", "a purple flower"], seed=0)
+    assert a.shape == (2, 64, 64, 3) and a.dtype == np.uint8 and not np.array_equal(a[0], a[1])
+    assert g.interpolate("a red flower", "a purple flower", steps=3).shape == (3, 64, 64, 3)
+
+
+def test_dfgan_presets_are_declared_without_weights_and_build():
+    for name, size in (("flowers_dfgan_64", 64), ("flowers_dfgan_128", 128)):
+        preset = t2i.CONFIGS[name]
+        assert not preset.trained and preset.trainer is t2i.DFGAN and preset.config["image_size"] == size
+        assert "text2image/" + name not in weights.presets()
+        with pytest.raises(ValueError, match="without trained weights yet"):
+            t2i.pretrained(name)
+    gan = t2i.build("flowers_dfgan_64", seed=0)
+    assert isinstance(gan, t2i.DFGAN) and isinstance(gan.discriminator, t2i.DFDiscriminator)
+    assert gan.generator.image_network.count_params() == 1_745_027  # width 16
+    assert gan.discriminator.count_params() == 897_700
+
+
+def test_recipe_picks_the_preset_from_arch_and_size():
+    script = os.path.join(ROOT, "apps", "text2image", "train.py")
+    r = subprocess.run([sys.executable, script, "--run", "x", "--arch", "gan-cls", "--image-size", "128"],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and "use --arch dfgan" in r.stderr
+    r = subprocess.run([sys.executable, script, "--run", "x", "--arch", "dfgan", "--preset", "flowers_64"],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and "not both" in r.stderr
+    sys.path.insert(0, os.path.dirname(script))
+    try:
+        import train
+    finally:
+        sys.path.pop(0)
+    assert train.ARCHS["dfgan"](128) == "flowers_dfgan_128" and train.ARCHS["gan-cls"](64) == "flowers_64"

@@ -86,9 +86,22 @@ def as_model_input(images):
     return images.astype("float32") / 127.5 - 1.0
 
 
+def at_judge_size(images, size=64):
+    """uint8 images as the 64x64 judge sees them: larger square images averaged down by their integer factor
+    (128 -> 64: each 2x2 block's mean), so a 128 px preset is judged on the same footing as a 64 px one."""
+    f = images.shape[1] // size
+    if images.shape[1] == size:
+        return images
+    if images.shape[1] != f * size or images.shape[2] != f * size:
+        raise ValueError(f"the judge reads {size}x{size} images or integer multiples, got {images.shape[1:3]}")
+    x = images.astype("float32").reshape(len(images), size, f, size, f, -1).mean(axis=(2, 4))
+    return np.clip(np.round(x), 0, 255).astype("uint8")
+
+
 def predict(model, images, batch=128):
     import keras
 
+    images = at_judge_size(images)
     return np.concatenate([keras.ops.convert_to_numpy(model(as_model_input(images[i:i + batch]), training=False))
                            for i in range(0, len(images), batch)])
 
@@ -195,7 +208,7 @@ def main(argv=None):
                                                                             subset_size=500)[0]
     # seed spread: 4 seeds x 100 captions
     sub = [t for _, t in caps[::10]]
-    four = np.stack([g.generate(sub, seed=s) for s in range(4)])  # (4, 100, 64, 64, 3)
+    four = np.stack([g.generate(sub, seed=s) for s in range(4)])  # (4, 100, size, size, 3)
     f4 = feats(four.reshape((-1,) + four.shape[2:])).reshape(4, len(sub), -1)
     within = np.mean([np.linalg.norm(f4[a] - f4[b], axis=-1).mean() for a in range(4) for b in range(a + 1, 4)])
     between = np.mean(np.linalg.norm(f4[0][:, None] - f4[0][None], axis=-1)[~np.eye(len(sub), dtype=bool)])
@@ -241,7 +254,7 @@ def write_grid(g, root, path, seeds=4):
     paths, _, groups = data.flowers(root, "valid")
     rows = []
     for cid in GRID_CLASSES:
-        real = data.load_square(paths[list(groups).index(cid)], 64)
+        real = data.load_square(paths[list(groups).index(cid)], g.image_size)
         text = caps[cid - 1]
         rows += [real] + list(g.generate(text, n=seeds, seed=0))
         print(f"class {cid}: {text}")

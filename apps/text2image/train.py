@@ -1,19 +1,27 @@
-"""The recipe behind the text2image presets: vocabulary, sentence encoder, then GAN-CLS / GAN-INT (resumable).
+"""The recipe behind the text2image presets: vocabulary, sentence encoder, then the GAN (resumable): GAN-CLS /
+GAN-INT (``--arch gan-cls``, preset ``flowers_64``) or DF-GAN (``--arch dfgan``, presets ``flowers_dfgan_64`` and
+``flowers_dfgan_128`` by ``--image-size``; ``--preset`` names any preset instead).
 
     python apps/text2image/train.py --run runs/text2image_flowers_64 --precision mixed_bfloat16 \\
         --encoder-steps 1200 --steps 5000
+    python apps/text2image/train.py --arch dfgan --run runs/text2image_flowers_dfgan_64 --batch-size 32 \\
+        --steps 20000
 
 Data: the shared Oxford-102 flowers (``--data``, default ../shared/data/flowers102): the ``train`` split's 6,552
 images, each paired with the captions of its class (Reed et al.'s captions are attached to classes: the per-image
 pairing is lost), minus the 1-in-20 captions held out for evaluation (``text2image.data.held_out``).
 
 1. ``<run>/vocabulary.txt``: words seen >= 3 times in the training captions, 30 words per sentence.
-2. ``<run>/encoder/``: the text encoder trained jointly with an image encoder (``JointEmbedding``, batch 128,
-   Adam 1e-3) on 64x64 crops; ``text_encoder.weights.h5``. Skipped when present.
-3. ``<run>/gan/``: ``TextToImage`` (non-saturating GAN-CLS, GAN-INT on half a batch extra, CA with KL weight 2,
-   Adam 2e-4 beta 0.5 for both networks, EMA 0.999) for ``--steps`` batches of ``--batch-size``; a checkpoint
-   every 200 steps, and the same command resumes a killed run. At the end the EMA generator is written to
-   ``<run>/generator.weights.h5`` with the vocabulary beside it.
+2. ``<run>/encoder/``: the text encoder trained jointly with an image encoder (``JointEmbedding``, batch 128, Adam
+   1e-3) on 64x64 crops; ``text_encoder.weights.h5``. ``--encoder-from flowers_64`` takes a shipped preset's
+   vocabulary and text encoder instead. Skipped when present: to give a GAN run an encoder trained longer (or
+   another run's), put its ``text_encoder.weights.h5`` there before starting.
+3. ``<run>/gan/``: the preset's trainer for ``--steps`` batches of ``--batch-size`` at the preset's image size
+   (random crops of images loaded at 9/8 of it, flips), EMA 0.999 of G; a checkpoint every ``--every`` steps,
+   and the same command resumes a killed run. ``TextToImage``: non-saturating GAN-CLS, GAN-INT on half a batch
+   extra, CA with KL weight 2, Adam 2e-4 beta 0.5 for both networks. ``DFGAN``: hinge loss, mismatched pairs at
+   weight 0.5, MA-GP (k 2, p 6), Adam 1e-4 (G) / 4e-4 (D) with betas (0, 0.9), as the reference code. At the end
+   the EMA generator is written to ``<run>/generator.weights.h5`` with the vocabulary beside it.
 
 ``apps/text2image/evaluate.py --weights <run>/generator.weights.h5 --vocabulary <run>/vocabulary.txt`` measures it.
 """
@@ -25,20 +33,38 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 
+#: ``--arch`` -> the preset it trains at ``--image-size``
+ARCHS = {"gan-cls": lambda size: "flowers_64" if size == 64 else None,
+         "dfgan": lambda size: f"flowers_dfgan_{size}"}
+
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--run", required=True)
     p.add_argument("--data", default=os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "data",
                                                   "flowers102"))
-    p.add_argument("--preset", default="flowers_64", help="the architecture (its config) to train")
+    p.add_argument("--arch", default="gan-cls", choices=sorted(ARCHS),
+                   help="gan-cls: flowers_64 (GAN-CLS / GAN-INT, StackGAN stage I); dfgan: flowers_dfgan_<size>")
+    p.add_argument("--image-size", type=int, default=64, choices=[64, 128], help="with --arch dfgan: 64 or 128")
+    p.add_argument("--preset", default=None, help="the preset (architecture and config) to train; overrides --arch")
+    p.add_argument("--encoder-from", metavar="PRESET", default=None,
+                   help="take the vocabulary and the trained text encoder of this shipped preset (e.g. flowers_64) "
+                        "instead of training them (step 2 skipped)")
     p.add_argument("--encoder-steps", type=int, default=1200)
     p.add_argument("--encoder-batch-size", type=int, default=128)
     p.add_argument("--steps", type=int, default=5000)
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--precision", default="float32", choices=["float32", "mixed_bfloat16", "mixed_float16"])
+    p.add_argument("--every", type=int, default=200, help="steps between checkpoints")
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
+    if args.preset is None:
+        args.preset = ARCHS[args.arch](args.image_size)
+        if args.preset is None:
+            p.error(f"--arch {args.arch} draws 64x64 images (StackGAN's stage I), not {args.image_size}: use "
+                    "--arch dfgan")
+    elif args.arch != "gan-cls" or args.image_size != 64:
+        p.error("give --preset or --arch/--image-size, not both")
 
     import keras
 
@@ -52,6 +78,16 @@ def main(argv=None):
     os.makedirs(args.run, exist_ok=True)
     paths, captions, groups = data.flowers(args.data, "train")
     vocab_path = os.path.join(args.run, "vocabulary.txt")
+    enc_path = os.path.join(args.run, "encoder", "text_encoder.weights.h5")
+    if args.encoder_from:
+        source = t2i.pretrained(args.encoder_from)
+        if os.path.exists(vocab_path) and t2i.Vocabulary.load(vocab_path) != source.vocabulary:
+            raise SystemExit(f"{vocab_path} is not {args.encoder_from}'s vocabulary: use a new --run folder")
+        if not os.path.exists(vocab_path):
+            source.vocabulary.save(vocab_path)
+        if not os.path.exists(enc_path):
+            os.makedirs(os.path.dirname(enc_path), exist_ok=True)
+            source.text_encoder.save_weights(enc_path)
     if not os.path.exists(vocab_path):
         data.vocabulary_from(captions).save(vocab_path)
     vocab = t2i.Vocabulary.load(vocab_path)
@@ -59,7 +95,6 @@ def main(argv=None):
     g = preset.build_generator(vocab_size=len(vocab), max_length=vocab.max_length)
     print(f"vocabulary: {len(vocab)} words; {len(paths)} images; generator config {g.get_config()}", flush=True)
 
-    enc_path = os.path.join(args.run, "encoder", "text_encoder.weights.h5")
     if not os.path.exists(enc_path):
         t0 = time.time()
         image_encoder = t2i.ImageEncoder(outputs=g.text_encoder.output.shape[-1])
@@ -77,8 +112,10 @@ def main(argv=None):
     t0 = time.time()
     gan = t2i.build(args.preset, generator=g, ema_decay=0.999, seed=args.seed)
     gan.compile()
-    ds = data.CaptionedImages(paths, captions, groups, vocab, batch_size=args.batch_size, seed=args.seed + 1)
-    fit_steps(gan, ds, args.steps, run=os.path.join(args.run, "gan"), every=200, verbose=2)
+    size = g.image_size
+    ds = data.CaptionedImages(paths, captions, groups, vocab, batch_size=args.batch_size, image_size=size,
+                              load_size=size * 9 // 8, seed=args.seed + 1)
+    fit_steps(gan, ds, args.steps, run=os.path.join(args.run, "gan"), every=args.every, verbose=2)
     out = gan.sampling_generator()
     out.save_weights(os.path.join(args.run, "generator.weights.h5"))
     with open(os.path.join(args.run, "train.json"), "w") as f:

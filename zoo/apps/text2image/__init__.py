@@ -1,15 +1,18 @@
 """Flowers from a sentence: GAN-CLS / GAN-INT (Reed et al. 2016, "Generative Adversarial Text to Image
-Synthesis") with StackGAN's conditioning augmentation and stage-I generator (Zhang et al. 2017).
+Synthesis") with StackGAN's conditioning augmentation and stage-I generator (Zhang et al. 2017), and DF-GAN (Tao
+et al. 2022: the sentence modulates every up-block of a one-stage generator; hinge loss with MA-GP).
 
 The app in five files:
 
 * ``text.py``: the word-level ``Vocabulary`` (unknown words map to an unknown id; sentences longer than 30 words
   are truncated) and the caption files users bring;
 * ``networks.py``: the sentence encoder, the stage-I generator with conditioning augmentation, the
-  matching-aware discriminator, and the small image encoder of the joint embedding and of the evaluation;
-* ``trainer.py``: ``JointEmbedding`` (the encoder's training) and ``TextToImage`` (the GAN);
+  matching-aware discriminator, DF-GAN's generator and discriminator, and the small image encoder of the joint
+  embedding and of the evaluation;
+* ``trainer.py``: ``JointEmbedding`` (the encoder's training), ``TextToImage`` (GAN-CLS) and ``DFGAN``;
 * ``data.py``: ``CaptionedImages`` batches, the shared flowers and your own folders;
-* ``presets.py``: the presets (``flowers_64``); ``CONFIGS`` maps their names to ``zoo.weights.Preset`` objects.
+* ``presets.py``: the presets (``flowers_64``; ``flowers_dfgan_64`` and ``flowers_dfgan_128``, declared, not trained
+  yet); ``CONFIGS`` maps their names to ``zoo.weights.Preset`` objects.
 
 This module holds the verbs::
 
@@ -22,10 +25,11 @@ This module holds the verbs::
 import os
 
 from zoo.apps.text2image.networks import (  # noqa: F401
-    ImageEncoder, MatchingDiscriminator, StageOneGenerator, TextEncoder, TextToImageGenerator)
+    DFDiscriminator, DFGANGenerator, DFGenerator, ImageEncoder, MatchingDiscriminator, SentenceGenerator,
+    StageOneGenerator, TextEncoder, TextToImageGenerator)
 from zoo.apps.text2image.presets import CONFIGS, PRESETS  # noqa: F401
 from zoo.apps.text2image.text import Vocabulary  # noqa: F401
-from zoo.apps.text2image.trainer import JointEmbedding, TextToImage  # noqa: F401
+from zoo.apps.text2image.trainer import DFGAN, JointEmbedding, TextToImage  # noqa: F401
 
 # -- the common verbs --------------------------------------------------------------------------------------
 Generator = TextToImageGenerator
@@ -75,9 +79,10 @@ def preset_vocabulary(preset):
 
 
 def build(name="flowers_64", generator=None, pretrained_generator=False, **kwargs):
-    """The ``TextToImage`` trainer of preset ``name`` around ``generator`` (default: a fresh one of the preset's
-    architecture, or the shipped one with ``pretrained_generator=True``) and a fresh discriminator. Other keyword
-    arguments go to ``TextToImage`` (``interpolation``, ``wrong_weight``, ``ema_decay``, ``seed``). A fresh
+    """The trainer of preset ``name`` (``TextToImage`` or ``DFGAN``) around ``generator`` (default: a fresh one of the
+    preset's architecture, or the shipped one with ``pretrained_generator=True``) and a fresh discriminator. Other
+    keyword arguments go to the trainer (``wrong_weight``, ``ema_decay``, ``seed``; ``interpolation`` for
+    ``TextToImage``, ``gp_k``, ``gp_p`` for ``DFGAN``). A fresh
     generator's text encoder is untrained: train it first (``JointEmbedding``, as ``apps/text2image/train.py``)."""
     from zoo import weights
 
@@ -87,9 +92,11 @@ def build(name="flowers_64", generator=None, pretrained_generator=False, **kwarg
     return (preset.trainer or TextToImage)(generator, preset.build_discriminator(), **kwargs)
 
 
-def dataset(source, captions=None, vocabulary=None, batch_size=64, split="train", seed=0, augment=True):
-    """Training batches ``(images, word ids, groups)`` for ``TextToImage.fit`` (``data.CaptionedImages``: endless,
-    fit with ``steps_per_epoch``; images loaded once into memory at 72x72 and cropped to 64x64).
+def dataset(source, captions=None, vocabulary=None, batch_size=64, split="train", seed=0, augment=True,
+            image_size=64):
+    """Training batches ``(images, word ids, groups)`` for ``TextToImage.fit`` / ``DFGAN.fit``
+    (``data.CaptionedImages``: endless, fit with ``steps_per_epoch``; images loaded once into memory at 9/8 of
+    ``image_size``, 72x72 for 64, and cropped to ``image_size``).
 
     ``source``: a folder of your own images with captions (``captions``: a ``file<TAB>caption`` file, or None for
     a ``.txt`` beside each image; ``text.folder_captions``: images without captions and captions without images
@@ -113,11 +120,12 @@ def dataset(source, captions=None, vocabulary=None, batch_size=64, split="train"
         from zoo import weights
 
         vocabulary = preset_vocabulary(weights.get("text2image"))
+    image_size = positive_int(image_size, "image_size")
     return data.CaptionedImages(paths, caps, groups, vocabulary, batch_size=min(batch_size, len(paths)),
-                                seed=seed, augment=augment)
+                                image_size=image_size, load_size=image_size * 9 // 8, seed=seed, augment=augment)
 
 
-def finetune(source, captions=None, preset=None, steps=2000, batch_size=64, learning_rate=2e-4, run=None,
+def finetune(source, captions=None, preset=None, steps=2000, batch_size=64, learning_rate=None, run=None,
              callbacks=None, verbose="auto"):
     """Fine-tune a shipped preset on your own captioned images and return the new (EMA) generator::
 
@@ -125,8 +133,10 @@ def finetune(source, captions=None, preset=None, steps=2000, batch_size=64, lear
         model.generate("a blue flower with five round petals", n=4, seed=0)
 
     ``source``/``captions`` as ``dataset``. The preset's generator (its text encoder and vocabulary frozen: new
-    words count as unknown) trains against a fresh discriminator for ``steps`` batches of ``batch_size``, Adam
-    ``learning_rate`` (beta 0.5) for both; the EMA generator starts from the preset's weights. ``run``: a folder
+    words count as unknown) trains against a fresh discriminator for ``steps`` batches of ``batch_size`` at the
+    preset's image size; the EMA generator starts from the preset's weights. ``learning_rate``: GAN-CLS presets, Adam
+    with it (default 2e-4, beta 0.5) for both networks; DF-GAN presets, G's Adam rate (default 1e-4; D's is four
+    times it; betas 0 and 0.9, the reference's). ``run``: a folder
     that makes it resumable (``zoo.callbacks.fit_steps``: a checkpoint and a log row every 100 steps).
     """
     from zoo import optimizers
@@ -134,14 +144,20 @@ def finetune(source, captions=None, preset=None, steps=2000, batch_size=64, lear
     from zoo.checks import positive_int, positive_number
 
     steps = positive_int(steps, "steps")
-    learning_rate = positive_number(learning_rate, "learning_rate")
+    if learning_rate is not None:
+        learning_rate = positive_number(learning_rate, "learning_rate")
     g = pretrained(preset)
     vocab, recipe = g.vocabulary, g.preset
     g.preset = None  # no longer the shipped weights
-    ds = dataset(source, captions=captions, vocabulary=vocab, batch_size=batch_size)
+    ds = dataset(source, captions=captions, vocabulary=vocab, batch_size=batch_size, image_size=g.image_size)
     gan = build(recipe, generator=g, ema_decay=0.999)
-    adam = lambda: optimizers.Adam(learning_rate, beta_1=0.5)  # noqa: E731
-    gan.compile(d_optimizer=adam(), g_optimizer=adam())
+    if isinstance(gan, DFGAN):
+        lr = learning_rate or 1e-4
+        gan.compile(d_optimizer=optimizers.Adam(4 * lr, beta_1=0.0, beta_2=0.9),
+                    g_optimizer=optimizers.Adam(lr, beta_1=0.0, beta_2=0.9))
+    else:
+        adam = lambda: optimizers.Adam(learning_rate or 2e-4, beta_1=0.5)  # noqa: E731
+        gan.compile(d_optimizer=adam(), g_optimizer=adam())
     fit_steps(gan, ds, steps, run=run, callbacks=callbacks, verbose=verbose)
     out = gan.sampling_generator()
     out.vocabulary = vocab

@@ -1,5 +1,6 @@
-"""The text-to-image trainers: ``JointEmbedding`` (the sentence encoder, trained first) and ``TextToImage``
-(GAN-CLS + GAN-INT with conditioning augmentation, a ``zoo.GAN``).
+"""The text-to-image trainers: ``JointEmbedding`` (the sentence encoder, trained first), ``TextToImage``
+(GAN-CLS + GAN-INT with conditioning augmentation, a ``zoo.GAN``) and ``DFGAN`` (DF-GAN's hinge loss, mismatched
+pairs and MA-GP; its own docstring), both ``SentenceGAN``s.
 
 ``TextToImage`` trains on ``(images, word ids, groups)`` batches (``text2image.dataset``): images in [-1, 1], one
 caption per image, and a group id per image (the flower class; images of one group share their captions). The
@@ -12,7 +13,7 @@ non-saturating loss:
 
 * real image + matching text -> real, fake image + matching text -> fake (the core's critic), real image +
   mismatching text -> fake (term ``d_wrong``, added in ``discriminator_loss``): ``e_wrong`` is the embedding of the
-  next example's caption (the batch rolled by one), counted only where the two examples' groups differ. Reed
+  previous example's caption (the batch rolled by one), counted only where the two examples' groups differ. Reed
   halves the two fake terms; here the three terms weigh the same (as text-to-image-tensorflow).
 * GAN-INT: ``interpolation`` x batch extra fakes from ``e_int = normalise(0.5 e + 0.5 e_next)`` (the midpoint of
   two captions' embeddings, beta = 0.5 as the paper) reach G's adversarial term only; D never trains on them.
@@ -22,6 +23,7 @@ non-saturating loss:
 import keras
 from keras import ops
 
+from zoo import losses
 from zoo.gan import GAN, Critic
 
 
@@ -29,8 +31,47 @@ def _normalize(e):
     return e / ops.sqrt(ops.maximum(ops.sum(ops.square(e), axis=-1, keepdims=True), 1e-12))
 
 
+class SentenceGAN(GAN):
+    """What the text-to-image trainers share: a ``SentenceGenerator`` whose text encoder is frozen, and batches of
+    ``(images, word ids[, groups])`` unpacked to ``(images, {"embedding", "groups"})``."""
+
+    def __init__(self, generator, discriminator=None, **kwargs):
+        generator.text_encoder.trainable = False
+        super().__init__(generator, discriminator, **kwargs)
+        if self.ema_generator is not None:
+            self.ema_generator.text_encoder.trainable = False
+
+    def unpack(self, data):
+        """``(images, word ids[, groups])`` -> ``(images, {"embedding", "groups"})``; without groups every example
+        is its own group. ``fit((images, ids, groups))`` on arrays arrives as ``((images, ids, groups),)``."""
+        if isinstance(data, (tuple, list)) and len(data) == 1 and isinstance(data[0], (tuple, list)):
+            data = data[0]
+        if not isinstance(data, (tuple, list)) or len(data) not in (2, 3):
+            raise ValueError(f"{type(self).__name__} trains on (images, word ids[, groups]) batches: "
+                             f"text2image.dataset(...); got {type(data).__name__}")
+        x, words = ops.convert_to_tensor(data[0]), ops.convert_to_tensor(data[1], "int32")
+        max_length = self.generator.text_encoder.inputs[0].shape[1]
+        size = self.generator.image_size
+        if len(x.shape) != 4 or tuple(x.shape[1:]) != (size, size, 3):
+            raise ValueError(f"images must be (N, {size}, {size}, 3), got shape {tuple(x.shape)}")
+        if len(words.shape) != 2 or words.shape[1] != max_length:
+            raise ValueError(f"word ids must be (N, {max_length}), got shape {tuple(words.shape)}")
+        n = ops.shape(x)[0]
+        groups = (ops.convert_to_tensor(data[2], "int32") if len(data) == 3 and data[2] is not None
+                  else ops.arange(n, dtype="int32"))
+        embedding = ops.stop_gradient(self.generator.text_encoder(words, training=False))
+        return x, {"embedding": embedding, "groups": ops.reshape(groups, (-1,))}
+
+    @staticmethod
+    def mismatched(condition):
+        """The mismatched-text pairs: each example's caption embedding is replaced by the previous example's
+        (the batch rolled by one); ``(rolled embeddings, 1.0 where the two examples' groups differ else 0.0)``."""
+        e, groups = condition["embedding"], condition["groups"]
+        return ops.roll(e, 1, axis=0), ops.cast(ops.not_equal(groups, ops.roll(groups, 1, axis=0)), "float32")
+
+
 @keras.saving.register_keras_serializable("zoo")
-class TextToImage(GAN):
+class TextToImage(SentenceGAN):
     """GAN-CLS / GAN-INT on a ``TextToImageGenerator`` and a ``MatchingDiscriminator`` (module docstring).
 
     Args:
@@ -47,33 +88,10 @@ class TextToImage(GAN):
     def __init__(self, generator, discriminator=None, interpolation=0.5, wrong_weight=1.0, **kwargs):
         if not 0.0 <= interpolation <= 1.0:
             raise ValueError(f"interpolation must be in [0, 1], got {interpolation}")
-        generator.text_encoder.trainable = False
         super().__init__(generator, discriminator, **kwargs)
-        if self.ema_generator is not None:
-            self.ema_generator.text_encoder.trainable = False
         self.interpolation, self.wrong_weight = float(interpolation), float(wrong_weight)
 
     # -- hooks ----------------------------------------------------------------------------------------
-    def unpack(self, data):
-        """``(images, word ids[, groups])`` -> ``(images, {"embedding", "groups"})``; without groups every example
-        is its own group. ``fit((images, ids, groups))`` on arrays arrives as ``((images, ids, groups),)``."""
-        if isinstance(data, (tuple, list)) and len(data) == 1 and isinstance(data[0], (tuple, list)):
-            data = data[0]
-        if not isinstance(data, (tuple, list)) or len(data) not in (2, 3):
-            raise ValueError("TextToImage trains on (images, word ids[, groups]) batches: text2image.dataset(...); "
-                             f"got {type(data).__name__}")
-        x, words = ops.convert_to_tensor(data[0]), ops.convert_to_tensor(data[1], "int32")
-        max_length = self.generator.text_encoder.inputs[0].shape[1]
-        if len(x.shape) != 4 or tuple(x.shape[1:]) != (64, 64, 3):
-            raise ValueError(f"images must be (N, 64, 64, 3), got shape {tuple(x.shape)}")
-        if len(words.shape) != 2 or words.shape[1] != max_length:
-            raise ValueError(f"word ids must be (N, {max_length}), got shape {tuple(words.shape)}")
-        n = ops.shape(x)[0]
-        groups = (ops.convert_to_tensor(data[2], "int32") if len(data) == 3 and data[2] is not None
-                  else ops.arange(n, dtype="int32"))
-        embedding = ops.stop_gradient(self.generator.text_encoder(words, training=False))
-        return x, {"embedding": embedding, "groups": ops.reshape(groups, (-1,))}
-
     def _interpolated(self, embedding):
         m = int(round(self.interpolation * embedding.shape[0])) if embedding.shape[0] is not None else 0
         e = embedding[:m]
@@ -106,9 +124,8 @@ class TextToImage(GAN):
     def discriminator_loss(self, real, condition, fakes, training=True):
         """The core's terms (real and fake pairs) plus ``d_wrong``: real images with the rolled captions."""
         terms, logs = super().discriminator_loss(real, condition, fakes, training)
-        e, groups = condition["embedding"], condition["groups"]
-        mismatched = ops.cast(ops.not_equal(groups, ops.roll(groups, 1, axis=0)), "float32")
-        wrong = self.discriminator([ops.cast(real, "float32"), ops.roll(e, 1, axis=0)], training=training)
+        e_wrong, mismatched = self.mismatched(condition)
+        wrong = self.discriminator([ops.cast(real, "float32"), e_wrong], training=training)
         terms["d_wrong"] = self.wrong_weight * mismatched * ops.softplus(ops.reshape(wrong, (-1,)))
         return terms, logs
 
@@ -130,6 +147,132 @@ class TextToImage(GAN):
         d = count(self.discriminator, [ops.cast(real, "float32"), condition["embedding"]])
         i = 1.0 + self.interpolation
         return int((3 * g * i + 9 * d + 2 * d * i + t) / n)
+
+
+# -- DF-GAN ---------------------------------------------------------------------------------------------------
+def dfgan_hinge_d(real, fake):
+    """D's hinge loss on the matching real pairs and the fakes as DF-GAN weighs them, per example:
+    ``relu(1 - D(x, e)) + 0.5 relu(1 + D(G(z, e), e))`` (the mismatched pairs take the other half of the negative
+    weight, ``errD_real + (errD_fake + errD_mis) / 2``)."""
+    real, fake = ops.cast(real, "float32"), ops.cast(fake, "float32")
+    return losses.per_example_mean(ops.relu(1.0 - real) + 0.5 * ops.relu(1.0 + fake))
+
+
+#: DF-GAN's adversarial loss pair for ``compile(loss=...)``: the hinge above for D, ``-D(G(z, e), e)`` for G.
+DFGAN_LOSS = (dfgan_hinge_d, losses.wgan_g)
+
+
+def matching_aware_gradient_penalty(critic, image, sentence, k=2.0, p=6.0):
+    """MA-GP (DF-GAN section 3.3), per example: ``k * ||(dD/dx, dD/de)||^p`` at the real images ``x`` with their
+    own sentences ``e``: the gradient of D's output with respect to the image and the sentence together (flattened
+    and concatenated), kept differentiable so D's step minimises it. The reference: ``k = 2``, ``p = 6``.
+
+    ``critic(image, sentence) -> (logits, aux)``; returns ``(penalty (N,), aux)`` (the trainer takes the real
+    images' features as ``aux``, so one forward of D serves the penalty and the mismatched pairs)."""
+    from zoo import backend
+
+    def total(pair):
+        logits, aux = critic(*pair)
+        return ops.sum(ops.cast(logits, "float32")), aux
+
+    _, aux, grads = backend.value_and_grad(total, (image, sentence), create_graph=True)
+    squared = sum(ops.sum(ops.reshape(ops.square(ops.cast(g, "float32")), (ops.shape(g)[0], -1)), axis=1)
+                  for g in grads)
+    return k * ops.power(squared, 0.5 * p), aux
+
+
+@keras.saving.register_keras_serializable("zoo")
+class DFGAN(SentenceGAN):
+    """DF-GAN (Tao et al., CVPR 2022) on a ``DFGANGenerator`` and a ``DFDiscriminator``: one-stage generator, hinge
+    loss, a mismatched-text term and MA-GP. Per batch of real images ``x`` with captions ``e``::
+
+        D:  relu(1 - D(x, e)) + 0.5 relu(1 + D(G(z, e), e)) + wrong_weight * relu(1 + D(x, e_wrong))
+            + k ||(dD(x, e)/dx, dD(x, e)/de)||^p
+        G:  -D(G(z, e), e)
+
+    ``e_wrong`` is the previous example's caption (the batch rolled by one; the reference rolls the images, the
+    same pairs), counted only where the two examples' groups differ (flowers: captions are per class). MA-GP's
+    sentence gradient is taken with respect to the embedding as the networks read it, ``sentence_scale`` times the
+    unit vector (entries of about unit size, as the reference's unnormalised DAMSM vectors): with respect to the
+    unit vector it would be ``sentence_scale`` (16) times larger and, to the 6th power, all but forbid D to read
+    the sentence. The real
+    images go through D's ``features`` once for the penalty and the mismatched pairs (``judge`` alone on them).
+    No conditioning augmentation, no GAN-INT, no KL: the sentence reaches every up-block through the affine
+    fusion instead. The text encoder is frozen.
+
+    Args:
+        wrong_weight: the mismatched term's weight (0.5, the reference's).
+        gp_k, gp_p: MA-GP's weight and power (2 and 6, the reference's).
+
+    Logs: ``d_loss``, ``g_loss``, ``adversarial``, ``d_real`` / ``d_fake`` (D's mean raw scores), ``d_wrong`` (the
+    weighted mismatched term) and ``ma_gp`` (the weighted penalty).
+
+    On the core's hooks: MA-GP is a ``discriminator_extra_losses`` term. The core's ``r1_gamma`` penalty cannot
+    express it (``losses.r1_penalty`` takes one tensor and squares the norm: no sentence gradient, no ``k |.|^p``),
+    and no hook hands the critic's own forward of the real pairs to a penalty, so the real images pass D's
+    ``features`` twice per D step (the core's real logits, then the penalty's differentiable forward).
+    """
+
+    LOGS = ("d_wrong", "ma_gp")
+
+    def __init__(self, generator, discriminator=None, wrong_weight=0.5, gp_k=2.0, gp_p=6.0, **kwargs):
+        if gp_k < 0 or gp_p < 2:
+            raise ValueError(f"MA-GP needs gp_k >= 0 and gp_p >= 2, got {gp_k}, {gp_p}")
+        super().__init__(generator, discriminator, **kwargs)
+        self.wrong_weight, self.gp_k, self.gp_p = float(wrong_weight), float(gp_k), float(gp_p)
+
+    def compile(self, d_optimizer=None, g_optimizer=None, loss=DFGAN_LOSS, **kwargs):
+        """The reference's defaults: Adam(4e-4) for D and Adam(1e-4) for G, both ``beta_1 = 0``, ``beta_2 = 0.9``
+        (the two time-scale rule), and ``DFGAN_LOSS``."""
+        from zoo import optimizers
+
+        d_optimizer = d_optimizer or optimizers.Adam(4e-4, beta_1=0.0, beta_2=0.9)
+        g_optimizer = g_optimizer or optimizers.Adam(1e-4, beta_1=0.0, beta_2=0.9)
+        super().compile(d_optimizer=d_optimizer, g_optimizer=g_optimizer, loss=loss, **kwargs)
+
+    # -- hooks ----------------------------------------------------------------------------------------
+    def generate(self, real, condition, training=True):
+        e = condition["embedding"]
+        z = keras.random.normal((ops.shape(e)[0], self.generator.latent_dim), seed=self.noise)
+        return self.generator.image_network([z, e], training=training)
+
+    def fakes(self, real, condition, outputs, step):
+        return outputs, condition["embedding"]
+
+    def critics(self, real, condition, fakes, training=True):
+        d = self.discriminator
+
+        def judge(pair):
+            return d([ops.cast(pair[0], "float32"), pair[1]], training=training)
+
+        return {"d": Critic(judge, (ops.cast(real, "float32"), condition["embedding"]), fakes)}
+
+    def discriminator_extra_losses(self, real, condition, fakes, logits):
+        """``d_wrong`` (real images, previous example's caption: a negative) and ``ma_gp`` (class docstring)."""
+        d = self.discriminator
+        scale = d.sentence_scale
+
+        def critic(image, sentence):  # ``sentence``: the embedding as D reads it, scaled (see above)
+            features = d.features(image, training=True)
+            return d.judge([features, sentence / scale], training=True), features
+
+        penalty, features = matching_aware_gradient_penalty(critic, ops.cast(real, "float32"),
+                                                            condition["embedding"] * scale, self.gp_k, self.gp_p)
+        e_wrong, mismatched = self.mismatched(condition)
+        wrong = ops.reshape(ops.cast(d.judge([features, e_wrong], training=True), "float32"), (-1,))
+        return {"d_wrong": self.wrong_weight * mismatched * ops.relu(1.0 + wrong), "ma_gp": penalty}
+
+    def iteration_flops(self, batch, count):
+        """FLOPs per image of one step, estimated: G forward and backward (3 G); D forward and backward on the
+        real and fake pairs (6 D); MA-GP's forward (1 D), input gradient (2 D) and that gradient's backward (4 D,
+        twice the gradient); G's step through D (2 D): 3 G + 15 D (the judge's extra call on the mismatched pairs
+        and the frozen encoder's forward left out: under 2%)."""
+        real, condition = self.unpack(batch)
+        n = int(ops.shape(real)[0])
+        z = keras.random.normal((n, self.generator.latent_dim))
+        g = count(self.generator.image_network, [z, condition["embedding"]])
+        d = count(self.discriminator, [ops.cast(real, "float32"), condition["embedding"]])
+        return int((3 * g + 15 * d) / n)
 
 
 @keras.saving.register_keras_serializable("zoo")
