@@ -9,6 +9,19 @@ REPO = pathlib.Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "data"
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _release_memory_after_each_module():
+    """Each test module's models are gone before the next module starts: the suite's one process would otherwise
+    keep them all (gigabytes by the end), and the subprocesses of the last tests would get what is left."""
+    yield
+    import gc
+    import sys
+
+    if "keras" in sys.modules:
+        sys.modules["keras"].backend.clear_session(free_memory=True)
+    gc.collect()
+
+
 @pytest.fixture
 def shared_data():
     """../shared/data, or skip: the suite must pass on a checkout without it."""
