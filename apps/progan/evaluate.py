@@ -227,11 +227,17 @@ def main(argv=None):
     if a.register:
         g = result["generated"]
         z = np.random.default_rng(0).standard_normal((4, model.latent_dim)).astype("float32")
+        measured = {"kid_face_x1000": g["kid_face_x1000"], "fid_face": g["fid_face"],
+                    "face_detection_rate": g["face_detection_rate"],
+                    "kid_face_x1000_real_vs_real": result["real"]["kid_face_x1000"]}
+        if "two_sample" in result:  # held-out accuracy of the CNN (0.5: cannot tell), with its scale
+            t = result["two_sample"]
+            measured.update({"two_sample_accuracy": t["generated"]["accuracy"],
+                             "two_sample_real_vs_real": t["real"]["accuracy"]})
+            if "real_shown_at_32px" in t:
+                measured["two_sample_real_at_32px"] = t["real_shown_at_32px"]["accuracy"]
         weights.register("progan", a.preset, model, file_path=a.weights, trained_on=preset.trained_on,
-                         recipe=a.recipe, reference_input=z, default=preset.default,
-                         metrics={"kid_face_x1000": g["kid_face_x1000"], "fid_face": g["fid_face"],
-                                  "face_detection_rate": g["face_detection_rate"],
-                                  "kid_face_x1000_real_vs_real": result["real"]["kid_face_x1000"]})
+                         recipe=a.recipe, reference_input=z, default=preset.default, metrics=measured)
         print(f"registered progan/{a.preset}", file=sys.stderr)
 
 
