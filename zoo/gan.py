@@ -43,13 +43,21 @@ tracker; apps declare their own log names in the class attribute ``LOGS``.
 ESRGAN, an L1-only pix2pix): each step is one G update and no D is called. ``adversarial_weight`` scales the
 adversarial term against the extra terms; relativistic generator losses (``g_fn.relativistic``, ESRGAN's RaGAN)
 also receive D's logits for the real images.
+
+Several devices (``zoo.distribute``): under a ``tf.distribute`` strategy or Keras's JAX ``DataParallel`` the step
+gives one device's weights for the same global batch. Each replica's loss is its mean over its rows divided by the
+replicas (the summed gradients are the global mean's); the latent codes, dropout masks and penalty weights are one
+device's draws for the global batch, each replica taking its rows (``distribute.normal``/``uniform``, and
+``distribute.replicate_noise`` on the networks' Dropout layers); batch norm uses the global batch's statistics
+(the step is traced with Keras's synchronised batch norm when a strategy has several replicas; nothing changes on
+one device); layers that mix a batch's examples (the image pool, minibatch statistics) see the global batch.
 """
 from typing import Any, Callable, NamedTuple
 
 import keras
 from keras import ops, tree
 
-from zoo import backend, losses, optimizers
+from zoo import backend, distribute, losses, optimizers
 from zoo.models import Network
 
 #: Loss families whose logits are log-odds: their D logs are probabilities and an accuracy.
@@ -112,6 +120,8 @@ class GAN(keras.Model):
                 raise ValueError(f"ema_decay must be in (0, 1), got {ema_decay}")
             self.ema_generator = _clone(self.generator)
         self.noise = keras.random.SeedGenerator(seed)
+        for net in list(self.generators.values()) + list(self.discriminators.values()):
+            distribute.replicate_noise(net)  # dropout masks: one device's draw for the global batch
         self.trackers = {}
         self.built = True
 
@@ -178,7 +188,7 @@ class GAN(keras.Model):
         return data, None
 
     def generator_inputs(self, condition, n):
-        z = keras.random.normal((n, self.latent_dim), seed=self.noise)
+        z = distribute.normal((n, self.latent_dim), seed=self.noise)  # one device's draw, this replica's rows
         return z if condition is None else [z, condition]
 
     def discriminator_inputs(self, images, condition):
@@ -230,6 +240,14 @@ class GAN(keras.Model):
         if not any(isinstance(c, FiniteLosses) for c in callbacks):
             callbacks.append(FiniteLosses())
         return super().fit(*args, callbacks=callbacks, **kwargs)
+
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        # Keras's TensorFlow trainer first builds the model on a data batch averaged over the replicas; for the GAN
+        # that builds nothing (networks, trackers and optimizers are built by compile), and under
+        # MultiWorkerMirroredStrategy that average fails (a PerReplica value it cannot convert), so skip it there.
+        if distribute.multiworker():
+            return None
+        return super()._maybe_symbolic_build(iterator, data_batch)
 
     def call(self, data, training=False):
         """G's outputs for a batch of training data (what the generator step produces)."""
@@ -293,6 +311,12 @@ class GAN(keras.Model):
         return self._train_step(args[0])
 
     def _train_step(self, data):
+        # several tf.distribute replicas: batch norm on the global batch's statistics (a no-op otherwise)
+        nets = list(self.generators.values()) + list(self.discriminators.values())
+        with distribute.synchronized_batch_norm(distribute.batch_norms(nets)):
+            return self._iteration(data)
+
+    def _iteration(self, data):
         real, condition = self.unpack(data)
         k = self.d_steps if self.adversarial else 1
         logs = {}
@@ -374,7 +398,12 @@ class GAN(keras.Model):
                 raise ValueError(f"{type(self).__name__} logs {name!r}, which it does not declare: add it to "
                                  f"{type(self).__name__}.LOGS (declared: {sorted(self.trackers)})")
             self.trackers[name].update_state(value)
-        return {name: self.trackers[name].result() for name in self.trackers if name in logs}
+        out = {name: self.trackers[name].result() for name in self.trackers if name in logs}
+        if distribute.multiworker():
+            # Keras reduces each log over MultiWorkerMirroredStrategy's replicas with reduce(MEAN, axis=0), which
+            # needs an axis: give it one (the replicas' values are the same synchronised means)
+            out = {name: ops.reshape(value, (1,)) for name, value in out.items()}
+        return out
 
     def test_step(self, *args):
         """Validation (``evaluate``, ``fit(validation_data=...)``): ``validation_logs``, tracked like training's."""

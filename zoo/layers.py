@@ -56,6 +56,11 @@ class MinibatchDiscrimination(layers.Layer):
                                  initializer=keras.initializers.RandomNormal(0.0, 0.05), name="T")
 
     def call(self, x):
+        from zoo import distribute
+
+        return distribute.on_global_batch(self._features, x)  # several replicas: over the global batch
+
+    def _features(self, x):
         m = ops.reshape(ops.matmul(x, ops.cast(self.T, x.dtype)), (-1, self.num_kernels, self.kernel_dim))
         diff = ops.expand_dims(m, 0) - ops.expand_dims(m, 1)  # (N, N, B, C)
         c = ops.exp(-ops.sum(ops.abs(diff), axis=-1))  # (N, N, B)
@@ -223,7 +228,8 @@ class MinibatchStdDev(layers.Layer):
     ``G = group_size`` when it divides N; otherwise the largest divisor of N not above ``group_size``
     (N itself for batches smaller than ``group_size``, as ProGAN's ``min(group_size, N)``; 1 for a prime N
     > group_size, which makes the feature a constant ``sqrt(eps)``). N may be unknown until run time (a
-    ``None`` batch dimension in a TensorFlow graph): the divisor is then chosen with tensor ops.
+    ``None`` batch dimension in a TensorFlow graph): the divisor is then chosen with tensor ops. Under a
+    ``tf.distribute`` strategy N is the global batch, as on one device (the official code grouped per GPU).
     """
 
     def __init__(self, group_size=4, epsilon=1e-8, **kwargs):
@@ -242,6 +248,11 @@ class MinibatchStdDev(layers.Layer):
         return ops.max(ops.where(ok, candidates, ops.ones_like(candidates)))
 
     def call(self, x):
+        from zoo import distribute
+
+        return distribute.on_global_batch(self._stddev, x)  # several replicas: groups of the global batch
+
+    def _stddev(self, x):
         shape = ops.shape(x)
         features = 1
         for d in shape[1:]:
@@ -741,7 +752,8 @@ class ImagePool(layers.Layer):
     stored in its place, otherwise returned as is. ``size=0`` returns the fakes unchanged. The stored images and
     their count are (non-trainable) weights, so checkpoints keep the pool; the swap draws use the layer's own seed
     state. Works inside compiled steps of every backend (no Python-side state); when two fakes of one batch draw
-    the same slot, the slot keeps their average.
+    the same slot, the slot keeps their average. Under a ``tf.distribute`` strategy the pool sees the global batch
+    (gathered from the replicas) and every replica keeps the same pool (``zoo.distribute``).
 
     Args:
         size: images kept (CycleGAN: 50).
@@ -768,6 +780,12 @@ class ImagePool(layers.Layer):
     def call(self, fakes):
         if self.size == 0:
             return fakes
+        from zoo import distribute
+
+        # several replicas: the pool takes the global batch, as one device would, and returns this replica's rows
+        return distribute.on_global_batch(self._swap, fakes)
+
+    def _swap(self, fakes):
         n = ops.shape(fakes)[0]
         per_image = (-1,) + (1,) * (len(fakes.shape) - 1)                      # broadcasts over one image
         stored = ops.cast(self.images, fakes.dtype)

@@ -136,11 +136,10 @@ def _sq_norm(g):
 
 def gradient_penalty(critic, real, fake, seed=None):
     """WGAN-GP (Gulrajani et al. 2017): (||grad D(x_hat)|| - 1)^2 at random interpolates x_hat."""
-    from keras import random
-    from zoo import backend
+    from zoo import backend, distribute
 
     shape = [ops.shape(real)[0]] + [1] * (len(real.shape) - 1)
-    eps = ops.cast(random.uniform(shape, seed=seed), real.dtype)
+    eps = ops.cast(distribute.uniform(shape, seed=seed), real.dtype)  # one device's draw, this replica's rows
     x_hat = eps * real + (1.0 - eps) * fake
     g = backend.input_gradient(critic, x_hat)
     return ops.square(ops.sqrt(_sq_norm(g) + 1e-12) - 1.0)
@@ -164,9 +163,9 @@ def gaussian_kl(mean, log_var):
 def reparameterize(mean, log_var, seed=None):
     """z = mean + exp(log_var / 2) * eps with eps ~ N(0, I): a sample whose gradients flow to mean and log_var
     (the reparameterisation trick)."""
-    from keras import random
+    from zoo import distribute
 
-    eps = ops.cast(random.normal(ops.shape(mean), seed=seed), mean.dtype)
+    eps = ops.cast(distribute.normal(ops.shape(mean), seed=seed), mean.dtype)  # one device's draw, this replica's
     return mean + ops.exp(0.5 * log_var) * eps
 
 

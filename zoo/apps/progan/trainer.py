@@ -28,11 +28,10 @@ scores (the drift term keeps the real scores themselves centred on 0). ADA's ``p
 import math
 from dataclasses import dataclass
 
-import keras
 import numpy as np
 from keras import ops
 
-from zoo import optimizers
+from zoo import distribute, optimizers
 from zoo.apps.progan.networks import downscale, fade, sides, upscale
 from zoo.augment import Augmented
 from zoo.gan import GAN
@@ -155,7 +154,7 @@ class ProGAN(Augmented, GAN):
         if tuple(real.shape[1:3]) != (res, res):
             raise ValueError(f"ProGAN trains on {res}x{res} images (pooled to each level inside the step); the "
                              f"data has {tuple(real.shape[1:3])}")
-        self._batch = ops.shape(real)[0]
+        self._batch = distribute.global_batch(ops.shape(real)[0])  # images shown: the global batch
         return self.reals_at_level(real), None
 
     def reals_at_level(self, images):
@@ -169,7 +168,7 @@ class ProGAN(Augmented, GAN):
 
     def generate(self, real, condition, training=True):
         n = ops.shape(real)[0]
-        z = keras.random.normal((n, self.latent_dim), seed=self.noise)
+        z = distribute.normal((n, self.latent_dim), seed=self.noise)
         return self.generator.grow(z, self.level, self.alpha)
 
     def critics(self, real, condition, fakes, training=True):

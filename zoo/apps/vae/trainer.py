@@ -23,7 +23,7 @@ current weight), ``kl_loss`` (beta * kl), ``g_loss``; the VAE-GAN adds ``feature
 import keras
 from keras import ops
 
-from zoo import losses, optimizers
+from zoo import distribute, losses, optimizers
 from zoo.gan import GAN, Critic
 
 RECONSTRUCTION = {"bce": losses.bernoulli_nll, "mse": losses.squared_error}
@@ -162,7 +162,7 @@ class VAEGAN(VAE):
     def generate(self, real, condition, training=True):
         out = super().generate(real, condition, training)
         n = ops.shape(real)[0]
-        z = keras.random.normal((n, self.autoencoder.latent_dim), seed=self.noise)
+        z = distribute.normal((n, self.autoencoder.latent_dim), seed=self.noise)  # one device's draw
         out["prior"] = self.decode(z, condition, training)
         return out
 
