@@ -223,7 +223,7 @@ def _layers(network):
 
 # -- setups ------------------------------------------------------------------------------------------------
 class Setup:
-    """One way of training: ``scope()`` (build and compile the model inside it), ``replicas`` (devices that
+    """One way of training: ``scope()`` (build and compile the trainer inside it), ``replicas`` (devices that
     share a global batch), ``workers`` (processes), ``is_chief`` (the process that writes checkpoints and
     outputs), ``name``."""
 
@@ -241,12 +241,6 @@ class Setup:
         if self.distribution is not None:
             return self.distribution.scope()
         return contextlib.nullcontext()
-
-    def enter(self):
-        """Enter ``scope()`` for the rest of the process (a recipe: everything it builds is distributed)."""
-        self._entered = self.scope()
-        self._entered.__enter__()
-        return self
 
     def run_folder(self, folder):
         """Where this process writes a run: ``folder`` on the chief; on another worker a folder of its own inside
@@ -399,10 +393,11 @@ def add_arguments(parser):
     return parser
 
 
-def from_args(args, enter=True):
-    """The ``Setup`` the recipe's ``--distribute``/``--devices`` ask for (one device by default), its scope entered
-    for the rest of the process (``enter=False``: not); call it before TensorFlow or JAX runs anything."""
+def from_args(args):
+    """The ``Setup`` the recipe's ``--distribute``/``--devices`` ask for (one device by default); call it before
+    TensorFlow or JAX runs anything, and build and compile the trainer inside ``setup.scope()`` (``fit`` and
+    everything else may run outside it)."""
     out = setup(getattr(args, "distribute", "none"), getattr(args, "devices", None))
     if out.name != "none":
         print(f"zoo: training on {out}", flush=True)
-    return out.enter() if enter else out
+    return out

@@ -16,7 +16,7 @@ import sys
 import keras
 import numpy as np
 
-from zoo import GAN
+from zoo import GAN, distribute
 from zoo.apps import dcgan
 from zoo.callbacks import Checkpoint, SampleGrid
 from zoo.data import load_mnist_csv
@@ -44,18 +44,22 @@ def main(argv=None):
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--data", default=DIGITS)
     p.add_argument("--run", default=None, help="run folder (default runs/<preset>)")
+    distribute.add_arguments(p)
     a = p.parse_args(argv)
+    setup = distribute.from_args(a)  # --distribute: build and compile in setup.scope()
     a.epochs = a.epochs or EPOCHS[a.preset]
     keras.utils.set_random_seed(a.seed)
     run = a.run or os.path.join("runs", a.preset)
+    run = setup.run_folder(run)  # the chief writes the run; other workers their own copy
     x, y = load_mnist_csv(a.data)
     train_rows = split(y)[0]
     x = x[train_rows].astype("float32") / 127.5 - 1.0
     y = y[train_rows]
     preset = dcgan.CONFIGS[a.preset]
     g_cfg = preset.config
-    gan = GAN(preset.build_generator(), preset.build_discriminator(), ema_decay=a.ema, seed=a.seed)
-    gan.compile()
+    with setup.scope():
+        gan = GAN(preset.build_generator(), preset.build_discriminator(), ema_decay=a.ema, seed=a.seed)
+        gan.compile()
     os.makedirs(run, exist_ok=True)
     ckpt = Checkpoint(run, log=True)
     start = ckpt.resume(gan)

@@ -18,6 +18,7 @@ import sys
 
 import keras
 
+from zoo import distribute
 from zoo.apps import pix2pix
 from zoo.callbacks import Checkpoint, Snapshots
 
@@ -57,12 +58,16 @@ def main(argv=None):
     p.add_argument("--run", help="run folder (default runs/<preset>)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--snapshots", action="store_true", help="also keep the generator of every epoch")
+    distribute.add_arguments(p)
     a = p.parse_args(argv)
+    setup = distribute.from_args(a)  # --distribute: build and compile in setup.scope()
     run = a.run or os.path.join("runs", a.preset)
+    run = setup.run_folder(run)  # the chief writes the run; other workers their own copy
     os.makedirs(run, exist_ok=True)
     keras.utils.set_random_seed(a.seed)
-    gan = pix2pix.build(a.preset, seed=a.seed)
-    gan.compile()
+    with setup.scope():
+        gan = pix2pix.build(a.preset, seed=a.seed)
+        gan.compile()
     ckpt = Checkpoint(run, log=True)
     start = ckpt.resume(gan)
     epochs = a.steps // a.steps_per_epoch

@@ -30,7 +30,7 @@ import sys
 
 import keras
 
-from zoo import optimizers
+from zoo import distribute, optimizers
 from zoo.apps import srgan
 from zoo.callbacks import Checkpoint
 
@@ -87,22 +87,26 @@ def main(argv=None):
                    "is the content loss (the paper's SRGAN-MSE; no ImageNet weights needed)")
     p.add_argument("--ema", type=float, default=None, help="keep an EMA of G's weights with this decay; the EMA "
                    "is what generator.weights.h5 holds")
+    distribute.add_arguments(p)
     a = p.parse_args(argv)
+    setup = distribute.from_args(a)  # --distribute: build and compile in setup.scope()
     run = a.run or os.path.join("runs", a.preset)
+    run = setup.run_folder(run)  # the chief writes the run; other workers their own copy
     os.makedirs(run, exist_ok=True)
     keras.utils.set_random_seed(a.seed)
     scale = srgan.CONFIGS[a.preset].config["scale"]
-    gan = srgan.build(a.preset, hr_crop=a.hr_crop, content=not a.no_content, seed=a.seed, ema_decay=a.ema)
-    if a.init:
-        gan.generator.load_weights(a.init)
-        if gan.ema_generator is not None:
-            gan.ema_generator.set_weights(gan.generator.get_weights())
-    lr = a.lr or (gan.FINETUNE if gan.adversarial else gan.PRETRAIN)["learning_rate"]
-    if a.halve_at:  # a function of the optimizer's step counter, so a resumed run picks up where it was
-        lr = keras.optimizers.schedules.PiecewiseConstantDecay(
-            sorted(a.halve_at), [lr * 0.5**i for i in range(len(a.halve_at) + 1)])
-    adam = lambda: optimizers.Adam(lr, beta_1=0.9, beta_2=0.999)
-    gan.compile(g_optimizer=adam(), d_optimizer=adam() if gan.adversarial else None, pixel_loss=a.pixel_loss)
+    with setup.scope():
+        gan = srgan.build(a.preset, hr_crop=a.hr_crop, content=not a.no_content, seed=a.seed, ema_decay=a.ema)
+        if a.init:
+            gan.generator.load_weights(a.init)
+            if gan.ema_generator is not None:
+                gan.ema_generator.set_weights(gan.generator.get_weights())
+        lr = a.lr or (gan.FINETUNE if gan.adversarial else gan.PRETRAIN)["learning_rate"]
+        if a.halve_at:  # a function of the optimizer's step counter, so a resumed run picks up where it was
+            lr = keras.optimizers.schedules.PiecewiseConstantDecay(
+                sorted(a.halve_at), [lr * 0.5**i for i in range(len(a.halve_at) + 1)])
+        adam = lambda: optimizers.Adam(lr, beta_1=0.9, beta_2=0.999)
+        gan.compile(g_optimizer=adam(), d_optimizer=adam() if gan.adversarial else None, pixel_loss=a.pixel_loss)
     ckpt = Checkpoint(run, log=True)
     start = ckpt.resume(gan)
     epochs = a.steps // a.steps_per_epoch

@@ -57,6 +57,9 @@ def main(argv=None):
     p.add_argument("--precision", default="float32", choices=["float32", "mixed_bfloat16", "mixed_float16"])
     p.add_argument("--every", type=int, default=200, help="steps between checkpoints")
     p.add_argument("--seed", type=int, default=0)
+    from zoo import distribute
+
+    distribute.add_arguments(p)
     args = p.parse_args(argv)
     if args.preset is None:
         args.preset = ARCHS[args.arch](args.image_size)
@@ -66,6 +69,7 @@ def main(argv=None):
     elif args.arch != "gan-cls" or args.image_size != 64:
         p.error("give --preset or --arch/--image-size, not both")
 
+    setup = distribute.from_args(args)  # --distribute: build and compile in setup.scope()
     import keras
 
     from zoo import weights
@@ -75,6 +79,7 @@ def main(argv=None):
 
     keras.utils.set_random_seed(args.seed)
     keras.config.set_dtype_policy(args.precision)
+    args.run = setup.run_folder(args.run)  # the chief writes the run; other workers their own copy
     os.makedirs(args.run, exist_ok=True)
     paths, captions, groups = data.flowers(args.data, "train")
     vocab_path = os.path.join(args.run, "vocabulary.txt")
@@ -92,14 +97,16 @@ def main(argv=None):
         data.vocabulary_from(captions).save(vocab_path)
     vocab = t2i.Vocabulary.load(vocab_path)
     preset = weights.get("text2image", args.preset)
-    g = preset.build_generator(vocab_size=len(vocab), max_length=vocab.max_length)
+    with setup.scope():
+        g = preset.build_generator(vocab_size=len(vocab), max_length=vocab.max_length)
     print(f"vocabulary: {len(vocab)} words; {len(paths)} images; generator config {g.get_config()}", flush=True)
 
     if not os.path.exists(enc_path):
         t0 = time.time()
-        image_encoder = t2i.ImageEncoder(outputs=g.text_encoder.output.shape[-1])
-        joint = t2i.JointEmbedding(g.text_encoder, image_encoder)
-        joint.compile(optimizer=keras.optimizers.Adam(1e-3))
+        with setup.scope():
+            image_encoder = t2i.ImageEncoder(outputs=g.text_encoder.output.shape[-1])
+            joint = t2i.JointEmbedding(g.text_encoder, image_encoder)
+            joint.compile(optimizer=keras.optimizers.Adam(1e-3))
         ds = data.CaptionedImages(paths, captions, groups, vocab, batch_size=args.encoder_batch_size,
                                   seed=args.seed)
         joint.fit(_x_only(ds), epochs=max(1, args.encoder_steps // 100), steps_per_epoch=100, verbose=2)
@@ -110,8 +117,9 @@ def main(argv=None):
     g.text_encoder.load_weights(enc_path)
 
     t0 = time.time()
-    gan = t2i.build(args.preset, generator=g, ema_decay=0.999, seed=args.seed)
-    gan.compile()
+    with setup.scope():
+        gan = t2i.build(args.preset, generator=g, ema_decay=0.999, seed=args.seed)
+        gan.compile()
     size = g.image_size
     ds = data.CaptionedImages(paths, captions, groups, vocab, batch_size=args.batch_size, image_size=size,
                               load_size=size * 9 // 8, seed=args.seed + 1)

@@ -21,6 +21,7 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", ".."))  # run from a checkout
 
+from zoo import distribute  # noqa: E402
 from zoo.apps import vae  # noqa: E402
 from zoo.callbacks import Checkpoint  # noqa: E402
 from zoo.data import load_mnist_csv  # noqa: E402
@@ -45,12 +46,14 @@ def digits(path=DIGITS):
     return x.astype("float32") / 127.5 - 1.0, y
 
 
-def train(preset, x, y, epochs, run=None, latent_dim=None, seed=0, batch_size=64, verbose=2):
-    """Train ``preset``'s recipe on ``(x, y)``; returns the trainer. ``run``: a resumable run folder."""
+def train(preset, x, y, epochs, run=None, latent_dim=None, seed=0, batch_size=64, verbose=2, setup=None):
+    """Train ``preset``'s recipe on ``(x, y)``; returns the trainer. ``run``: a resumable run folder; ``setup``: a
+    ``zoo.distribute.Setup`` to train under (default one device)."""
     keras.utils.set_random_seed(seed)
     preset = vae.CONFIGS[preset] if isinstance(preset, str) else preset
-    net = preset.build_generator(**({"latent_dim": latent_dim} if latent_dim else {}))
-    model = vae.build(preset, autoencoder=net, pretrained_weights=False)
+    with (setup or distribute.setup()).scope():
+        net = preset.build_generator(**({"latent_dim": latent_dim} if latent_dim else {}))
+        model = vae.build(preset, autoencoder=net, pretrained_weights=False)
     start = 0
     callbacks = []
     if run:
@@ -73,14 +76,17 @@ def main(argv=None):
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--data", default=DIGITS)
     p.add_argument("--run", default=None, help="run folder (default runs/<preset>)")
+    distribute.add_arguments(p)
     a = p.parse_args(argv)
+    setup = distribute.from_args(a)  # --distribute: build and compile in setup.scope()
     run = a.run or os.path.join("runs", a.preset)
+    run = setup.run_folder(run)  # the chief writes the run; other workers their own copy
     x, y = digits(a.data)
     rows = split(y)[0]
     epochs = a.epochs or EPOCHS[a.preset]
     print(f"{a.preset}: {epochs} epochs, run folder {run}", file=sys.stderr)
     model = train(a.preset, x[rows], y[rows], epochs, run=run, latent_dim=a.latent_dim, seed=a.seed,
-                  batch_size=a.batch_size)
+                  batch_size=a.batch_size, setup=setup)
     model.autoencoder.save_weights(os.path.join(run, "autoencoder.weights.h5"))
 
 
