@@ -63,15 +63,17 @@ def num_replicas():
     return 1 if ctx is None else int(ctx.num_replicas_in_sync)
 
 
-def multiworker():
-    """Whether the current ``tf.distribute`` strategy spans several processes (MultiWorkerMirroredStrategy)."""
+def multiworker(model=None):
+    """Whether ``model``'s ``tf.distribute`` strategy (the one it was built under; default: the current one) spans
+    several processes (MultiWorkerMirroredStrategy)."""
     import keras
 
     if keras.backend.backend() != "tensorflow":
         return False
     import tensorflow as tf
 
-    return isinstance(tf.distribute.get_strategy(), tf.distribute.MultiWorkerMirroredStrategy)
+    strategy = getattr(model, "_distribute_strategy", None) or tf.distribute.get_strategy()
+    return isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
 
 
 def replica_id():
@@ -356,7 +358,13 @@ def _jax(devices):
         import jax
 
         if not _jax_initialized():
-            keras.distribution.initialize()
+            try:  # CPU devices: collectives between processes over gloo (GPUs use NCCL regardless)
+                jax.config.update("jax_cpu_collectives_implementation", "gloo")
+            except Exception:  # noqa: BLE001 (a JAX without the option)
+                pass
+            jax.distributed.initialize(coordinator_address=os.environ["JAX_COORDINATOR_ADDRESS"],
+                                       num_processes=int(os.environ["JAX_NUM_PROCESSES"]),
+                                       process_id=int(os.environ.get("JAX_PROCESS_ID", "0")))
         workers, worker = jax.process_count(), jax.process_index()
     else:
         workers, worker = 1, 0
@@ -378,6 +386,12 @@ def _jax_initialized():
         return distributed.global_state.client is not None
     except Exception:  # private API moved: assume not
         return False
+
+
+def get(distribution):
+    """A ``Setup`` from what a ``finetune(distribution=...)`` takes: None (one device), a name of ``setup`` or a
+    ``Setup``."""
+    return distribution if isinstance(distribution, Setup) else setup(distribution)
 
 
 def add_arguments(parser):

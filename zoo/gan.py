@@ -245,7 +245,7 @@ class GAN(keras.Model):
         # Keras's TensorFlow trainer first builds the model on a data batch averaged over the replicas; for the GAN
         # that builds nothing (networks, trackers and optimizers are built by compile), and under
         # MultiWorkerMirroredStrategy that average fails (a PerReplica value it cannot convert), so skip it there.
-        if distribute.multiworker():
+        if distribute.multiworker(self):
             return None
         return super()._maybe_symbolic_build(iterator, data_batch)
 
@@ -399,7 +399,7 @@ class GAN(keras.Model):
                                  f"{type(self).__name__}.LOGS (declared: {sorted(self.trackers)})")
             self.trackers[name].update_state(value)
         out = {name: self.trackers[name].result() for name in self.trackers if name in logs}
-        if distribute.multiworker():
+        if distribute.multiworker(self):
             # Keras reduces each log over MultiWorkerMirroredStrategy's replicas with reduce(MEAN, axis=0), which
             # needs an axis: give it one (the replicas' values are the same synchronised means)
             out = {name: ops.reshape(value, (1,)) for name, value in out.items()}

@@ -37,7 +37,7 @@ from zoo import GAN, distribute  # noqa: E402
 B = 8  # the global batch
 
 
-def digits(n=3 * B, size=8):
+def digits(n, size=8):
     from sklearn.datasets import load_digits
 
     d = load_digits()
@@ -73,7 +73,7 @@ def dcgan():
               DCGANDiscriminator(image_size=8, channels=1, filters=4, dropout=0.3, num_classes=10),
               ema_decay=0.9, seed=3)
     gan.compile()
-    return gan, digits(), {}
+    return gan, digits(2 * B), {}
 
 
 def pix2pix():
@@ -82,7 +82,7 @@ def pix2pix():
     gan = p.Pix2Pix(p.UNetGenerator(depth=3, filters=4, in_channels=3, out_channels=3),
                     p.PatchDiscriminator(n_layers=2, filters=4), seed=0)
     gan.compile()
-    return gan, (images(3 * B, 16, seed=1), images(3 * B, 16, seed=2)), {}
+    return gan, (images(2 * B, 16, seed=1), images(2 * B, 16, seed=2)), {}
 
 
 def cyclegan():
@@ -90,9 +90,9 @@ def cyclegan():
 
     pair = c.CycleGenerators(n_blocks=1, filters=4, train_size=16)
     d = {n: c.PatchDiscriminator(n_layers=1, filters=4, norm="instance", channels=3) for n in ("d_a", "d_b")}
-    gan = c.CycleGAN(pair, d, image_size=16, pool_size=12, seed=0)  # pool fills in step 2, swaps in step 3
+    gan = c.CycleGAN(pair, d, image_size=16, pool_size=12, seed=0)  # step 2 fills the pool and swaps
     gan.compile(d_optimizer=sgd(), g_optimizer=sgd())
-    return gan, (images(3 * B, 16, seed=1), images(3 * B, 16, seed=2, low=-0.5)), {}
+    return gan, (images(2 * B, 16, seed=1), images(2 * B, 16, seed=2, low=-0.5)), {}
 
 
 def progan():
@@ -111,8 +111,8 @@ def srgan():
 
     gan = s.SRGAN(s.SRResNet(scale=2, blocks=1, filters=8), s.SRGANDiscriminator(filters=8, dense_units=16), seed=0)
     gan.compile(pixel_weight=1.0, content_weight=0.0, adversarial_weight=1e-2)
-    hr = images(3 * B, 16, seed=1)
-    lr = hr.reshape(3 * B, 8, 2, 8, 2, 3).mean(axis=(2, 4))
+    hr = images(2 * B, 16, seed=1)
+    lr = hr.reshape(2 * B, 8, 2, 8, 2, 3).mean(axis=(2, 4))
     return gan, (lr, hr), {}
 
 
@@ -121,10 +121,10 @@ def inpainting():
 
     gan = i.Inpainting(i.InpaintGenerator(width=4), i.SNPatchDiscriminator(width=4), seed=0)
     gan.compile()
-    x = images(2 * B, 32, seed=1)
-    m = np.zeros((2 * B, 32, 32, 1), "float32")
+    x = images(2 * B, 16, seed=1)
+    m = np.zeros((2 * B, 16, 16, 1), "float32")
     for k in range(2 * B):
-        m[k, 4 + k % 8:14 + k % 8, 6:20] = 1.0
+        m[k, 2 + k % 6:9 + k % 6, 3:12] = 1.0
     return gan, (x, m), {}
 
 
@@ -147,7 +147,7 @@ def vae():
     net = v.Autoencoder(image_size=8, latent_dim=3, filters=4, downsamplings=1, hidden=8)
     gan = v.VAEGAN(net, v.VAEGANDiscriminator(image_size=8, channels=1, filters=4, downsamplings=1), seed=0)
     gan.compile()
-    return gan, (digits()[0],), {}
+    return gan, (digits(2 * B)[0],), {}
 
 
 APPS = {f.__name__: f for f in (gan_core, dcgan, pix2pix, cyclegan, progan, srgan, inpainting, text2image, vae)}

@@ -19,6 +19,7 @@ the ``zoo cyclegan`` command::
 """
 import os
 
+from zoo import distribute
 from zoo.apps.cyclegan.networks import DIRECTIONS, CycleGenerators, PatchDiscriminator, ResnetGenerator  # noqa: F401
 from zoo.apps.cyclegan.presets import CONFIGS, PRESETS  # noqa: F401
 from zoo.apps.cyclegan.trainer import CycleGAN, l1  # noqa: F401
@@ -54,7 +55,7 @@ def build(name="edges2shoes_handbags_128", generators=None, image_size=None, **k
 
 
 def finetune(a_source, b_source, preset=None, steps=1000, learning_rate=2e-4, batch_size=1, image_size=None,
-             run=None, callbacks=None, verbose="auto", **data_kwargs):
+             run=None, callbacks=None, verbose="auto", distribution=None, **data_kwargs):
     """Fine-tune a shipped preset on your own two domains and return its generators::
 
         model = cyclegan.finetune("my/sketches", "my/photos", steps=2000)
@@ -66,17 +67,21 @@ def finetune(a_source, b_source, preset=None, steps=1000, learning_rate=2e-4, ba
     ``data_kwargs`` go to ``dataset``; ``callbacks`` and ``verbose`` to fit.
     ``run``: a folder that makes it resumable (``zoo.callbacks.fit_steps``: a checkpoint and a log row every 100
     steps; the same call with the same folder continues a killed run).
+    ``distribution``: several devices or hosts (``"mirrored"``, ``"multiworker"``, ``"jax"`` or a
+    ``zoo.distribute.Setup``; the batch size is then the global batch).
     """
     steps = positive_int(steps, "steps")  # before anything loads
     if learning_rate is not None:
         learning_rate = positive_number(learning_rate, "learning_rate")
-    pair = pretrained(preset)
-    recipe, pair.preset = pair.preset, None  # no longer the shipped weights
-    size = image_size or recipe.config.get("train_size") or 256
-    gan = build(recipe, generators=pair, image_size=size)
-    gan.compile(learning_rate=learning_rate)
+    setup = distribute.get(distribution)
+    with setup.scope():  # build and compile on its devices
+        pair = pretrained(preset)
+        recipe, pair.preset = pair.preset, None  # no longer the shipped weights
+        size = image_size or recipe.config.get("train_size") or 256
+        gan = build(recipe, generators=pair, image_size=size)
+        gan.compile(learning_rate=learning_rate)
     data = dataset(a_source, b_source, crop_size=size, batch_size=batch_size, repeat=True, **data_kwargs)
-    fit_steps(gan, data, steps, run=run, callbacks=callbacks, verbose=verbose)
+    fit_steps(gan, data, steps, run=setup.run_folder(run), callbacks=callbacks, verbose=verbose)
     return pair
 
 

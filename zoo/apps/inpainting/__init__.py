@@ -23,6 +23,7 @@ import os
 
 import numpy as np
 
+from zoo import distribute
 from zoo.apps.inpainting import masks  # noqa: F401
 from zoo.apps.inpainting.networks import (ContextualAttention, GatedConv2D, InpaintGenerator,  # noqa: F401
                                           SNPatchDiscriminator)
@@ -143,7 +144,7 @@ def _tfds(name, size, draw, batch_size, shuffle, repeat, seed, flip, kwargs):
 
 
 def finetune(source, preset=None, steps=1000, adversarial=True, learning_rate=1e-4, batch_size=8, masks=None,
-             run=None, callbacks=None, verbose="auto", **data_kwargs):
+             run=None, callbacks=None, verbose="auto", distribution=None, **data_kwargs):
     """Fine-tune a shipped preset on your own images and return the generator::
 
         model = inpainting.finetune("my/photos", steps=2000)
@@ -155,17 +156,21 @@ def finetune(source, preset=None, steps=1000, adversarial=True, learning_rate=1e
     ``learning_rate`` (0.5, 0.999). ``data_kwargs`` go to ``dataset``; ``callbacks`` and ``verbose`` to fit.
     ``run``: a folder that makes it resumable (``zoo.callbacks.fit_steps``: a checkpoint and a log row every 100
     steps; the same call with the same folder continues a killed run).
+    ``distribution``: several devices or hosts (``"mirrored"``, ``"multiworker"``, ``"jax"`` or a
+    ``zoo.distribute.Setup``; the batch size is then the global batch).
     """
     steps = positive_int(steps, "steps")  # before anything loads
     learning_rate = positive_number(learning_rate, "learning_rate")
-    g = pretrained(preset)
-    recipe, g.preset = g.preset, None  # no longer the shipped weights
-    gan = build(recipe, generator=g, adversarial=adversarial)
-    gan.compile(learning_rate=learning_rate)
+    setup = distribute.get(distribution)
+    with setup.scope():  # build and compile on its devices
+        g = pretrained(preset)
+        recipe, g.preset = g.preset, None  # no longer the shipped weights
+        gan = build(recipe, generator=g, adversarial=adversarial)
+        gan.compile(learning_rate=learning_rate)
     size = (recipe.input_size or (128, 128))[0]
     data_kwargs.setdefault("image_size", size)
     ds = dataset(source, masks=masks or "free_form+box", batch_size=batch_size, repeat=True, **data_kwargs)
-    fit_steps(gan, ds, steps, run=run, callbacks=callbacks, verbose=verbose)
+    fit_steps(gan, ds, steps, run=setup.run_folder(run), callbacks=callbacks, verbose=verbose)
     return gan.generator
 
 

@@ -19,6 +19,7 @@ import dataclasses
 
 import numpy as np
 
+from zoo import distribute
 from zoo.apps.pix2pix.networks import NORMS, PatchDiscriminator, UNetGenerator  # noqa: F401
 from zoo.apps.pix2pix.presets import CONFIGS, PRESETS  # noqa: F401
 from zoo.apps.pix2pix.trainer import Pix2Pix, l1_loss  # noqa: F401
@@ -52,7 +53,7 @@ def build(name="edges2shoes_handbags", generator=None, **kwargs):
 
 
 def finetune(source, preset=None, steps=1000, adversarial=True, learning_rate=2e-4, direction="BtoA",
-             batch_size=4, run=None, callbacks=None, verbose="auto", **data_kwargs):
+             batch_size=4, run=None, callbacks=None, verbose="auto", distribution=None, **data_kwargs):
     """Fine-tune a shipped preset on your own pairs and return the generator::
 
         model = pix2pix.finetune("my/AB_images", steps=2000)     # side-by-side AB files, edges on the right
@@ -64,20 +65,24 @@ def finetune(source, preset=None, steps=1000, adversarial=True, learning_rate=2e
     ``verbose`` to fit. The returned generator keeps the preset's ``test_stats``.
     ``run``: a folder that makes it resumable (``zoo.callbacks.fit_steps``: a checkpoint and a log row every 100
     steps; the same call with the same folder continues a killed run).
+    ``distribution``: several devices or hosts (``"mirrored"``, ``"multiworker"``, ``"jax"`` or a
+    ``zoo.distribute.Setup``; the batch size is then the global batch).
     """
     steps = positive_int(steps, "steps")  # before anything loads
     if learning_rate is not None:
         learning_rate = positive_number(learning_rate, "learning_rate")
-    g = pretrained(preset)
-    recipe, g.preset = g.preset, None  # no longer the shipped weights
-    if adversarial and recipe.discriminator is None:
-        raise ValueError(f"preset {recipe.key} declares no discriminator: finetune(..., adversarial=False)")
-    if not adversarial:
-        recipe = dataclasses.replace(recipe, discriminator=None, discriminator_config=None)
-    gan = build(recipe, generator=g)
-    gan.compile(learning_rate=learning_rate)
+    setup = distribute.get(distribution)
+    with setup.scope():  # build and compile on its devices
+        g = pretrained(preset)
+        recipe, g.preset = g.preset, None  # no longer the shipped weights
+        if adversarial and recipe.discriminator is None:
+            raise ValueError(f"preset {recipe.key} declares no discriminator: finetune(..., adversarial=False)")
+        if not adversarial:
+            recipe = dataclasses.replace(recipe, discriminator=None, discriminator_config=None)
+        gan = build(recipe, generator=g)
+        gan.compile(learning_rate=learning_rate)
     data = dataset(source, direction=direction, batch_size=batch_size, repeat=True, **data_kwargs)
-    fit_steps(gan, data, steps, run=run, callbacks=callbacks, verbose=verbose)
+    fit_steps(gan, data, steps, run=setup.run_folder(run), callbacks=callbacks, verbose=verbose)
     return gan.generator
 
 

@@ -23,6 +23,7 @@ the ``zoo srgan`` command::
     model = srgan.from_checkpoint("RealESRGAN_x4plus.pth")   # model.upscale("photo.jpg", outscale=2)
     gan = srgan.build("srgan_x4")              # the GAN phase's trainer with fresh networks
 """
+from zoo import distribute
 from zoo.apps.srgan.networks import (  # noqa: F401
     RRDBNet, SRGANDiscriminator, SRResNet, SRVGGNetCompact, VGG_MEAN_BGR, VGG_WEIGHTS_FILE, VGGFeatures,
     VGGPreprocess, load_vgg19)
@@ -99,7 +100,7 @@ def _recipe(preset, adversarial):
 
 
 def finetune(source, preset=None, steps=1000, adversarial=False, content=True, learning_rate=None, hr_crop=96,
-             batch_size=16, run=None, callbacks=None, verbose="auto", **data_kwargs):
+             batch_size=16, run=None, callbacks=None, verbose="auto", distribution=None, **data_kwargs):
     """Fine-tune a shipped preset on your own images (a folder or a TFDS name) and return the generator::
 
         model = srgan.finetune("my/photos", steps=2000)
@@ -111,18 +112,22 @@ def finetune(source, preset=None, steps=1000, adversarial=False, content=True, l
     apply (``learning_rate`` overrides). ``data_kwargs`` go to ``dataset``; ``callbacks`` and ``verbose`` to fit.
     ``run``: a folder that makes it resumable (``zoo.callbacks.fit_steps``: a checkpoint and a log row every 100
     steps; the same call with the same folder continues a killed run).
+    ``distribution``: several devices or hosts (``"mirrored"``, ``"multiworker"``, ``"jax"`` or a
+    ``zoo.distribute.Setup``; the batch size is then the global batch).
     """
     steps = positive_int(steps, "steps")  # before anything loads
     if learning_rate is not None:
         learning_rate = positive_number(learning_rate, "learning_rate")
-    g = pretrained(preset)
-    recipe = _recipe(g.preset, adversarial)
-    g.preset = None  # no longer the shipped weights
-    gan = build(recipe, hr_crop=hr_crop, content=content, generator=g)
-    gan.compile(learning_rate=learning_rate)
+    setup = distribute.get(distribution)
+    with setup.scope():  # build and compile on its devices
+        g = pretrained(preset)
+        recipe = _recipe(g.preset, adversarial)
+        g.preset = None  # no longer the shipped weights
+        gan = build(recipe, hr_crop=hr_crop, content=content, generator=g)
+        gan.compile(learning_rate=learning_rate)
     data = dataset(source, scale=g.scale, hr_crop=hr_crop, batch_size=batch_size, channels=g.channels,
                    repeat=True, **data_kwargs)
-    fit_steps(gan, data, steps, run=run, callbacks=callbacks, verbose=verbose)
+    fit_steps(gan, data, steps, run=setup.run_folder(run), callbacks=callbacks, verbose=verbose)
     return gan.generator
 
 

@@ -15,6 +15,7 @@ This module holds the verbs: ``pretrained`` (``generate``, ``reconstruct``, ``in
 """
 import numpy as np
 
+from zoo import distribute
 from zoo.apps.vae.networks import Autoencoder, Decoder, Encoder, VAEGANDiscriminator  # noqa: F401
 from zoo.apps.vae.presets import CONFIGS, PRESETS  # noqa: F401
 from zoo.apps.vae.trainer import VAE, VAEGAN  # noqa: F401
@@ -56,19 +57,24 @@ def build(name="mnist_vae", pretrained_weights=True, autoencoder=None, compile=T
     return model
 
 
-def finetune(source, preset=None, epochs=5, learning_rate=None, batch_size=64, **data_kwargs):
+def finetune(source, preset=None, epochs=5, learning_rate=None, batch_size=64, distribution=None, **data_kwargs):
     """Fine-tune a shipped preset on your own images (``dataset(source, ...)``) and return its autoencoder::
 
         model = vae.finetune("my/digits_folder", epochs=10)
         model.generate(16)
+
+    ``distribution``: several devices or hosts (``"mirrored"``, ``"multiworker"``, ``"jax"`` or a
+    ``zoo.distribute.Setup``; the batch size is then the global batch).
     """
     from zoo.checks import positive_int, positive_number
 
     epochs = positive_int(epochs, "epochs")
     extra = {} if learning_rate is None else {"learning_rate": positive_number(learning_rate, "learning_rate")}
-    net = pretrained(preset)
-    recipe, net.preset = net.preset, None  # no longer the shipped weights
-    model = build(recipe, autoencoder=net, warmup_steps=0, **extra)  # trained weights: no KL warm-up
+    setup = distribute.get(distribution)
+    with setup.scope():  # build and compile on its devices
+        net = pretrained(preset)
+        recipe, net.preset = net.preset, None  # no longer the shipped weights
+        model = build(recipe, autoencoder=net, warmup_steps=0, **extra)  # trained weights: no KL warm-up
     data_kwargs.setdefault("labels", bool(net.num_classes))
     model.fit(dataset(source, batch_size=batch_size, **data_kwargs), epochs=epochs, verbose=0)
     return net
