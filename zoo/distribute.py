@@ -7,8 +7,10 @@ Setups (``setup(name, devices)``, or ``--distribute`` on every ``apps/<app>/trai
 * ``"multiworker"`` - ``tf.distribute.MultiWorkerMirroredStrategy``: one process per host, the cluster and this
   process's place in it in the ``TF_CONFIG`` environment variable; every worker runs the same command;
 * ``"jax"`` - Keras's ``keras.distribution.DataParallel`` on the JAX backend over the local devices (several
-  processes: ``keras.distribution.initialize`` / ``jax.distributed.initialize`` from the environment
-  ``JAX_COORDINATOR_ADDRESS``, ``JAX_NUM_PROCESSES``, ``JAX_PROCESS_ID``);
+  processes: ``jax.distributed.initialize`` from the environment ``JAX_COORDINATOR_ADDRESS``,
+  ``JAX_NUM_PROCESSES``, ``JAX_PROCESS_ID``, gloo collectives between CPU devices; then Keras's trainer takes each
+  process's own rows of every global batch: a ``tf.data`` pipeline it shards itself, arrays must be split by the
+  caller with ``setup.distribution.auto_shard_dataset = False``);
 * ``None`` / ``"none"`` - one device (a setup whose scope does nothing).
 
 Keras distributes the TensorFlow and JAX backends only; PyTorch models train on one device (use
@@ -25,7 +27,8 @@ draw and every statistic over the batch is the one device's:
 * batch norm normalises with the statistics of the global batch: under a ``tf.distribute`` strategy with several
   replicas the core traces its step with Keras's synchronised batch norm (``BatchNormalization.synchronized``);
   on one device, and on JAX (whose DataParallel step already sees the global batch) nothing changes;
-* what mixes examples of a batch (the image pool) sees the global batch: ``all_gather`` then ``replica_rows``;
+* what mixes examples of a batch (the image pool, minibatch stddev and discrimination) sees the global batch:
+  ``on_global_batch`` (``all_gather``, differentiable, then ``replica_rows``);
 * the loss of a replica is its mean over its rows divided by ``R`` (``zoo.backend.num_replicas``), so the summed
   gradients are the global batch's mean gradient;
 * state the step assigns (EMA weights, the pool, seed states, ProGAN's alpha and image count) is computed from the

@@ -71,7 +71,8 @@ else:
 
 if setup.name == "jax" and setup.workers > 1:
     if a.app != "pix2pix":
-        raise SystemExit("two JAX processes: pix2pix only (ProGAN counts the images each process feeds)")
+        raise SystemExit("two JAX processes: pix2pix only (ProGAN.fit batches arrays with the schedule's global "
+                         "batch; Keras's JAX trainer wants each process's share)")
     # Keras's JAX trainer takes each process's own rows of a global batch: feed them (sharded here, not by Keras)
     per = B // setup.workers
     rows = [k * B + setup.worker * per + j for k in range(len(data[0]) // B) for j in range(per)]
