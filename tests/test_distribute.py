@@ -282,3 +282,16 @@ def test_two_jax_processes_equal_one_process(tmp_path):
     _finish(procs)
     _same_state(tmp_path / "one", tmp_path / "two")
     _same_state(tmp_path / "two", tmp_path / "two" / ".worker1", atol=0)
+
+
+@tf_only
+def test_benchmarks_time_the_step_on_several_devices(tmp_path):
+    """``--distribute mirrored --devices 2`` on a benchmark (the shared harness): the row ran on two replicas."""
+    out = tmp_path / "rows.jsonl"
+    r = subprocess.run([sys.executable, os.path.join(HERE, "..", "benchmarks", "dcgan.py"), "--tiny", "--skip-infer",
+                        "--repeats", "1", "--distribute", "mirrored", "--devices", "2", "--json", str(out)],
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert rows and all(row["status"] == "ok" and row["distribute"] == "mirrored" and row["devices"] == 2
+                        for row in rows), rows

@@ -98,6 +98,9 @@ def make_parser(description, helps=None):
     add("--threads", type=int, metavar="N",
         help="CPU threads of the backend's ops (torch.set_num_threads; TensorFlow intra/inter-op "
              "pools); default: the backend's own")
+    from zoo import distribute
+
+    distribute.add_arguments(p)  # --distribute, --devices: time the step on several devices (scaling rows)
     unknown = set(helps) - set(p.flags)
     if unknown:
         raise ValueError(f"helps= names no shared flag: {sorted(unknown)}")
@@ -308,7 +311,12 @@ def _run_row(row, task, batch, jit, args, peak):
 
 
 def run(args, build, app):
-    """Sweep precision x jit x batch size; print a table; append JSON lines; return the rows."""
+    """Sweep precision x jit x batch size; print a table; append JSON lines; return the rows. With
+    ``--distribute`` the trainer is built and timed under that ``zoo.distribute`` setup: the batch sizes are global
+    batches split over ``--devices`` (rows say ``distribute`` and ``devices``)."""
+    from zoo import distribute
+
+    setup = distribute.setup(getattr(args, "distribute", None), getattr(args, "devices", None))  # before TF starts
     set_threads(getattr(args, "threads", None))
     env = environment()
     print(f"# {app}: Keras {keras.__version__} on {env['backend']}, device: {env['device']}")
@@ -317,6 +325,8 @@ def run(args, build, app):
     print(f"# resolution {args.resolution}, warm-up {args.warmup} + repeats {args.repeats} calls per row, "
           f"median and p10-p90 of the timed calls{threads}")
     print(f"# FLOPs counted: {COUNTED_SHORT}; training FLOPs/image: the trainer's own iteration_flops")
+    if setup.name != "none":
+        print(f"# distributed: {setup} (batch sizes are global batches)")
     rows, flops, printed_header = [], {}, False
     for precision in args.precision:
         for jit in jit_settings(args.jit):
@@ -326,6 +336,8 @@ def run(args, build, app):
             basis = peak_basis(precision, env)
             peak = peak_tflops(env["device"] if env["accelerator"] != "cpu" else None, basis,
                                args.device_peak_tflops)
+            scope = setup.scope()
+            scope.__enter__()  # left below, after this sweep's rows (the trainer compiles on its first row)
             try:
                 w = build(args)
                 if not flops:
@@ -335,8 +347,10 @@ def run(args, build, app):
                 row.update(status="error", error=f"{type(e).__name__}: {e}")
                 rows.append(row)
                 printed_header = emit(row, args, printed_header)
+                scope.__exit__(None, None, None)
                 continue
             common = {"peak_tflops": peak, "peak_basis": basis, "train_flops_per_image": flops["train"],
+                      "distribute": setup.name, "devices": setup.replicas,
                       "infer_flops_per_image": flops["infer"], "flops_counted": COUNTED_SHORT,
                       "flops_not_counted": flops["uncounted"], **w.info}
             tasks = _harness_tasks(w, jit, args, flops)
@@ -347,6 +361,7 @@ def run(args, build, app):
                            **w.task_fields.get(task.name, {})}
                     rows.append(_run_row(row, task, batch, jit, args, peak))
                     printed_header = emit(row, args, printed_header, task.note)
+            scope.__exit__(None, None, None)
             del w
     keras.backend.clear_session()
     keras.config.set_dtype_policy("float32")
