@@ -19,7 +19,7 @@ import pytest
 HERE = os.path.dirname(__file__)
 APPS_SCRIPT = os.path.join(HERE, "scripts", "distribute_apps.py")
 APPS = ("gan_core", "dcgan", "pix2pix", "cyclegan", "progan", "srgan", "inpainting", "text2image", "vae")
-pytestmark = [pytest.mark.core, pytest.mark.slow]
+pytestmark = [pytest.mark.core, pytest.mark.slow, pytest.mark.distributed]  # not in the README suite
 
 #: Largest difference allowed between any weight of the one-device and the two-device run (float32 sums in
 #: another order: the runs agree to 1e-9..1e-6 here; a replica drawing its own noise or normalising with its own
