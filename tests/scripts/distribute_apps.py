@@ -141,6 +141,22 @@ def text2image():
     return gan, ((images(2 * B, 64, seed=1), ids, groups),), {}
 
 
+def text2image_dfgan():
+    """DF-GAN (hinge loss, mismatched pairs over the global batch, MA-GP) at 32 px."""
+    from zoo.apps import text2image as t
+
+    g = t.DFGANGenerator(vocab_size=12, max_length=6, word_dim=8, filters=8, embedding_dim=8, noise_dim=4, width=2,
+                         image_size=32)
+    gan = t.DFGAN(g, t.DFDiscriminator(image_size=32, embedding_dim=8, width=2), seed=0)
+    # a larger step than sgd()'s: from DF-GAN's zero-initialised fusion layers sgd() hardly moves the weights
+    gan.compile(d_optimizer=keras.optimizers.SGD(0.05, momentum=0.5),
+                g_optimizer=keras.optimizers.SGD(0.05, momentum=0.5))
+    rng = np.random.default_rng(0)
+    ids = rng.integers(1, 12, (2 * B, 6)).astype("int32")
+    groups = (np.arange(2 * B) // 2).astype("int32")
+    return gan, ((images(2 * B, 32, seed=1), ids, groups),), {}
+
+
 def vae():
     from zoo.apps import vae as v
 
@@ -150,7 +166,8 @@ def vae():
     return gan, (digits(2 * B)[0],), {}
 
 
-APPS = {f.__name__: f for f in (gan_core, dcgan, pix2pix, cyclegan, progan, srgan, inpainting, text2image, vae)}
+APPS = {f.__name__: f for f in (gan_core, dcgan, pix2pix, cyclegan, progan, srgan, inpainting, text2image,
+                                            text2image_dfgan, vae)}
 
 
 # -- one run --------------------------------------------------------------------------------------------------

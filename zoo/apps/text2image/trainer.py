@@ -23,7 +23,7 @@ non-saturating loss:
 import keras
 from keras import ops
 
-from zoo import losses
+from zoo import distribute, losses
 from zoo.gan import GAN, Critic
 
 
@@ -57,17 +57,25 @@ class SentenceGAN(GAN):
         if len(words.shape) != 2 or words.shape[1] != max_length:
             raise ValueError(f"word ids must be (N, {max_length}), got shape {tuple(words.shape)}")
         n = ops.shape(x)[0]
-        groups = (ops.convert_to_tensor(data[2], "int32") if len(data) == 3 and data[2] is not None
-                  else ops.arange(n, dtype="int32"))
+        if len(data) == 3 and data[2] is not None:
+            groups = ops.convert_to_tensor(data[2], "int32")
+        elif distribute.num_replicas() == 1:
+            groups = ops.arange(n, dtype="int32")
+        else:  # several replicas: the global batch's row numbers (the replicas' groups must not collide)
+            groups = ops.arange(n, dtype="int32") + ops.cast(distribute.replica_id(), "int32") * n
         embedding = ops.stop_gradient(self.generator.text_encoder(words, training=False))
         return x, {"embedding": embedding, "groups": ops.reshape(groups, (-1,))}
 
     @staticmethod
     def mismatched(condition):
         """The mismatched-text pairs: each example's caption embedding is replaced by the previous example's
-        (the batch rolled by one); ``(rolled embeddings, 1.0 where the two examples' groups differ else 0.0)``."""
+        (the batch rolled by one); ``(rolled embeddings, 1.0 where the two examples' groups differ else 0.0)``.
+        Several ``tf.distribute`` replicas: the global batch is rolled, as one device rolls it (each replica's
+        first example takes the previous replica's last caption; ``distribute.on_global_batch``)."""
         e, groups = condition["embedding"], condition["groups"]
-        return ops.roll(e, 1, axis=0), ops.cast(ops.not_equal(groups, ops.roll(groups, 1, axis=0)), "float32")
+        rolled = distribute.on_global_batch(lambda t: ops.roll(t, 1, axis=0), e)
+        differ = distribute.on_global_batch(lambda g: ops.not_equal(g, ops.roll(g, 1, axis=0)), groups)
+        return rolled, ops.cast(differ, "float32")
 
 
 @keras.saving.register_keras_serializable("zoo")
@@ -92,18 +100,70 @@ class TextToImage(SentenceGAN):
         self.interpolation, self.wrong_weight = float(interpolation), float(wrong_weight)
 
     # -- hooks ----------------------------------------------------------------------------------------
+    def _interpolations(self, n):
+        """GAN-INT's extra images of a replica's batch of ``n``: ``round(interpolation x n)`` on one device; over
+        ``R`` replicas ``round(interpolation x global batch) / R`` (one device's count, each replica its share;
+        where that count is not a multiple of ``R``, the nearest multiple, ``R x round(count / R)``)."""
+        if n is None:
+            return 0
+        r = distribute.num_replicas()
+        m = int(round(self.interpolation * distribute.global_batch(n)))
+        return m if r == 1 else int(round(m / r))
+
     def _interpolated(self, embedding):
-        m = int(round(self.interpolation * embedding.shape[0])) if embedding.shape[0] is not None else 0
-        e = embedding[:m]
-        return _normalize(0.5 * e + 0.5 * ops.roll(embedding, 1, axis=0)[:m])
+        """GAN-INT's embeddings: ``normalise(0.5 e_i + 0.5 e_(i-1))`` for the batch's first rows (example 0 with
+        the last). Several ``tf.distribute`` replicas: those of one device's global batch (gathered), each
+        replica its share of the rows."""
+        m = self._interpolations(embedding.shape[0])
+
+        def midpoints(e, rows):
+            return _normalize(0.5 * e[:rows] + 0.5 * ops.roll(e, 1, axis=0)[:rows])
+
+        r = distribute.num_replicas()
+        if r == 1 or m == 0:
+            return midpoints(embedding, m)
+        return distribute.replica_rows(midpoints(distribute.all_gather(embedding), r * m), m)
+
+    def _latents(self, n, m):
+        """``z`` for the ``n`` matching and ``m`` GAN-INT images: one draw of ``n + m`` rows on one device. Several
+        ``tf.distribute`` replicas: one device's draw for the global ``R n + R m`` rows (matching rows first), each
+        replica its rows of either part (``distribute.replica_rows``)."""
+        latent = self.generator.latent_dim
+        r = distribute.num_replicas()
+        if r == 1:
+            return keras.random.normal((n + m, latent), seed=self.noise)
+        z = keras.random.normal((r * (n + m), latent), seed=self.noise)
+        return ops.concatenate([distribute.replica_rows(z[:r * n], n), distribute.replica_rows(z[r * n:], m)], axis=0)
 
     def generate(self, real, condition, training=True):
         e = condition["embedding"]
-        e_all = ops.concatenate([e, self._interpolated(e)], axis=0)
-        z = keras.random.normal((ops.shape(e_all)[0], self.generator.latent_dim), seed=self.noise)
-        images = self.generator.stage1([z, e_all], training=training)
+        interpolated = self._interpolated(e)
+        e_all = ops.concatenate([e, interpolated], axis=0)
         n = ops.shape(e)[0]
+        z = self._latents(n, ops.shape(interpolated)[0])
+        images = self.generator.stage1([z, e_all], training=training)
         return {"match": images[:n], "interp": images[n:]}
+
+    def _generate_with_losses(self, real, condition):
+        """The core's G forward and G's own losses (the conditioning augmentation's KL, ``add_loss``). Several
+        ``tf.distribute`` replicas: Keras keeps a layer's ``add_loss`` terms in one list per layer, shared by the
+        replicas (their threads build the step in turn, and each one's call clears the list), so after stage I's
+        synchronised batch norms every replica would read the last replica's KL. The KL is taken again from a call
+        of the conditioning augmentation alone on this replica's embeddings (no collective between that call and
+        the read: no other replica runs in between); its output is not used."""
+        outputs, own = super()._generate_with_losses(real, condition)
+        if distribute.num_replicas() == 1:
+            return outputs, own
+        from zoo.apps.text2image.networks import ConditioningAugmentation
+
+        e = condition["embedding"]
+        e_all = ops.concatenate([e, self._interpolated(e)], axis=0)
+        for net in self.generators.values():
+            for layer in net._flatten_layers(include_self=False, recursive=True):
+                if isinstance(layer, ConditioningAugmentation):
+                    layer([e_all, ops.zeros((ops.shape(e_all)[0], layer.condition_dim), "float32")])
+        terms = [ops.cast(loss, "float32") for net in self.generators.values() for loss in net.losses]
+        return outputs, sum(terms) if terms else ops.zeros((), "float32")
 
     def fakes(self, real, condition, outputs, step):
         """D's step: the fakes with their own captions; G's step: those and GAN-INT's, with their embeddings."""
@@ -233,7 +293,8 @@ class DFGAN(SentenceGAN):
     # -- hooks ----------------------------------------------------------------------------------------
     def generate(self, real, condition, training=True):
         e = condition["embedding"]
-        z = keras.random.normal((ops.shape(e)[0], self.generator.latent_dim), seed=self.noise)
+        # one device's draw for the global batch, this replica's rows (keras.random.normal on one device)
+        z = distribute.normal((ops.shape(e)[0], self.generator.latent_dim), seed=self.noise)
         return self.generator.image_network([z, e], training=training)
 
     def fakes(self, real, condition, outputs, step):
