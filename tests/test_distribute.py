@@ -59,15 +59,11 @@ def _check(r, app):
             np.testing.assert_allclose(r["logs_many"][name], one, rtol=1e-4, atol=1e-5, err_msg=f"{app} {name}")
 
 
-#: Apps whose TensorFlow comparison is a strict xfail, and why. text2image (GAN-CLS): its trainer draws its codes,
-#: rolls the batch and pairs GAN-INT's captions over the global batch (as does DF-GAN, "text2image_dfgan", equal to
-#: 1.5e-8), but its tiny stage-I generator parts by 1.6e-4 through Keras's synchronized batch norm: that computes
-#: the variance as E[x^2] - E[x]^2 over the replicas, one device as E[(x - E[x])^2], and in this network (variances
-#: far below the norm's epsilon) the difference reaches the gradients. With a two-pass synchronized variance the run
-#: agrees to 1.1e-6 (width 16: 8e-9); with Keras's, width 8 agrees to 6e-8 and width 16 parts by 9e-5.
-TF_GAPS = {"text2image": "Keras's synchronized batch norm (one-pass variance E[x^2] - E[x]^2) parts the tiny GAN-CLS "
-                         "stage-I generator from one device by 1.6e-4; its trainer's draws and rolls are one "
-                         "device's (see the comment above TF_GAPS)"}
+#: Apps whose TensorFlow comparison is a strict xfail, and why. None now: text2image's tiny GAN-CLS stage-I generator
+#: parted by 1.6e-4 through Keras's synchronized batch norm, whose variance is E[x^2] - E[x]^2 over the replicas
+#: (one device: E[(x - E[x])^2]; with variances far below the norm's epsilon the difference reached the gradients);
+#: zoo.distribute.synchronized_batch_norm now takes two passes.
+TF_GAPS = {}  # none left: Keras's one-pass synchronized variance was the last (distribute._two_pass_moments)
 
 
 @pytest.mark.parametrize("app", [pytest.param(a, marks=pytest.mark.xfail(reason=TF_GAPS[a], strict=True))
