@@ -258,6 +258,21 @@ def test_dataset_crops_any_size_and_draws_a_mask_per_image(tmp_path):
         inpainting.dataset(str(tmp_path / "nowhere"))
 
 
+def test_dataset_at_256_crops_256_squares_with_masks_scaled_to_them(tmp_path):
+    """photos_256's data: 256x256 crops of larger images, smaller ones (the flowers' short side 128) resized up
+    first, and training masks drawn at 256 (a box of about half the side, as at 128, so the same share of the
+    image and twice as deep)."""
+    folder, _ = _folder(tmp_path, n=2, sizes=((300, 280), (128, 170)))
+    x, m = (np.asarray(t) for t in next(iter(inpainting.dataset(folder, image_size=256, batch_size=2, seed=0))))
+    assert x.shape == (2, 256, 256, 3) and m.shape == (2, 256, 256, 1)
+    assert set(np.unique(m)) <= {-1.0, 1.0} and ((m > 0).mean(axis=(1, 2, 3)) > 0.1).all()
+    ys, xs = np.nonzero(masks.box(256, 256, np.random.default_rng(0)))
+    assert 96 <= np.ptp(ys) + 1 <= 128 and 96 <= np.ptp(xs) + 1 <= 128
+    share = {n: np.mean([masks.training_mask(n, n, np.random.default_rng(s)).mean() for s in range(12)])
+             for n in (128, 256)}
+    assert 0.8 < share[256] / share[128] < 1.25, share
+
+
 def test_tfds_names_go_through_the_adapter_offline(tmp_path):
     tfds = pytest.importorskip("tensorflow_datasets")
 
@@ -484,6 +499,108 @@ def test_finetune_starts_from_the_preset_and_checks_its_counts(tmp_path):
     model = inpainting.finetune(folder, steps=1, batch_size=2, image_size=64, verbose=0)
     assert model.preset is None
     assert any(not np.array_equal(w0, w1) for w0, w1 in zip(before, model.get_weights()))
+
+
+def test_photos_256_is_declared_without_weights_and_the_default_comes_from_presets():
+    """photos_256: photos_128's network and recipe at 256x256, no weights file yet: pretrained refuses it and
+    the default (presets.DEFAULT, what pretrained(), finetune() and the CLI use) stays a trained preset."""
+    from zoo.apps.inpainting import presets
+
+    p128, p256 = inpainting.CONFIGS["photos_128"], inpainting.CONFIGS["photos_256"]
+    assert not p256.trained and p256.file is None and p256.sha256 is None and not p256.metrics
+    assert p256.input_size == (256, 256) and p128.input_size == (128, 128)
+    assert (p256.architecture, p256.config, p256.discriminator, p256.discriminator_config, p256.trainer) == \
+        (p128.architecture, p128.config, p128.discriminator, p128.discriminator_config, p128.trainer)
+    assert "256x256 crops" in p256.trained_on and "photos_128" in p256.recipe
+    assert [p.name for p in presets.PRESETS if p.default] == [presets.DEFAULT]
+    assert weights.get("inpainting").name == presets.DEFAULT and inpainting.CONFIGS[presets.DEFAULT].trained
+    assert "inpainting/photos_256" in weights.declared() and "photos_256" not in weights.presets("inpainting")
+    with pytest.raises(ValueError, match="photos_256 is an architecture without trained weights yet"):
+        inpainting.pretrained("photos_256")
+    gan = inpainting.build("photos_256", l1_weight=2.0)  # what train.py builds
+    assert gan.l1_weight == 2.0 and gan.discriminator.inputs[0].shape[-1] == 4
+
+
+@pytest.mark.skipif(not SHIPPED["photos_128"], reason="photos_128 is not shipped")
+def test_photos_128_weights_start_photos_256_as_train_py_init_does():
+    """--init weights/inpainting/photos_128.weights.h5: the network is fully convolutional, so photos_128's file
+    loads into photos_256's generator and gives the same fill as photos_128 itself."""
+    p128 = inpainting.CONFIGS["photos_128"]
+    g = inpainting.CONFIGS["photos_256"].build_generator()
+    g.load_weights(weights.find_file(p128.file, p128.sha256, p128.url))
+    x, m = batch(1, 32, seed=3)
+    want = inpainting.pretrained("photos_128")([x, m])[1]
+    np.testing.assert_allclose(numpy_of(g([x, m])[1]), numpy_of(want), atol=1e-5)
+
+
+def _script(name):
+    import importlib.util
+
+    path = os.path.join(os.path.dirname(__file__), "..", "apps", "inpainting", f"{name}.py")
+    spec = importlib.util.spec_from_file_location(f"inpainting_{name}", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_train_py_crops_at_the_presets_size_and_checks_l1_weight(tmp_path, monkeypatch):
+    train = _script("train")
+    seen = []
+    monkeypatch.setattr(train.inpainting, "dataset", lambda source, **kw: seen.append((source, kw)))
+    monkeypatch.setattr(train, "shoes_photos", lambda out: out)  # (no 2,000 PNGs written)
+    for preset in ("celeba_128", "photos_128", "photos_256"):
+        train.training_data(preset, str(tmp_path), 2, 0)
+    assert [kw["image_size"] for _, kw in seen] == [128, 128, 256]
+    assert "faces_celeba" in seen[0][0] and seen[0][1]["limit"] == train.FACES_TRAIN
+    assert seen[1][0] == seen[2][0] and len(seen[2][0]) == 3  # photos_256: photos_128's folders
+    for bad in ("0", "-1"):
+        with pytest.raises(SystemExit) as e:
+            train.main(["--preset", "photos_256", "--l1-weight", bad, "--run", str(tmp_path / "r")])
+        assert e.value.code == 2
+    assert not os.path.exists(tmp_path / "r")
+
+
+def test_evaluate_realism_holds_several_set_mask_pairs_per_preset(monkeypatch, capsys):
+    """evaluate.py's REALISM: per preset, results.json keys -> (held-out set, mask, crop side); the rows measured
+    before keep their keys; photos get a box hole beside the strokes and photos_256 a 256x256 row; realism() fills
+    the even images' centre crops and leaves the odd ones real."""
+    ev = _script("evaluate")
+    assert set(ev.REALISM) == set(ev.SETS) == set(ev.METRICS_SET) >= set(inpainting.CONFIGS)
+    assert ev.REALISM["celeba_128"]["faces"] == ("faces", "box50", 128)
+    assert ev.REALISM["photos_128"]["flowers"] == ("flowers", "free_form", 128)
+    for preset in ("photos_128", "photos_256"):
+        assert ("flowers", "box50", 128) in ev.REALISM[preset].values()
+    assert ("shoes", "box50", 256) in ev.REALISM["photos_256"].values()
+    for preset, specs in ev.REALISM.items():
+        for key, (name, kind, side) in specs.items():
+            assert kind in ev.MASKS and side in (128, 256) and ev.realism_spec(preset, key) == (name, kind, side)
+    monkeypatch.setattr(ev, "load_set", lambda name, limit=None: [
+        np.random.default_rng(i).integers(0, 256, (80, 96, 3), dtype=np.uint8) for i in range(8)])
+    monkeypatch.setattr(ev.metrics, "jpeg_roundtrip", lambda a: a)
+    pairs = []
+    monkeypatch.setattr(ev.metrics, "two_sample_test", lambda real, fake, seed=0: (
+        pairs.append((real, fake)), {"accuracy": 0.5, "folds": [0.5, 0.5], "n": len(real), "p_value": 0.5})[1])
+    out = ev.realism(inpainting.InpaintGenerator(width=8), "shoes", kind="box50", side=64, max_depth=16)
+    assert list(out) == list(ev.REALISM_METHODS) and len(pairs) == len(ev.REALISM_METHODS)
+    crops = np.stack([ev.centre_crop(a, 64) for a in ev.load_set("shoes")])
+    hole = masks.centre_box(64, 64, 0.5).astype(bool)
+    for method, (real, fake) in zip(ev.REALISM_METHODS, pairs):
+        assert real.shape == fake.shape == (4, 64, 64, 3)
+        np.testing.assert_array_equal(real, crops[1::2])
+        np.testing.assert_array_equal(fake[:, ~hole], crops[0::2][:, ~hole])
+        assert np.array_equal(fake, crops[0::2]) == (method == "real"), method
+    with pytest.raises(ValueError, match="smaller than the 128x128 crop"):
+        ev.realism_images("shoes", 128)
+    res = {m: {"accuracy": 0.5, "folds": [0.5, 0.5], "n": 4, "p_value": 0.5} for m in ev.REALISM_METHODS}
+    text = ev.tables({"photos_256": {"realism": {"flowers": res, "flowers_box50": res, "shoes_box50": res}}})
+    assert "photos_256, realism on flowers (free_form holes; 4 filled" in text
+    assert "photos_256, realism on flowers (box50 holes" in text
+    assert "photos_256, realism on shoes at 256x256 (box50 holes" in text
+    for argv in (["--shipped", "--preset", "photos_256"], ["--preset", "photos_128", "--realism-keys", "nope"]):
+        with pytest.raises(SystemExit) as e:
+            ev.main(argv + ["--out", os.devnull + ".missing.json"])
+        assert e.value.code == 2
+    assert "no shipped weights yet" in capsys.readouterr().err
 
 
 def test_benchmark_tiny_end_to_end(tmp_path):

@@ -2,31 +2,38 @@
 
     python apps/inpainting/evaluate.py --preset celeba_128 --recipe "..."     # runs/ -> weights/, faces
     python apps/inpainting/evaluate.py --preset photos_128 --recipe "..."     # Set5, Set14, flowers valid
-    python apps/inpainting/evaluate.py --shipped                              # re-measure both shipped presets
+    python apps/inpainting/evaluate.py --preset photos_256 --recipe "..."     # + shoes val at 256x256
+    python apps/inpainting/evaluate.py --shipped                              # re-measure the shipped presets
+    python apps/inpainting/evaluate.py --shipped --preset photos_128 --only-realism --realism-keys flowers_box50
 
 Held-out sets (never trained on): ``faces`` = the last 1,000 of the 10,000 shared CelebA faces (128x128; the
 face preset trains on the first 9,000), for ``celeba_128``; ``set5``, ``set14`` (shared/data/sr/val, native
-sizes) and ``flowers`` (flowers102/valid, 818 images, short side 128) for ``photos_128``.
+sizes) and ``flowers`` (flowers102/valid, 818 images, short side 128) for ``photos_128``; the same and ``shoes``
+(the photo halves of edges2shoes_handbags/val, 200 shoes and handbags at 256x256) for ``photos_256``.
 
 Masks, fixed per image (seeded by the image's index): ``free_form`` (the training algorithm's strokes, without
 the box), and centred square holes covering 25%, 37.5% and 50% of each side (``box25``: 6% of the image,
 ``box37``: 14%, ``box50``: 25%), to see how each method degrades as the hole grows.
 
 Methods, all on the same images and masks: the preset (``model.inpaint`` with its defaults but ``max_side``: at
-the image's own size, or smaller where the hole is deeper than the training holes, the network's fill
-Poisson-blended into the image), the network alone (its fill at the image's own size pasted as it is:
-``max_depth=None, blend=False``), OpenCV's Telea and Navier-Stokes inpainting (``cv2.inpaint``, radius 5), and the
-mean-colour fill (the hole painted with the mean colour of the known pixels of that image). Measures on 8-bit
-RGB: PSNR and SSIM over the whole image (``zoo.metrics``), L1 over the whole image and L1 inside the hole (mean
-absolute error in [0, 1] units).
+the image's own size, or smaller where the hole is deeper than the preset's training holes, ``max_depth`` a quarter
+of its training side: 32 at 128, 64 at 256; the network's fill Poisson-blended into the image), the network alone
+(its fill at the image's own size pasted as it is: ``max_depth=None, blend=False``), OpenCV's Telea and
+Navier-Stokes inpainting (``cv2.inpaint``, radius 5), and the mean-colour fill (the hole painted with the mean
+colour of the known pixels of that image). Measures on 8-bit RGB: PSNR and SSIM over the whole image
+(``zoo.metrics``), L1 over the whole image and L1 inside the hole (mean absolute error in [0, 1] units).
 
 Realism (``--realism``, on by default): a classifier two-sample test (``zoo.metrics.two_sample_test``: a small
-CNN trained from scratch, 2-fold, its held-out accuracy; 0.5 = it cannot tell). The held-out set is split in two
-halves of different images, interleaved (the flowers are stored class by class): the even-numbered images are
-filled, the odd-numbered stay real, and the CNN learns to tell filled from real. Faces: the centre 64x64 box (``box50``) of the 128x128 held-out faces. Photos: the centre 128x128 crop
-of each flowers-valid image with the free-form holes. Both sides go through the same JPEG (quality 90) round
-trip. Rows: real vs real (the even half unfilled: the test's chance level), the preset, the network alone,
-Telea, and the mean-colour fill (the weak baseline).
+CNN trained from scratch, 2-fold, its held-out accuracy; 0.5 = it cannot tell), for each (set, mask, crop side)
+of the preset's ``REALISM`` entries (results.json ``realism.<key>``). The held-out set is split in two halves of
+different images, interleaved (the flowers are stored class by class): the even-numbered images are filled, the
+odd-numbered stay real, and the CNN learns to tell filled from real. Faces: the centre 64x64 box (``box50``) of
+the 128x128 held-out faces. Photos: the centre 128x128 crop of each flowers-valid image, with the free-form
+strokes (``flowers``: thin holes, which nothing is told apart by) and with the centre 64x64 box (``flowers_box50``:
+a hole a person sees); ``photos_256`` also at 256x256 on the shoes (``shoes_box50``: the centre 128x128 box; the
+flowers are too small for 256 crops, so its flower rows are at 128, as photos_128's, and compare with them). Both
+sides go through the same JPEG (quality 90) round trip. Rows: real vs real (the even half unfilled: the test's
+chance level), the preset, the network alone, Telea, and the mean-colour fill (the weak baseline).
 """
 import argparse
 import json
@@ -46,7 +53,10 @@ from zoo.apps.inpainting import masks  # noqa: E402
 
 MASKS = {"free_form": None, "box25": 0.25, "box37": 0.375, "box50": 0.5}
 METHODS = ("model", "network", "telea", "navier_stokes", "mean_fill")
-SETS = {"celeba_128": ("faces",), "photos_128": ("set5", "set14", "flowers")}
+SETS = {"celeba_128": ("faces",), "photos_128": ("set5", "set14", "flowers"),
+        "photos_256": ("set5", "set14", "flowers", "shoes")}
+#: the set whose free_form and box50 rows become the preset's ``metrics`` when registered
+METRICS_SET = {"celeba_128": "faces", "photos_128": "flowers", "photos_256": "flowers"}
 FACES_TRAIN = 9000
 
 
@@ -56,12 +66,16 @@ def load_set(name, limit=None):
 
     folder = {"faces": os.path.join(SHARED, "faces_celeba", "train"), "set5": os.path.join(SHARED, "sr", "val", "Set5"),
               "set14": os.path.join(SHARED, "sr", "val", "Set14"),
-              "flowers": os.path.join(SHARED, "flowers102", "valid")}[name]
+              "flowers": os.path.join(SHARED, "flowers102", "valid"),
+              "shoes": os.path.join(SHARED, "edges2shoes_handbags", "val")}[name]
     files = data.list_images(folder)
     if name == "faces":
         files = files[FACES_TRAIN:]
     files = files[:limit] if limit else files
-    return [data.read_image(f, 3) for f in files]
+    read = [data.read_image(f, 3) for f in files]
+    if name == "shoes":  # photo (left) | edges (right): the photo
+        read = [np.ascontiguousarray(a[:, :a.shape[1] // 2]) for a in read]
+    return read
 
 
 def mask_for(kind, shape, index):
@@ -92,18 +106,26 @@ def scores(truth, filled, mask):
             "hole_fraction": float(hole.mean())}
 
 
-def evaluate(model, name, limit=None, keep=()):
-    """``{mask: {method: mean scores}}`` on set ``name``; also the filled images of the ``keep`` indices."""
+def training_depth(model):
+    """``inpaint``'s ``max_depth`` for ``model``: the deepest hole of its preset's training masks, a quarter of its
+    training side (a box of half the side): 32 for the 128x128 presets (inpaint's default), 64 at 256x256."""
+    preset = getattr(model, "preset", None)
+    size = getattr(preset, "input_size", None) or (128, 128)
+    return min(size) // 4
+
+
+def evaluate(model, name, limit=None, keep=(), max_depth=None):
+    """``{mask: {method: mean scores}}`` on set ``name``; also the filled images of the ``keep`` indices.
+    ``max_depth``: the preset's (``training_depth``; default from ``model.preset``)."""
     data = load_set(name, limit)
+    depth = max_depth or training_depth(model)
     out, shown = {}, {}
     for kind in MASKS:
         rows = {m: [] for m in METHODS}
         for i, img in enumerate(data):
             m = mask_for(kind, img.shape[:2], i)
             for method in METHODS:
-                filled = (np.asarray(model.inpaint(img, m, max_side=None)) if method == "model"
-                          else np.asarray(model.inpaint(img, m, max_side=None, max_depth=None, blend=False))
-                          if method == "network" else classical(img, m, method))
+                filled = fill(model, img, m, method, depth)
                 if i in keep:
                     shown[(kind, i, method)] = filled
                 rows[method].append(scores(img, filled, m))
@@ -113,8 +135,27 @@ def evaluate(model, name, limit=None, keep=()):
     return out, data, shown
 
 
-REALISM = {"faces": "box50", "flowers": "free_form"}
+#: the two-sample tests of each preset: ``{key in results.json's "realism": (held-out set, mask, crop side)}``
+#: (the side's centre crop of each image; the first keys, a set's name alone, are the rows measured before)
+REALISM = {
+    "celeba_128": {"faces": ("faces", "box50", 128)},
+    "photos_128": {"flowers": ("flowers", "free_form", 128), "flowers_box50": ("flowers", "box50", 128)},
+    "photos_256": {"flowers": ("flowers", "free_form", 128), "flowers_box50": ("flowers", "box50", 128),
+                   "shoes_box50": ("shoes", "box50", 256)},
+}
 REALISM_METHODS = ("real", "model", "network", "telea", "mean_fill")
+
+
+def realism_spec(preset, key):
+    """``(set, mask, side)`` of ``results[preset]["realism"][key]``: from ``REALISM``, or read from a key of
+    another preset's or an older evaluate.py (``<set>`` alone: its first row; ``<set>_<mask>``)."""
+    if key in REALISM.get(preset, {}):
+        return REALISM[preset][key]
+    for specs in REALISM.values():
+        if key in specs:
+            return specs[key]
+    name, _, kind = key.partition("_")
+    return name, kind if kind in MASKS else "free_form", 128
 
 
 def centre_crop(img, side=128):
@@ -122,31 +163,45 @@ def centre_crop(img, side=128):
     return img[top:top + side, left:left + side]
 
 
-def fill(model, img, m, method):
+def fill(model, img, m, method, max_depth=32):
+    """``img`` filled by ``method`` where ``m`` is set (``real``: as it is)."""
     if method == "real":
         return img
     if method == "model":
-        return np.asarray(model.inpaint(img, m, max_side=None))
+        return np.asarray(model.inpaint(img, m, max_side=None, max_depth=max_depth))
     if method == "network":
         return np.asarray(model.inpaint(img, m, max_side=None, max_depth=None, blend=False))
     return classical(img, m, method)
 
 
-def realism(model, name, limit=None, seed=0):
-    """``{method: two_sample_test result}``: the even-numbered images of held-out set ``name`` filled by each
-    method (the ``REALISM`` mask) against the odd-numbered ones left real (interleaved: the flowers are stored by
-    class); ``real`` is the even-numbered images unfilled (chance level)."""
-    data = np.stack([centre_crop(img) for img in load_set(name, limit)])
+def realism_images(name, side=128, limit=None):
+    """The centre ``side`` x ``side`` crops of held-out set ``name`` (uint8 ``(N, side, side, 3)``); an image
+    smaller than that is an error naming the set (no resizing: filled and real would both be upsampled)."""
+    images_ = load_set(name, limit)
+    small = [a.shape[:2] for a in images_ if min(a.shape[:2]) < side]
+    if small:
+        raise ValueError(f"{name}: {len(small)} image(s) smaller than the {side}x{side} crop (e.g. {small[0]})")
+    return np.stack([centre_crop(img, side) for img in images_])
+
+
+def realism(model, name, limit=None, seed=0, kind=None, side=128, max_depth=None):
+    """``{method: two_sample_test result}``: the even-numbered images of held-out set ``name`` (centre ``side``
+    crops) filled by each method with mask ``kind`` against the odd-numbered ones left real (interleaved: the
+    flowers are stored by class); ``real`` is the even-numbered images unfilled (chance level). ``kind`` None:
+    the set's first ``REALISM`` mask (``faces``: box50, ``flowers``: free_form)."""
+    if kind is None:
+        kind = realism_spec(None, name)[1]
+    depth = max_depth or training_depth(model)
+    data = realism_images(name, side, limit)
     half = len(data) // 2
-    kind = REALISM[name]
     real = metrics.jpeg_roundtrip(data[1:2 * half:2])
     out = {}
     for method in REALISM_METHODS:
-        filled = np.stack([fill(model, data[i], mask_for(kind, data[i].shape[:2], i), method)
+        filled = np.stack([fill(model, data[i], mask_for(kind, data[i].shape[:2], i), method, depth)
                            for i in range(0, 2 * half, 2)])
         r = metrics.two_sample_test(real, metrics.jpeg_roundtrip(filled), seed=seed)
         out[method] = {k: round(v, 4) if isinstance(v, float) else v for k, v in r.items()}
-        print(name, "realism", method, json.dumps(out[method]), file=sys.stderr)
+        print(name, kind, side, "realism", method, json.dumps(out[method]), file=sys.stderr)
     return out
 
 
@@ -194,8 +249,10 @@ def tables(results):
                     out.append(f"| {kind} ({100 * r['hole_fraction']:.0f}%) | {names[method]} | {r['psnr']:.2f} | "
                                f"{r['ssim']:.4f} | {r['l1']:.4f} | {r['l1_hole']:.4f} |")
             out.append("")
-        for name, res in sorted(results[preset].get("realism", {}).items()):
-            out += [f"{preset}, realism on {name} ({REALISM[name]} holes; {res['real']['n']} filled vs "
+        for key, res in sorted(results[preset].get("realism", {}).items()):
+            name, kind, side = realism_spec(preset, key)
+            where = name if side == 128 else f"{name} at {side}x{side}"
+            out += [f"{preset}, realism on {where} ({kind} holes; {res['real']['n']} filled vs "
                     f"{res['real']['n']} other real images): how often a CNN trained from scratch tells them apart",
                     "", "| method | two-sample accuracy (0.5 = cannot tell) | folds |", "|---|---|---|"]
             for method in (m for m in REALISM_METHODS if m in res):
@@ -227,7 +284,7 @@ def main(argv=None):
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--preset", choices=sorted(SETS), action="append",
-                   help="preset(s) to measure (default: both)")
+                   help="preset(s) to measure (default: the shipped ones)")
     p.add_argument("--shipped", action="store_true", help="measure the shipped presets instead of runs/")
     p.add_argument("--weights", help="a generator .weights.h5 (default runs/inpainting_<preset>/generator.weights.h5)")
     p.add_argument("--no-register", action="store_true", help="measure only")
@@ -235,6 +292,8 @@ def main(argv=None):
     p.add_argument("--limit", type=int, default=None, help="images per set (default: all)")
     p.add_argument("--no-realism", dest="realism", action="store_false", help="skip the two-sample tests")
     p.add_argument("--only-realism", action="store_true", help="only the two-sample tests (keeps the other rows)")
+    p.add_argument("--realism-keys", nargs="+", metavar="KEY",
+                   help="only these of the preset's REALISM tests (e.g. flowers_box50; the others' rows are kept)")
     p.add_argument("--checkpoint", help="a run's phase folder (e.g. runs/inpainting_celeba_128/gan): measure the "
                                         "EMA generator of its latest checkpoint (written beside it first)")
     p.add_argument("--out", default=os.path.join(HERE, "results.json"))
@@ -258,8 +317,15 @@ def main(argv=None):
     if os.path.exists(a.out):
         with open(a.out) as f:
             results = json.load(f)
-    for preset in a.preset or sorted(SETS):
+    for preset in a.preset or []:
+        if a.shipped and not inpainting.CONFIGS[preset].trained:
+            p.error(f"{preset} has no shipped weights yet: measure a run's file (--weights FILE) instead of --shipped")
+        unknown = sorted(set(a.realism_keys or ()) - set(REALISM[preset]))
+        if unknown:
+            p.error(f"{preset} has no realism test {unknown}; its tests: {sorted(REALISM[preset])}")
+    for preset in a.preset or [name for name in sorted(SETS) if inpainting.CONFIGS[name].trained]:
         cfg = inpainting.CONFIGS[preset]
+        depth = min(cfg.input_size) // 4  # the deepest hole of its training masks
         if a.shipped:
             model, path = inpainting.pretrained(preset), "shipped"
         elif a.checkpoint:
@@ -272,20 +338,25 @@ def main(argv=None):
         results[preset] = {**previous, "weights": path}
         for name in () if a.only_realism else SETS[preset]:
             keep = (0, 1, 2) if name != "set5" else (0, 2)
-            res, data, shown = evaluate(model, name, a.limit, keep)
+            res, data, shown = evaluate(model, name, a.limit, keep, max_depth=depth)
             results[preset][name] = {"images": len(data), **res}
-            sample_grid(data, shown, keep, os.path.join(HERE, f"samples_{name}.png"))
+            grid = f"samples_{name}.png" if preset in ("celeba_128", "photos_128") else f"samples_{preset}_{name}.png"
+            sample_grid(data, shown, keep, os.path.join(HERE, grid))
         if a.realism or a.only_realism:
-            results[preset]["realism"] = {name: realism(model, name, a.limit) for name in SETS[preset]
-                                          if name in REALISM}
+            kept = dict(previous.get("realism", {})) if a.realism_keys else {}
+            for key, (name, kind, side) in REALISM[preset].items():
+                if not a.realism_keys or key in a.realism_keys:
+                    kept[key] = realism(model, name, a.limit, kind=kind, side=side, max_depth=depth)
+            results[preset]["realism"] = kept
         with open(a.out, "w") as f:
             json.dump(results, f, indent=2)
             f.write("\n")
         if not (a.shipped or a.no_register):
             rng = np.random.default_rng(0)
-            x = rng.uniform(-1, 1, (1, 128, 128, 3)).astype("float32")
-            m = masks.training_mask(128, 128, rng)[None, ..., None].astype("float32")
-            first = SETS[preset][-1 if preset == "photos_128" else 0]
+            h, w = cfg.input_size
+            x = rng.uniform(-1, 1, (1, h, w, 3)).astype("float32")
+            m = masks.training_mask(h, w, rng)[None, ..., None].astype("float32")
+            first = METRICS_SET[preset]
             flat = {f"{first}:{kind}:{k}": results[preset][first][kind]["model"][k]
                     for kind in ("free_form", "box50") for k in ("psnr", "ssim", "l1_hole")}
             weights.register("inpainting", preset, model, file_path=path, trained_on=cfg.trained_on,

@@ -2,6 +2,8 @@
 
     python apps/inpainting/train.py --preset celeba_128 --l1-steps 1500 --steps 2000 --precision mixed_bfloat16
     python apps/inpainting/train.py --preset photos_128 --l1-steps 1500 --steps 1500 --precision mixed_bfloat16
+    python apps/inpainting/train.py --preset photos_256 --init weights/inpainting/photos_128.weights.h5 \
+        --l1-steps 0 --steps 4000 --precision mixed_bfloat16
 
 Two phases, each resumable in its own folder under the run folder (default runs/inpainting_<preset>):
 
@@ -13,12 +15,22 @@ Two phases, each resumable in its own folder under the run folder (default runs/
    warmed up) that is what ships.
 
 Data: ``--preset celeba_128``: the first 9,000 of the 10,000 shared CelebA faces (the rest are evaluate.py's
-held-out faces); ``photos_128``: shared/data/sr/train, flowers102/train and the photo halves of
-edges2shoes_handbags/train (written once as PNGs under <run>/shoes/). Random 128x128 crops, mirrored, with the
-reference's training masks (a random box united with free-form strokes; ``--masks mixed``: half of them the
-strokes alone), batch ``--batch-size`` (8).
+held-out faces); ``photos_128`` and ``photos_256``: shared/data/sr/train, flowers102/train and the photo halves of
+edges2shoes_handbags/train (written once as PNGs under <run>/shoes/). Random crops of the preset's ``input_size``
+(128x128; 256x256 for ``photos_256``: images whose shorter side is below it, the flowers' 128, are resized up to it
+first), mirrored, with the reference's training masks drawn at that size (a random box of about half the side
+united with free-form strokes whose width scales with the side; ``--masks mixed``: half of them the strokes
+alone), batch ``--batch-size`` (8). ``--l1-weight`` weighs both stages' L1 terms against the adversarial one (1,
+the reference's ``l1_loss_alpha``).
 
-``--init FILE`` starts from a generator's weights instead of fresh ones (a run continued with other settings).
+``--init FILE`` starts from a generator's weights instead of fresh ones (a run continued with other settings, or
+another preset's generator: the network is fully convolutional, so a 128x128 preset's weights load into a 256x256
+one unchanged).
+
+``photos_256`` is meant to be trained from ``photos_128``'s generator (``--init
+weights/inpainting/photos_128.weights.h5``) with the adversarial phase at 256x256 crops (``--l1-steps 0``, or a
+short L1 phase first if its L1 in the hole at 256 starts far above photos_128's at 128): the holes are twice as
+deep there, which is what the adversarial phase has to teach; a 256x256 step costs about four 128x128 ones.
 A checkpoint and a log row (<phase>/log.csv) every ``--every`` steps. The shipped generator is
 <run>/generator.weights.h5; apps/inpainting/evaluate.py measures and registers it.
 """
@@ -55,12 +67,14 @@ def shoes_photos(out):
 
 
 def training_data(preset, run, batch_size, seed, masks="free_form+box"):
-    if preset == "celeba_128":
-        return inpainting.dataset(os.path.join(SHARED, "faces_celeba", "train"), limit=FACES_TRAIN, masks=masks,
-                                  batch_size=batch_size, repeat=True, seed=seed)
+    """``preset``'s training batches: random crops of its ``input_size`` with masks drawn at that size."""
+    size = (inpainting.CONFIGS[preset].input_size or (128, 128))[0]
+    if preset.startswith("celeba"):
+        return inpainting.dataset(os.path.join(SHARED, "faces_celeba", "train"), image_size=size, limit=FACES_TRAIN,
+                                  masks=masks, batch_size=batch_size, repeat=True, seed=seed)
     folders = [os.path.join(SHARED, "sr", "train"), os.path.join(SHARED, "flowers102", "train"),
                shoes_photos(os.path.join(run, "shoes"))]
-    return inpainting.dataset(folders, masks=masks, batch_size=batch_size, repeat=True, seed=seed)
+    return inpainting.dataset(folders, image_size=size, masks=masks, batch_size=batch_size, repeat=True, seed=seed)
 
 
 def main(argv=None):
@@ -74,6 +88,8 @@ def main(argv=None):
     p.add_argument("--masks", default="free_form+box", choices=("free_form+box", "mixed", "free_form", "box"),
                    help="training masks (inpainting.dataset; default the reference's box united with strokes)")
     p.add_argument("--steps", type=int, default=2000, help="phase 2: adversarial steps")
+    p.add_argument("--l1-weight", type=float, default=1.0,
+                   help="weight of both stages' L1 terms (Inpainting's l1_weight; default 1, the reference's)")
     p.add_argument("--every", type=int, default=250, help="checkpoint interval in steps")
     p.add_argument("--batch-size", type=int, default=8)
     p.add_argument("--run", help="run folder (default runs/inpainting_<preset>)")
@@ -88,6 +104,8 @@ def main(argv=None):
         p.error("--l1-steps must be >= 0 and --steps >= 1")
     if a.l1_decay is not None and not 0.0 <= a.l1_decay <= 1.0:
         p.error("--l1-decay must be in [0, 1]")
+    if not a.l1_weight > 0:
+        p.error("--l1-weight must be > 0")
     keras.config.set_dtype_policy(a.precision)
     keras.utils.set_random_seed(a.seed)
     run = a.run or os.path.join("runs", f"inpainting_{a.preset}")
@@ -104,7 +122,8 @@ def main(argv=None):
         if not os.path.exists(warm):
             print(f"{a.preset}: phase 1, {a.l1_steps} L1 steps in {run}/l1", file=sys.stderr)
             with setup.scope():
-                l1 = inpainting.build(preset, generator=generator, adversarial=False, seed=a.seed)
+                l1 = inpainting.build(preset, generator=generator, adversarial=False, l1_weight=a.l1_weight,
+                                      seed=a.seed)
                 rate = a.l1_learning_rate
                 if a.l1_decay is not None:
                     rate = keras.optimizers.schedules.CosineDecay(rate, a.l1_steps, alpha=a.l1_decay)
@@ -114,7 +133,7 @@ def main(argv=None):
         generator.load_weights(warm)
     print(f"{a.preset}: phase 2, {a.steps} adversarial steps in {run}/gan", file=sys.stderr)
     with setup.scope():
-        gan = inpainting.build(preset, generator=generator, ema_decay=0.999, seed=a.seed)
+        gan = inpainting.build(preset, generator=generator, l1_weight=a.l1_weight, ema_decay=0.999, seed=a.seed)
         gan.compile()
     fit_steps(gan, data, a.steps, run=os.path.join(run, "gan"), every=a.every, verbose=2)
     gan.sampling_generator().save_weights(os.path.join(run, "generator.weights.h5"))

@@ -3,15 +3,21 @@
 ``weights/manifest.json`` lists the same files with their hashes and reference outputs; tests/test_presets.py
 checks that the two agree.
 
-Both presets are DeepFill v2 at half the reference's width (``width=24``: 1,017,954 generator parameters, a
-quarter of the reference's 4,052,478 and of its computation) with the reference's SN-PatchGAN, trained on 128x128
-images on a 2-core CPU:
+Every preset is DeepFill v2 at half the reference's width (``width=24``: 1,017,954 generator parameters, a
+quarter of the reference's 4,052,478 and of its computation) with the reference's SN-PatchGAN; the first two were
+trained on 128x128 images on a 2-core CPU:
 
 * ``celeba_128``: faces, the first 9,000 of the 10,000 CelebA faces of ``shared/data/faces_celeba/train`` (the
   last 1,000 are held out for evaluation);
 * ``photos_128`` (the default of ``pretrained()``, ``finetune()`` and the CLI: most holes users fill are in
   photos that are not centred faces): general photos, random 128x128 crops of the shared natural photos (``shared/data/sr/train``,
-  the flowers102 train split, the photo halves of edges2shoes_handbags train).
+  the flowers102 train split, the photo halves of edges2shoes_handbags train);
+* ``photos_256``: the same network and photos at 256x256, DeepFill's Places2 size (random 256x256 crops; holes of
+  the same share of the image, so twice as deep), declared with no weights yet: ``pretrained`` refuses it until a
+  run's generator is registered (apps/inpainting/train.py's docstring says how it is meant to be trained).
+
+``DEFAULT`` names the default preset (what ``pretrained()``, ``finetune()`` and ``zoo inpainting fill`` use when no
+preset is named): switching it to ``photos_256`` once that preset has its weights file and sha256 is that one line.
 """
 from types import MappingProxyType
 
@@ -25,12 +31,16 @@ _DISC = {"width": 64, "channels": 4}
 _FACES = ("shared/data/faces_celeba/train, the first 9,000 files in name order (the last 1,000 held out for "
           "evaluation): CelebA faces (photos of the CelebA test partition), centred face crops, 128x128 JPEG, "
           "mirrored at random; CelebA is for non-commercial research only")
+#: the default preset: ``pretrained()``, ``finetune()`` and the CLI read it from the declarations below; make it
+#: "photos_256" once that preset ships with weights (tests/test_inpainting.py checks the default is trained)
+DEFAULT = "photos_128"
+
 _PHOTOS = ("random 128x128 crops (mirrored at random) of shared/data/sr/train (natural photos), "
            "shared/data/flowers102/train (Oxford-102 flowers, short side 128) and the photo halves of "
            "shared/data/edges2shoes_handbags/train (shoes and handbags, 256x256)")
 
 CELEBA_128 = Preset(
-    name="celeba_128", app="inpainting",
+    name="celeba_128", app="inpainting", default=DEFAULT == "celeba_128",
     file="inpainting/celeba_128.weights.h5",
     sha256="71b94495e46361b94c03400fb32d37005bd3d137b7acef38d227dc9ce582f3d5",
     architecture=InpaintGenerator, config=dict(_GEN), trainer=Inpainting,
@@ -48,7 +58,7 @@ CELEBA_128 = Preset(
 )
 
 PHOTOS_128 = Preset(
-    name="photos_128", app="inpainting", default=True,
+    name="photos_128", app="inpainting", default=DEFAULT == "photos_128",
     file="inpainting/photos_128.weights.h5",
     sha256="6d61a03a8812a00945ed8796e86879ad8efe111c58c0caf020808ba1d38d4dd2",
     architecture=InpaintGenerator, config=dict(_GEN), trainer=Inpainting,
@@ -67,7 +77,20 @@ PHOTOS_128 = Preset(
              "flowers:box50:psnr": 21.0719, "flowers:box50:ssim": 0.8056, "flowers:box50:l1_hole": 0.1323},
 )
 
-PRESETS = register_presets(CELEBA_128, PHOTOS_128)
+# photos_128's network and photos at 256x256: no weights yet (``file`` None; build/train.py use it, pretrained refuses).
+PHOTOS_256 = Preset(
+    name="photos_256", app="inpainting", default=DEFAULT == "photos_256",
+    architecture=InpaintGenerator, config=dict(_GEN), trainer=Inpainting,
+    discriminator=SNPatchDiscriminator, discriminator_config=dict(_DISC), input_size=(256, 256),
+    trained_on=_PHOTOS.replace("random 128x128 crops", "random 256x256 crops").replace(
+        "(Oxford-102 flowers, short side 128)", "(Oxford-102 flowers, short side 128: resized up to 256 first)"),
+    recipe="planned (not run yet): python apps/inpainting/train.py --preset photos_256 --init "
+           "weights/inpainting/photos_128.weights.h5 --l1-steps 0 --steps 4000 --precision mixed_bfloat16 "
+           "(photos_128's generator, then the reference's adversarial objective on 256x256 crops); measured by "
+           "apps/inpainting/evaluate.py --preset photos_256",
+)
+
+PRESETS = register_presets(CELEBA_128, PHOTOS_128, PHOTOS_256)
 
 #: ``{name: Preset}`` of the presets above (read-only).
 CONFIGS = MappingProxyType({p.name: p for p in PRESETS})
