@@ -243,10 +243,11 @@ def cyclegan_photo_fn(photo):
     return np.asarray(model("cyclegan").translate(a, "BtoA"))
 
 
-INPAINT_PRESETS = {"faces": "celeba_128", "photos": "photos_128"}
+# "photos": the general preset (inpainting.pretrained()'s default), first as in the CLI; "faces": centred face crops
+INPAINT_PRESETS = {"photos": None, "faces": "celeba_128"}
 
 
-def inpaint_fn(editor, preset="faces"):
+def inpaint_fn(editor, preset="photos"):
     """An ImageEditor value (background: the photo; layers: the painted hole) -> the filled photo."""
     if not isinstance(editor, dict) or editor.get("background") is None:
         raise InputError("upload a photo, then paint over what should go")
@@ -261,7 +262,9 @@ def inpaint_fn(editor, preset="faces"):
             layer.shape[:2] + (-1,)).max(axis=2) > 0)
     if not hole.any():
         raise InputError("nothing painted: paint over the part of the photo that should be filled")
-    name = INPAINT_PRESETS.get(preset, preset)
+    from zoo import weights
+
+    name = INPAINT_PRESETS.get(preset, preset) or weights.get("inpainting").name
     return np.asarray(model("inpainting", name).inpaint(photo, hole))
 
 
@@ -403,8 +406,8 @@ def _tab_text2image(gr, run):
 
 
 def _tab_inpainting(gr, run):
-    gr.Markdown("Upload a photo, paint over what should go with the brush, then fill it (faces: CelebA "
-                "128x128 crops; photos: flowers and objects).")
+    gr.Markdown("Upload a photo, paint over what should go with the brush, then fill it (photos: the general "
+                "preset; faces: centred CelebA face crops).")
     with gr.Row():
         with gr.Column():
             editor = gr.ImageEditor(label="photo (paint the hole)", type="numpy", image_mode="RGBA",
@@ -412,7 +415,7 @@ def _tab_inpainting(gr, run):
                                     brush=gr.Brush(colors=["#ff00ff"], default_color="#ff00ff", default_size=12,
                                                    color_mode="fixed"),
                                     elem_id="inpaint-in")
-            preset = gr.Radio(list(INPAINT_PRESETS), value="faces", label="preset")
+            preset = gr.Radio(list(INPAINT_PRESETS), value="photos", label="preset")
             go = gr.Button("Fill the hole", variant="primary", elem_id="inpaint-go")
         out = gr.Image(label="filled", type="numpy", format="png", elem_id="inpaint-out")
     go.click(run(inpaint_fn), [editor, preset], out, api_name="inpaint")
