@@ -560,6 +560,40 @@ def test_train_py_crops_at_the_presets_size_and_checks_l1_weight(tmp_path, monke
     assert not os.path.exists(tmp_path / "r")
 
 
+def test_train_py_writes_and_starts_from_a_discriminator_file(tmp_path, monkeypatch):
+    """Phase 2 ends by saving its SN-PatchGAN beside the generator, and ``--init-discriminator`` starts another
+    run's phase 2 from that file (so an adversarial phase can go on without its checkpoint)."""
+    import dataclasses
+
+    train = _script("train")
+    tiny = dataclasses.replace(inpainting.CONFIGS["celeba_128"], config={"width": 4},
+                               discriminator_config={"width": 4, "channels": 4})
+    monkeypatch.setattr(train.inpainting, "CONFIGS", {"celeba_128": tiny})
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-1, 1, (2, 64, 64, 3)).astype("float32")
+    m = masks.centre_box(64, 64, 0.5)[None, ..., None].repeat(2, 0).astype("float32")
+    monkeypatch.setattr(train, "training_data", lambda *a, **k: __import__("tensorflow").data.Dataset
+                        .from_tensors((x, m)).repeat())
+    started = []
+    real_fit = train.fit_steps
+
+    def fit_steps(gan, data, steps, **kw):
+        if gan.adversarial:
+            started.append([v.copy() for v in gan.discriminator.get_weights()])
+        return real_fit(gan, data, steps, **kw)
+
+    monkeypatch.setattr(train, "fit_steps", fit_steps)
+    common = ["--preset", "celeba_128", "--l1-steps", "0", "--steps", "1", "--every", "1"]
+    train.main(common + ["--run", str(tmp_path / "a")])
+    saved = tmp_path / "a" / "discriminator.weights.h5"
+    assert saved.exists() and (tmp_path / "a" / "generator.weights.h5").exists()
+    train.main(common + ["--run", str(tmp_path / "b"), "--init-discriminator", str(saved)])
+    d = tiny.build_discriminator(channels=4)
+    d.load_weights(str(saved))
+    assert all(np.array_equal(a, b) for a, b in zip(started[1], d.get_weights()))
+    assert not all(np.array_equal(a, b) for a, b in zip(started[0], started[1]))  # run a's D had trained
+
+
 def test_evaluate_realism_holds_several_set_mask_pairs_per_preset(monkeypatch, capsys):
     """evaluate.py's REALISM: per preset, results.json keys -> (held-out set, mask, crop side); the rows measured
     before keep their keys; photos get a box hole beside the strokes and photos_256 a 256x256 row; realism() fills

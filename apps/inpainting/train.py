@@ -25,7 +25,9 @@ the reference's ``l1_loss_alpha``).
 
 ``--init FILE`` starts from a generator's weights instead of fresh ones (a run continued with other settings, or
 another preset's generator: the network is fully convolutional, so a 128x128 preset's weights load into a 256x256
-one unchanged).
+one unchanged). ``--init-discriminator FILE`` does the same for phase 2's SN-PatchGAN (a run's
+``discriminator.weights.h5``, written beside its generator at the end), so an adversarial phase can go on from
+an earlier one's two networks on another machine without its 140 MB checkpoint (Adam's moments start again).
 
 ``photos_256`` is meant to be trained from ``photos_128``'s generator (``--init
 weights/inpainting/photos_128.weights.h5``) with the adversarial phase at 256x256 crops (``--l1-steps 0``, or a
@@ -94,6 +96,8 @@ def main(argv=None):
     p.add_argument("--batch-size", type=int, default=8)
     p.add_argument("--run", help="run folder (default runs/inpainting_<preset>)")
     p.add_argument("--init", help="a generator .weights.h5 to start from (default: fresh weights)")
+    p.add_argument("--init-discriminator", metavar="FILE",
+                   help="a discriminator .weights.h5 for phase 2 to start from (default: fresh weights)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--precision", default="float32", choices=("float32", "mixed_bfloat16", "mixed_float16"),
                    help="Keras dtype policy (mixed_bfloat16: 1.3x faster on a CPU with AMX; weights stay float32)")
@@ -135,8 +139,11 @@ def main(argv=None):
     with setup.scope():
         gan = inpainting.build(preset, generator=generator, l1_weight=a.l1_weight, ema_decay=0.999, seed=a.seed)
         gan.compile()
+    if a.init_discriminator:
+        gan.discriminator.load_weights(a.init_discriminator)
     fit_steps(gan, data, a.steps, run=os.path.join(run, "gan"), every=a.every, verbose=2)
     gan.sampling_generator().save_weights(os.path.join(run, "generator.weights.h5"))
+    gan.discriminator.save_weights(os.path.join(run, "discriminator.weights.h5"))
 
 
 if __name__ == "__main__":
