@@ -106,10 +106,10 @@ def scores(truth, filled, mask):
             "hole_fraction": float(hole.mean())}
 
 
-def training_depth(model):
-    """``inpaint``'s ``max_depth`` for ``model``: the deepest hole of its preset's training masks, a quarter of its
-    training side (a box of half the side): 32 for the 128x128 presets (inpaint's default), 64 at 256x256."""
-    preset = getattr(model, "preset", None)
+def training_depth(preset):
+    """``inpaint``'s ``max_depth`` for a model of ``preset`` (a ``Preset``, or None: 128x128): the deepest hole of
+    its training masks, a quarter of its training side (a box of half the side): 32 for the 128x128 presets
+    (inpaint's default), 64 at 256x256."""
     size = getattr(preset, "input_size", None) or (128, 128)
     return min(size) // 4
 
@@ -118,7 +118,7 @@ def evaluate(model, name, limit=None, keep=(), max_depth=None):
     """``{mask: {method: mean scores}}`` on set ``name``; also the filled images of the ``keep`` indices.
     ``max_depth``: the preset's (``training_depth``; default from ``model.preset``)."""
     data = load_set(name, limit)
-    depth = max_depth or training_depth(model)
+    depth = max_depth or training_depth(getattr(model, "preset", None))
     out, shown = {}, {}
     for kind in MASKS:
         rows = {m: [] for m in METHODS}
@@ -147,15 +147,12 @@ REALISM_METHODS = ("real", "model", "network", "telea", "mean_fill")
 
 
 def realism_spec(preset, key):
-    """``(set, mask, side)`` of ``results[preset]["realism"][key]``: from ``REALISM``, or read from a key of
-    another preset's or an older evaluate.py (``<set>`` alone: its first row; ``<set>_<mask>``)."""
-    if key in REALISM.get(preset, {}):
-        return REALISM[preset][key]
-    for specs in REALISM.values():
+    """``(set, mask, side)`` of ``results[preset]["realism"][key]``: ``preset``'s ``REALISM`` entry, else another
+    preset's of that key (a key names the same test in every preset)."""
+    for specs in (REALISM.get(preset, {}), *REALISM.values()):
         if key in specs:
             return specs[key]
-    name, _, kind = key.partition("_")
-    return name, kind if kind in MASKS else "free_form", 128
+    raise KeyError(f"no realism test {key!r} in REALISM")
 
 
 def centre_crop(img, side=128):
@@ -191,7 +188,7 @@ def realism(model, name, limit=None, seed=0, kind=None, side=128, max_depth=None
     the set's first ``REALISM`` mask (``faces``: box50, ``flowers``: free_form)."""
     if kind is None:
         kind = realism_spec(None, name)[1]
-    depth = max_depth or training_depth(model)
+    depth = max_depth or training_depth(getattr(model, "preset", None))
     data = realism_images(name, side, limit)
     half = len(data) // 2
     real = metrics.jpeg_roundtrip(data[1:2 * half:2])
@@ -325,7 +322,7 @@ def main(argv=None):
             p.error(f"{preset} has no realism test {unknown}; its tests: {sorted(REALISM[preset])}")
     for preset in a.preset or [name for name in sorted(SETS) if inpainting.CONFIGS[name].trained]:
         cfg = inpainting.CONFIGS[preset]
-        depth = min(cfg.input_size) // 4  # the deepest hole of its training masks
+        depth = training_depth(cfg)
         if a.shipped:
             model, path = inpainting.pretrained(preset), "shipped"
         elif a.checkpoint:

@@ -128,9 +128,7 @@ def encoder_accuracy(g, root, caps, per_class=200, seed=0):
     """How often a held-out caption's embedding is nearest (cosine) to its own class's mean embedding of
     ``per_class`` training captions: the text side alone, before any image is drawn."""
     from zoo.apps.text2image import data
-    from zoo.apps.text2image.text import read_class_captions
-
-    from zoo.apps.text2image.text import UnknownWordsWarning
+    from zoo.apps.text2image.text import UnknownWordsWarning, read_class_captions
 
     rng = np.random.default_rng(seed)
     centres = []

@@ -35,9 +35,14 @@ _FACES = ("shared/data/faces_celeba/train, the first 9,000 files in name order (
 #: "photos_256" once that preset ships with weights (tests/test_inpainting.py checks the default is trained)
 DEFAULT = "photos_128"
 
-_PHOTOS = ("random 128x128 crops (mirrored at random) of shared/data/sr/train (natural photos), "
-           "shared/data/flowers102/train (Oxford-102 flowers, short side 128) and the photo halves of "
-           "shared/data/edges2shoes_handbags/train (shoes and handbags, 256x256)")
+
+def _photos(side):
+    """The general presets' training data at ``side`` x ``side`` crops."""
+    flowers = "short side 128" + (f": resized up to {side} first" if side > 128 else "")
+    return (f"random {side}x{side} crops (mirrored at random) of shared/data/sr/train (natural photos), "
+            f"shared/data/flowers102/train (Oxford-102 flowers, {flowers}) and the photo halves of "
+            "shared/data/edges2shoes_handbags/train (shoes and handbags, 256x256)")
+
 
 CELEBA_128 = Preset(
     name="celeba_128", app="inpainting", default=DEFAULT == "celeba_128",
@@ -63,7 +68,7 @@ PHOTOS_128 = Preset(
     sha256="6d61a03a8812a00945ed8796e86879ad8efe111c58c0caf020808ba1d38d4dd2",
     architecture=InpaintGenerator, config=dict(_GEN), trainer=Inpainting,
     discriminator=SNPatchDiscriminator, discriminator_config=dict(_DISC), input_size=(128, 128),
-    trained_on=_PHOTOS,
+    trained_on=_photos(128),
     recipe="python apps/inpainting/train.py --preset photos_128 --l1-steps 2000 --l1-learning-rate 5e-4 --steps 250 "
            "--precision mixed_bfloat16 (its L1 phase: 2,000 steps at Adam 5e-4 from fresh weights), then the same "
            "with --run runs/inpainting_photos_128c --init runs/inpainting_photos_128/l1/generator.weights.h5 "
@@ -82,8 +87,7 @@ PHOTOS_256 = Preset(
     name="photos_256", app="inpainting", default=DEFAULT == "photos_256",
     architecture=InpaintGenerator, config=dict(_GEN), trainer=Inpainting,
     discriminator=SNPatchDiscriminator, discriminator_config=dict(_DISC), input_size=(256, 256),
-    trained_on=_PHOTOS.replace("random 128x128 crops", "random 256x256 crops").replace(
-        "(Oxford-102 flowers, short side 128)", "(Oxford-102 flowers, short side 128: resized up to 256 first)"),
+    trained_on=_photos(256),
     recipe="planned (not run yet): python apps/inpainting/train.py --preset photos_256 --init "
            "weights/inpainting/photos_128.weights.h5 --l1-steps 0 --steps 4000 --precision mixed_bfloat16 "
            "(photos_128's generator, then the reference's adversarial objective on 256x256 crops); measured by "
