@@ -99,3 +99,15 @@ def discriminator_loss(gan, real, condition=None, training=True):
     fakes = gan.fakes(real, condition, gan.generate(real, condition, training), "d")
     terms, logs = gan.discriminator_loss(real, condition, fakes, training)
     return sum(ops.mean(ops.cast(t, "float32")) for t in terms.values()), logs
+
+
+def app_script(app, name):
+    """``apps/<app>/<name>.py`` (a recipe or evaluation script, not a package module) imported as a module."""
+    import importlib.util
+    import os
+
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "apps", app, f"{name}.py")
+    spec = importlib.util.spec_from_file_location(f"{app}_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from helpers import coords, locate, save, to_u8
+from helpers import app_script, coords, locate, save, to_u8
 from zoo import data
 from zoo.apps.srgan import data as sr_data
 
@@ -635,17 +635,13 @@ def test_shared_set5_pairs_and_matlab_lr(shared_data):
 
 def test_srgan_evaluate_script_bicubic(tmp_path):
     """apps/srgan/evaluate.py --bicubic-only on a made-up set (HR/LR) and a set with HR only."""
-    import importlib.util
     import json
     from skimage import data as skdata
     hr = skdata.astronaut()[::4, ::4][:100, :96]
     save(tmp_path / "val" / "Mini" / "HR" / "a_HR.png", hr)
     save(tmp_path / "val" / "Mini" / "LR" / "a_LR.png", sr_data.bicubic_downscale(hr, 4))
     save(tmp_path / "val" / "HROnly" / "HR" / "b.png", hr[:, :, 1])
-    path = os.path.join(os.path.dirname(__file__), "..", "apps", "srgan", "evaluate.py")
-    spec = importlib.util.spec_from_file_location("srgan_evaluate", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
+    mod = app_script("srgan", "evaluate")
     out = tmp_path / "bicubic.json"
     rows = mod.main(["--data", str(tmp_path / "val"), "--datasets", "Mini", "HROnly", "--bicubic-only",
                      "--out", str(out)])

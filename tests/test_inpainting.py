@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from keras import ops
 
-from helpers import changed, conv, count, numpy_of, save, snapshot
+from helpers import app_script, changed, conv, count, numpy_of, save, snapshot
 from zoo import weights
 from zoo.apps import inpainting
 from zoo.apps.inpainting import masks
@@ -533,18 +533,8 @@ def test_photos_128_weights_start_photos_256_as_train_py_init_does():
     np.testing.assert_allclose(numpy_of(g([x, m])[1]), numpy_of(want), atol=1e-5)
 
 
-def _script(name):
-    import importlib.util
-
-    path = os.path.join(os.path.dirname(__file__), "..", "apps", "inpainting", f"{name}.py")
-    spec = importlib.util.spec_from_file_location(f"inpainting_{name}", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
 def test_train_py_crops_at_the_presets_size_and_checks_l1_weight(tmp_path, monkeypatch):
-    train = _script("train")
+    train = app_script("inpainting", "train")
     seen = []
     monkeypatch.setattr(train.inpainting, "dataset", lambda source, **kw: seen.append((source, kw)))
     monkeypatch.setattr(train, "shoes_photos", lambda out: out)  # (no 2,000 PNGs written)
@@ -565,7 +555,7 @@ def test_train_py_writes_and_starts_from_a_discriminator_file(tmp_path, monkeypa
     run's phase 2 from that file (so an adversarial phase can go on without its checkpoint)."""
     import dataclasses
 
-    train = _script("train")
+    train = app_script("inpainting", "train")
     tiny = dataclasses.replace(inpainting.CONFIGS["celeba_128"], config={"width": 4},
                                discriminator_config={"width": 4, "channels": 4})
     monkeypatch.setattr(train.inpainting, "CONFIGS", {"celeba_128": tiny})
@@ -598,7 +588,7 @@ def test_evaluate_realism_holds_several_set_mask_pairs_per_preset(monkeypatch, c
     """evaluate.py's REALISM: per preset, results.json keys -> (held-out set, mask, crop side); the rows measured
     before keep their keys; photos get a box hole beside the strokes and photos_256 a 256x256 row; realism() fills
     the even images' centre crops and leaves the odd ones real."""
-    ev = _script("evaluate")
+    ev = app_script("inpainting", "evaluate")
     assert set(ev.REALISM) == set(ev.SETS) == set(ev.METRICS_SET) >= set(inpainting.CONFIGS)
     assert ev.REALISM["celeba_128"]["faces"] == ("faces", "box50", 128)
     assert ev.REALISM["photos_128"]["flowers"] == ("flowers", "free_form", 128)

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from keras import ops
 
-from helpers import conv, count, kill_after_checkpoint, numpy_of
+from helpers import app_script, conv, count, kill_after_checkpoint, numpy_of
 from zoo.apps import progan
 from zoo.apps.progan.networks import downscale, features, pixel_norm, upscale
 from zoo.layers import EqualizedConv2D, EqualizedDense
@@ -303,12 +303,7 @@ def test_cli_truncation_and_size(tmp_path, capsys):
 
 
 def test_recipe_holds_faces_out_and_keeps_a_run_to_its_settings(tmp_path):
-    import importlib.util
-
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    spec = importlib.util.spec_from_file_location("progan_train", os.path.join(root, "apps", "progan", "train.py"))
-    recipe = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(recipe)
+    recipe = app_script("progan", "train")
     folder = _faces(tmp_path / "all", 6, (8, 8))
     run = tmp_path / "run"
     kept = recipe.training_faces(str(folder), str(run), 2)
