@@ -213,39 +213,11 @@ def synchronized_batch_norm(layers):
     before = [layer.synchronized for layer in layers]
     for layer in layers:
         layer.synchronized = True
-    # Keras's synchronized moments take the variance in one pass, E[x^2] - E[x]^2 over the replicas, which is not
-    # one device's E[(x - E[x])^2] when the variance is small beside the mean (1.6e-4 apart after a few steps of
-    # the tiny GAN-CLS generator); two passes (the global mean, then the summed squared deviations) are
-    import keras.src.backend.tensorflow.nn as tf_nn
-
-    one_pass = getattr(tf_nn, "_compute_moments_sync", None)
-    if one_pass is not None:
-        tf_nn._compute_moments_sync = _two_pass_moments
     try:
         yield
     finally:
         for layer, value in zip(layers, before):
             layer.synchronized = value
-        if one_pass is not None:
-            tf_nn._compute_moments_sync = one_pass
-
-
-def _two_pass_moments(x, axes, keepdims):
-    import tensorflow as tf
-
-    ctx = tf.distribute.get_replica_context()
-    if ctx is None:
-        mean, variance = tf.nn.moments(x, axes, keepdims=True)
-    else:
-        def total(t):
-            return ctx.all_reduce(tf.distribute.ReduceOp.SUM, tf.reduce_sum(t, axis=axes, keepdims=True))
-
-        count = total(tf.ones_like(x))
-        mean = tf.math.divide_no_nan(total(x), count)
-        variance = tf.math.divide_no_nan(total(tf.square(x - mean)), count)
-    if not keepdims:
-        mean, variance = tf.squeeze(mean, axes), tf.squeeze(variance, axes)
-    return mean, variance
 
 
 def _layers(network):
