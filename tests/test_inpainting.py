@@ -613,10 +613,16 @@ def test_evaluate_realism_holds_several_set_mask_pairs_per_preset(monkeypatch, c
         np.testing.assert_array_equal(real, crops[1::2])
         np.testing.assert_array_equal(fake[:, ~hole], crops[0::2][:, ~hole])
         assert np.array_equal(fake, crops[0::2]) == (method == "real"), method
+        # colour detail measured in the holes of the filled images, before any JPEG round trip
+        assert out[method]["chroma_detail"] == pytest.approx(
+            float(np.mean(ev.metrics.chroma_detail(fake, np.broadcast_to(hole, fake.shape[:3])))), abs=1e-4), method
+    assert out["real"]["chroma_detail"] > 20 > out["mean_fill"]["chroma_detail"]  # random pixels vs a flat fill
     with pytest.raises(ValueError, match="smaller than the 128x128 crop"):
         ev.realism_images("shoes", 128)
-    res = {m: {"accuracy": 0.5, "folds": [0.5, 0.5], "n": 4, "p_value": 0.5} for m in ev.REALISM_METHODS}
+    res = {m: {"accuracy": 0.5, "folds": [0.5, 0.5], "n": 4, "p_value": 0.5, "chroma_detail": 3.14159}
+           for m in ev.REALISM_METHODS}
     text = ev.tables({"photos_256": {"realism": {"flowers": res, "flowers_box50": res, "shoes_box50": res}}})
+    assert "| real vs real | 0.500 | 0.500 / 0.500 | 3.14 |" in text
     assert "photos_256, realism on flowers (free_form holes; 4 filled" in text
     assert "photos_256, realism on flowers (box50 holes" in text
     assert "photos_256, realism on shoes at 256x256 (box50 holes" in text

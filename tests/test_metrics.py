@@ -447,6 +447,41 @@ def test_laplacian_variance_matches_scipy_and_falls_with_blur(photos):
         metrics.laplacian_variance(np.zeros((2, 2, 3), "uint8"))
 
 
+def test_chroma_detail_sees_colour_speckle_not_grey_detail(photos):
+    """Mean |Laplacian| of MATLAB rgb2ycbcr's Cb and Cr inside a mask: a hand computation on a checkerboard of two
+    colours, scipy's Laplacian on a photo, 0 for grey detail, and speckle pasted into a hole raises it."""
+    from scipy import ndimage
+
+    a, b = np.array([200, 60, 200]), np.array([120, 120, 120])
+    board = np.where((np.add.outer(np.arange(8), np.arange(8)) % 2 == 0)[..., None], a, b).astype("uint8")
+    cb = np.array([-37.797, -74.203, 112.0]) @ (a - b) / 255  # a's chroma minus b's (b grey: 128 each)
+    cr = np.array([112.0, -93.786, -18.214]) @ (a - b) / 255
+    assert metrics.chroma_detail(board) == pytest.approx(4 * (abs(cb) + abs(cr)) / 2, rel=1e-12)
+    img = photos[0][0]
+    c = np.tensordot(img / 255.0, np.array([[-37.797, -74.203, 112.0], [112.0, -93.786, -18.214]]), ([-1], [1]))
+    expected = np.mean([np.abs(ndimage.laplace(c[..., k])[1:-1, 1:-1]).mean() for k in range(2)])
+    assert metrics.chroma_detail(img) == pytest.approx(expected, rel=1e-9)
+    assert metrics.chroma_detail(img.astype("float32") / 255) == pytest.approx(expected, rel=1e-5)
+    grey = np.repeat(img[..., :1], 3, axis=-1)  # all the luma detail, no colour
+    assert abs(metrics.chroma_detail(grey)) < 1e-9 and metrics.laplacian_variance(grey) > 100
+    hole = np.zeros(img.shape[:2], bool)
+    hole[20:40, 20:40] = True
+    speckled = img.copy()
+    speckled[20:40, 20:40] = np.random.default_rng(0).choice([[255, 0, 255], [0, 255, 0]], (20, 20))
+    pair = metrics.chroma_detail(np.stack([img, speckled]), np.stack([hole, hole]))
+    assert pair.shape == (2,) and pair[1] > 10 * pair[0]
+    far = np.zeros(img.shape[:2], bool)
+    far[42:] = True  # pixels whose 3x3 neighbourhood misses the hole: the same value
+    assert metrics.chroma_detail(speckled, far) == pytest.approx(metrics.chroma_detail(img, far), rel=1e-12)
+    assert np.isnan(metrics.chroma_detail(img, np.zeros(img.shape[:2])))
+    with pytest.raises(ValueError, match="RGB"):
+        metrics.chroma_detail(img[..., :1])
+    with pytest.raises(ValueError, match="masks must be"):
+        metrics.chroma_detail(np.stack([img, img]), hole)
+    with pytest.raises(ValueError, match="3x3"):
+        metrics.chroma_detail(np.zeros((2, 2, 3), "uint8"))
+
+
 FACES = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "faces_celeba", "train")
 
 

@@ -56,6 +56,7 @@ __all__ = [
     "psnr",
     "ssim",
     "laplacian_variance",
+    "chroma_detail",
     "rgb_to_y",
     "frechet_distance",
     "kernel_inception_distance",
@@ -215,10 +216,46 @@ def laplacian_variance(images, data_range=None):
     Laplacian ``[[0, 1, 0], [1, -4, 1], [0, 1, 0]]`` is taken where it fits (no padding).
     """
     x, _, data_range, single = _prepare(images, images, data_range, y_channel=True, shave=0)
+    return _result(_laplacian(x, "laplacian_variance").var(axis=(1, 2, 3)), single)
+
+
+def _laplacian(x, name):
+    """The 3x3 Laplacian of ``(N, H, W, C)`` where it fits (``(N, H - 2, W - 2, C)``)."""
     if min(x.shape[1], x.shape[2]) < 3:
-        raise ValueError(f"laplacian_variance needs images of at least 3x3 pixels, got {x.shape[1:3]}")
-    lap = (x[:, :-2, 1:-1] + x[:, 2:, 1:-1] + x[:, 1:-1, :-2] + x[:, 1:-1, 2:] - 4.0 * x[:, 1:-1, 1:-1])
-    return _result(lap.var(axis=(1, 2, 3)), single)
+        raise ValueError(f"{name} needs images of at least 3x3 pixels, got {x.shape[1:3]}")
+    return x[:, :-2, 1:-1] + x[:, 2:, 1:-1] + x[:, 1:-1, :-2] + x[:, 1:-1, 2:] - 4.0 * x[:, 1:-1, 1:-1]
+
+
+_CBCR_WEIGHTS = np.array([[-37.797, -74.203, 112.0], [112.0, -93.786, -18.214]])  # MATLAB rgb2ycbcr rows 2-3
+
+
+def chroma_detail(images, masks=None, data_range=None):
+    """Colour noise: the mean absolute 3x3 Laplacian of the chroma (BT.601 Cb and Cr as MATLAB's ``rgb2ycbcr``,
+    0-255 scale) over the pixels where ``masks`` is set (all pixels without masks). Natural images carry little
+    fine detail in colour (it lives in luma), so speckle of saturated colours, a GAN artefact the two-sample CNN
+    can miss, raises it well above the same measure on the real images; grey noise (R = G = B) leaves it at 0.
+
+    ``images``: RGB ``(H, W, 3)`` -> ``float`` or ``(N, H, W, 3)`` -> ``(N,)`` float64; ``masks``: ``(H, W)`` /
+    ``(N, H, W)``, nonzero = measured (border pixels, where the Laplacian does not fit, are not); an image whose
+    mask covers no interior pixel gives NaN. ``data_range`` as in ``psnr``.
+    """
+    x, _, data_range, single = _prepare(images, images, data_range, y_channel=False, shave=0)
+    if x.shape[-1] != 3:
+        raise ValueError(f"chroma_detail takes RGB images (3 channels last), got shape {np.shape(images)}")
+    lap = np.abs(_laplacian(np.tensordot(x / data_range, _CBCR_WEIGHTS, axes=([-1], [1])), "chroma_detail"))
+    if masks is None:
+        m = np.ones(lap.shape[:3], bool)
+    else:
+        m = np.asarray(masks)
+        m = m[None] if single and m.ndim == 2 else m
+        if m.shape != x.shape[:3]:
+            raise ValueError(f"masks must be {x.shape[1:3] if single else x.shape[:3]} (one per image), "
+                             f"got shape {np.shape(masks)}")
+        m = m[:, 1:-1, 1:-1] != 0
+    count = m.sum(axis=(1, 2))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        values = (lap.mean(axis=-1) * m).sum(axis=(1, 2)) / count
+    return _result(values, single)
 
 
 # ---------------------------------------------------------------------------------------------------------
