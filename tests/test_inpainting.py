@@ -623,6 +623,13 @@ def test_evaluate_realism_holds_several_set_mask_pairs_per_preset(monkeypatch, c
            for m in ev.REALISM_METHODS}
     text = ev.tables({"photos_256": {"realism": {"flowers": res, "flowers_box50": res, "shoes_box50": res}}})
     assert "| real vs real | 0.500 | 0.500 / 0.500 | 3.14 |" in text
+    faces = np.random.default_rng(1).integers(0, 256, (5, 128, 128, 3), dtype=np.uint8)
+    monkeypatch.setattr(ev, "realism_images", lambda name, side, limit=None: faces)
+    detail = ev.colour_detail({"tiny": inpainting.InpaintGenerator(width=8)})  # --faces-figure's colour rows
+    box = np.broadcast_to(masks.centre_box(128, 128, 0.5) > 0, (2, 128, 128))  # as realism(): faces 0 and 2 of 5
+    assert list(detail) == ["real", "telea", "tiny"]
+    assert detail["real"] == pytest.approx(float(np.mean(ev.metrics.chroma_detail(faces[0:4:2], box))), abs=1e-3)
+    assert detail["telea"] < detail["real"]  # a smooth fill of random pixels
     assert "photos_256, realism on flowers (free_form holes; 4 filled" in text
     assert "photos_256, realism on flowers (box50 holes" in text
     assert "photos_256, realism on shoes at 256x256 (box50 holes" in text

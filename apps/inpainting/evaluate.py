@@ -230,6 +230,21 @@ def faces_box_figure(models, path, count=8):
     print(f"{path}: rows original, hole, " + ", ".join(models), file=sys.stderr)
 
 
+def colour_detail(models, limit=None):
+    """``{label: chroma_detail}`` in the centre box of the faces realism test's filled images (the even-numbered
+    held-out faces): the real faces, Telea, and each of ``models`` (``{label: generator}``)."""
+    data = realism_images("faces", 128, limit)
+    idx = range(0, len(data) - len(data) % 2, 2)
+    holes = np.stack([mask_for("box50", (128, 128), i) for i in idx])
+    out = {}
+    for label, (model, method) in {"real": (None, "real"), "telea": (None, "telea"),
+                                   **{k: (m, "model") for k, m in models.items()}}.items():
+        filled = np.stack([fill(model, data[i], holes[k], method) for k, i in enumerate(idx)])
+        out[label] = round(float(np.nanmean(metrics.chroma_detail(filled, holes))), 3)
+        print(f"colour detail in the box, {len(idx)} faces: {label} {out[label]}", file=sys.stderr)
+    return out
+
+
 def tables(results):
     """The card's Markdown tables: per preset and set, one row per mask and method."""
     names = {"model": "**model**", "network": "network alone", "telea": "Telea", "navier_stokes": "Navier-Stokes",
@@ -302,13 +317,15 @@ def main(argv=None):
     p.add_argument("--tables", action="store_true", help="only print the card's tables from --out")
     p.add_argument("--faces-figure", nargs="+", metavar="WEIGHTS",
                    help="only write faces_box.png: 8 held-out faces with the centre box filled by each celeba_128 "
-                        "generator file given (or 'shipped'), one row each")
+                        "generator file given (or 'shipped'), one row each; and print each one's colour detail "
+                        "(metrics.chroma_detail) in the box on the faces realism test's images, beside real and Telea")
     a = p.parse_args(argv)
     if a.faces_figure:
         cfg = inpainting.CONFIGS["celeba_128"]
         models = {w: inpainting.pretrained("celeba_128") if w == "shipped" else
                   weights.load_into(cfg.build_generator(), w) for w in a.faces_figure}
         faces_box_figure(models, os.path.join(HERE, "faces_box.png"))
+        colour_detail(models, a.limit)
         return
     if a.tables:
         with open(a.out) as f:
