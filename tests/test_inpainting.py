@@ -633,7 +633,11 @@ def test_evaluate_realism_holds_several_set_mask_pairs_per_preset(monkeypatch, c
     assert "photos_256, realism on flowers (free_form holes; 4 filled" in text
     assert "photos_256, realism on flowers (box50 holes" in text
     assert "photos_256, realism on shoes at 256x256 (box50 holes" in text
-    for argv in (["--shipped", "--preset", "photos_256"], ["--preset", "photos_128", "--realism-keys", "nope"]):
+    img = np.full((16, 16, 3), 255, np.uint8)  # a stroke over plain white, filled exactly: capped, not infinite
+    assert ev.scores(img, img, np.eye(16))["psnr"] == pytest.approx(58.92, abs=0.01) == ev.PSNR_CAP
+    assert ev.scores(img, img - 1, np.eye(16))["psnr"] == pytest.approx(48.13, abs=0.01)
+    for argv in (["--shipped", "--preset", "photos_256"], ["--preset", "photos_128", "--realism-keys", "nope"],
+                 ["--preset", "photos_128", "--sets", "shoes"]):
         with pytest.raises(SystemExit) as e:
             ev.main(argv + ["--out", os.devnull + ".missing.json"])
         assert e.value.code == 2
