@@ -379,6 +379,15 @@ def test_inpaint_fills_deep_holes_at_a_scale_where_they_are_training_deep(model,
     assert sizes == [(80, 100), (160, 200), (160, 200), (64, 80)]
     with pytest.raises(ValueError, match="max_depth"):
         model.inpaint(img, m, max_depth=0)
+    # the default: the preset's training depth (32 at 128x128, 64 for photos_256; 32 without a preset)
+    assert [inference.training_depth(inpainting.CONFIGS[p]) for p in ("celeba_128", "photos_128", "photos_256")] \
+        == [32, 32, 64] and inference.training_depth(None) == 32
+    del sizes[:]
+    monkeypatch.setattr(model, "preset", inpainting.CONFIGS["photos_256"], raising=False)
+    model.inpaint(img, m)  # 40 deep, under photos_256's 64: at the image's size
+    monkeypatch.setattr(model, "preset", inpainting.CONFIGS["photos_128"])
+    model.inpaint(img, m)  # deeper than 32: scaled by 32/40
+    assert sizes == [(160, 200), (128, 160)]
 
 
 def test_inpaint_blends_by_default_and_pastes_raw_on_request(model):
@@ -501,22 +510,21 @@ def test_finetune_starts_from_the_preset_and_checks_its_counts(tmp_path):
     assert any(not np.array_equal(w0, w1) for w0, w1 in zip(before, model.get_weights()))
 
 
-def test_photos_256_is_declared_without_weights_and_the_default_comes_from_presets():
-    """photos_256: photos_128's network and recipe at 256x256, no weights file yet: pretrained refuses it and
-    the default (presets.DEFAULT, what pretrained(), finetune() and the CLI use) stays a trained preset."""
+def test_photos_256_ships_photos_128s_network_and_the_default_comes_from_presets():
+    """photos_256: photos_128's network and recipe at 256x256, with its own weights file; the default
+    (presets.DEFAULT, what pretrained(), finetune() and the CLI use) is one trained preset."""
     from zoo.apps.inpainting import presets
 
     p128, p256 = inpainting.CONFIGS["photos_128"], inpainting.CONFIGS["photos_256"]
-    assert not p256.trained and p256.file is None and p256.sha256 is None and not p256.metrics
+    assert p256.trained and p256.file == "inpainting/photos_256.weights.h5" and len(p256.sha256) == 64
+    assert set(p256.metrics) == set(p128.metrics)  # the same flowers rows, comparable
     assert p256.input_size == (256, 256) and p128.input_size == (128, 128)
     assert (p256.architecture, p256.config, p256.discriminator, p256.discriminator_config, p256.trainer) == \
         (p128.architecture, p128.config, p128.discriminator, p128.discriminator_config, p128.trainer)
     assert "256x256 crops" in p256.trained_on and "photos_128" in p256.recipe
     assert [p.name for p in presets.PRESETS if p.default] == [presets.DEFAULT]
     assert weights.get("inpainting").name == presets.DEFAULT and inpainting.CONFIGS[presets.DEFAULT].trained
-    assert "inpainting/photos_256" in weights.declared() and "photos_256" not in weights.presets("inpainting")
-    with pytest.raises(ValueError, match="photos_256 is an architecture without trained weights yet"):
-        inpainting.pretrained("photos_256")
+    assert "photos_256" in weights.presets("inpainting")
     gan = inpainting.build("photos_256", l1_weight=2.0)  # what train.py builds
     assert gan.l1_weight == 2.0 and gan.discriminator.inputs[0].shape[-1] == 4
 
@@ -636,12 +644,12 @@ def test_evaluate_realism_holds_several_set_mask_pairs_per_preset(monkeypatch, c
     img = np.full((16, 16, 3), 255, np.uint8)  # a stroke over plain white, filled exactly: capped, not infinite
     assert ev.scores(img, img, np.eye(16))["psnr"] == pytest.approx(58.92, abs=0.01) == ev.PSNR_CAP
     assert ev.scores(img, img - 1, np.eye(16))["psnr"] == pytest.approx(48.13, abs=0.01)
-    for argv in (["--shipped", "--preset", "photos_256"], ["--preset", "photos_128", "--realism-keys", "nope"],
-                 ["--preset", "photos_128", "--sets", "shoes"]):
+    for argv in (["--preset", "photos_128", "--realism-keys", "nope"], ["--preset", "photos_128", "--sets", "shoes"]):
         with pytest.raises(SystemExit) as e:
             ev.main(argv + ["--out", os.devnull + ".missing.json"])
         assert e.value.code == 2
-    assert "no shipped weights yet" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "photos_128 has no realism test ['nope']" in err and "photos_128 has no held-out set ['shoes']" in err
 
 
 def test_benchmark_tiny_end_to_end(tmp_path):

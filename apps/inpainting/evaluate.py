@@ -50,6 +50,7 @@ SHARED = os.path.join(REPO, "..", "shared", "data")
 
 from zoo import images, metrics  # noqa: E402
 from zoo.apps.inpainting import masks  # noqa: E402
+from zoo.apps.inpainting.inference import training_depth  # noqa: E402
 
 MASKS = {"free_form": None, "box25": 0.25, "box37": 0.375, "box50": 0.5}
 METHODS = ("model", "network", "telea", "navier_stokes", "mean_fill")
@@ -110,14 +111,6 @@ def scores(truth, filled, mask):
             "ssim": float(metrics.ssim(truth, filled, data_range=255)),
             "l1": float(np.abs(t - f).mean()), "l1_hole": float(np.abs(t - f)[hole].mean()),
             "hole_fraction": float(hole.mean())}
-
-
-def training_depth(preset):
-    """``inpaint``'s ``max_depth`` for a model of ``preset`` (a ``Preset``, or None: 128x128): the deepest hole of
-    its training masks, a quarter of its training side (a box of half the side): 32 for the 128x128 presets
-    (inpaint's default), 64 at 256x256."""
-    size = getattr(preset, "input_size", None) or (128, 128)
-    return min(size) // 4
 
 
 def evaluate(model, name, limit=None, keep=(), max_depth=None):

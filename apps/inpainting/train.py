@@ -3,7 +3,7 @@
     python apps/inpainting/train.py --preset celeba_128 --l1-steps 1500 --steps 2000 --precision mixed_bfloat16
     python apps/inpainting/train.py --preset photos_128 --l1-steps 1500 --steps 1500 --precision mixed_bfloat16
     python apps/inpainting/train.py --preset photos_256 --init weights/inpainting/photos_128.weights.h5 \
-        --l1-steps 0 --steps 4000 --precision mixed_bfloat16
+        --l1-steps 900 --l1-learning-rate 1e-4 --l1-decay 0.1 --masks mixed --steps 1 --precision mixed_bfloat16
 
 Two phases, each resumable in its own folder under the run folder (default runs/inpainting_<preset>):
 
@@ -29,10 +29,10 @@ one unchanged). ``--init-discriminator FILE`` does the same for phase 2's SN-Pat
 ``discriminator.weights.h5``, written beside its generator at the end), so an adversarial phase can go on from
 an earlier one's two networks on another machine without its 140 MB checkpoint (Adam's moments start again).
 
-``photos_256`` is meant to be trained from ``photos_128``'s generator (``--init
-weights/inpainting/photos_128.weights.h5``) with the adversarial phase at 256x256 crops (``--l1-steps 0``, or a
-short L1 phase first if its L1 in the hole at 256 starts far above photos_128's at 128): the holes are twice as
-deep there, which is what the adversarial phase has to teach; a 256x256 step costs about four 128x128 ones.
+``photos_256`` starts from ``photos_128``'s generator (``--init weights/inpainting/photos_128.weights.h5``; the
+network is fully convolutional) and is fine-tuned on the L1 terms at 256x256 crops, where the holes are twice as
+deep; a 256x256 step costs about four 128x128 ones. The shipped file is the L1 phase's step-600 generator (the
+preset's recipe); an adversarial phase at 256 is not run yet.
 A checkpoint and a log row (<phase>/log.csv) every ``--every`` steps. The shipped generator is
 <run>/generator.weights.h5; apps/inpainting/evaluate.py measures and registers it.
 """

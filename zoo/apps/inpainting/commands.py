@@ -11,15 +11,17 @@ def add_commands(subparsers):
     f = add_image_verb(verbs, "inpainting", "fill", "fill the holes of an image marked by a mask image",
                        lambda model, args: model.inpaint(args.input, _mask_for(args.mask, args.input),
                                                          max_side=args.max_side or None,
-                                                         max_depth=args.max_depth or None, blend=not args.no_blend))
+                                                         max_depth="auto" if args.max_depth is None else
+                                                         args.max_depth or None, blend=not args.no_blend))
     f.add_argument("--mask", required=True,
                    help="mask image (non-zero = hole) of the input's size; for several inputs one mask for all, or "
                         "a folder holding a mask with each input's file name")
     f.add_argument("--max-side", type=int, default=512,
                    help="fill images larger than this at this size (default 512; 0: native size)")
-    f.add_argument("--max-depth", type=int, default=32,
+    f.add_argument("--max-depth", type=int, default=None,
                    help="fill holes deeper than this (pixels to the nearest known one) at a smaller scale "
-                        "(default 32, the training holes' deepest; 0: no limit)")
+                        "(default: the preset's training holes' deepest, 32 at 128x128, 64 for photos_256; "
+                        "0: no limit)")
     f.add_argument("--no-blend", action="store_true",
                    help="paste the network's fill as it is (default: Poisson-blended into the image)")
 

@@ -172,7 +172,14 @@ def hole_depth(hole):
     return depth
 
 
-def inpaint(model, image, mask, max_side=512, max_depth=32, blend=True):
+def training_depth(preset):
+    """The deepest hole of ``preset``'s training masks (a box of half the side): a quarter of its training side,
+    32 at 128x128 and 64 at 256x256; 32 for None (a network of no preset, as the 128x128 presets)."""
+    size = getattr(preset, "input_size", None) or (128, 128)
+    return min(size) // 4
+
+
+def inpaint(model, image, mask, max_side=512, max_depth="auto", blend=True):
     """Fill the holes of ``image`` where ``mask`` is set; the known pixels come back unchanged.
 
     ``image``: a path, PIL image, uint8/uint16/float array, single or batch, grey/RGB/RGBA, any size, or a list of
@@ -191,9 +198,9 @@ def inpaint(model, image, mask, max_side=512, max_depth=32, blend=True):
     at 512x512; above ``ATTENTION_BYTES``, 4 GiB, about 1000x1000, it is an error naming ``max_side``). Alpha is
     kept. Holes deeper than ``max_depth`` pixels (``hole_depth``: the most steps from a hole pixel to a known
     one) are filled at a copy scaled down until they are not (its shorter side kept at 64 px or more), and the
-    fill scaled back: the default 32 is the deepest hole of the presets' training masks (a box of half the side
-    of a 128x128 crop), and the network fills holes best at the depths it was trained on (pass 64 for a network
-    trained at 256x256; None: no limit).
+    fill scaled back: the network fills holes best at the depths it was trained on, and the default ``"auto"`` is
+    the deepest hole of its preset's training masks (``training_depth``: 32 for the 128x128 presets, 64 for
+    ``photos_256``; None: no limit).
 
     ``blend`` (default): the network's fill is Poisson-blended into the image (``poisson_blend``: it meets the
     known pixels around the hole without a seam, as Iizuka et al. 2017 post-process); ``blend=False`` pastes the
@@ -203,6 +210,8 @@ def inpaint(model, image, mask, max_side=512, max_depth=32, blend=True):
 
     if max_side is not None:
         max_side = positive_int(max_side, "max_side", minimum=8)
+    if isinstance(max_depth, str) and max_depth == "auto":
+        max_depth = training_depth(getattr(model, "preset", None))
     if max_depth is not None:
         max_depth = positive_int(max_depth, "max_depth")
     batch, spec = images.as_batch(image, channels=model.channels)

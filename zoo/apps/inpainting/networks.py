@@ -315,7 +315,7 @@ class InpaintGenerator(models.Generator):
         filled = Paste(name="paste")([x, refined, Binarize(name="hole")(mask)])
         return keras.Model([image, mask], {"output": models.to_unit(filled)}, name=f"{self.name}_export")
 
-    def inpaint(self, image, mask, max_side=512, max_depth=32, blend=True):
+    def inpaint(self, image, mask, max_side=512, max_depth="auto", blend=True):
         """Fill the hole of ``image`` marked by ``mask``; see ``zoo.apps.inpainting.inpaint``."""
         from .inference import inpaint
 
