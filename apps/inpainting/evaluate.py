@@ -180,6 +180,17 @@ def realism_images(name, side=128, limit=None):
     return np.stack([centre_crop(img, side) for img in images_])
 
 
+def even_holes(data, kind):
+    """The ``kind`` masks of the even-numbered images of ``data`` (the ones the realism tests fill; an odd count
+    leaves the last image out, as the other half has one fewer)."""
+    return np.stack([mask_for(kind, data[i].shape[:2], i) for i in range(0, len(data) - len(data) % 2, 2)])
+
+
+def even_fills(model, data, holes, method, max_depth=32):
+    """The even-numbered images of ``data`` filled by ``method`` in ``holes`` (``even_holes``)."""
+    return np.stack([fill(model, data[2 * k], hole, method, max_depth) for k, hole in enumerate(holes)])
+
+
 def realism(model, name, limit=None, seed=0, kind=None, side=128, max_depth=None):
     """``{method: two_sample_test result}``: the even-numbered images of held-out set ``name`` (centre ``side``
     crops) filled by each method with mask ``kind`` against the odd-numbered ones left real (interleaved: the
@@ -191,10 +202,10 @@ def realism(model, name, limit=None, seed=0, kind=None, side=128, max_depth=None
     data = realism_images(name, side, limit)
     half = len(data) // 2
     real = metrics.jpeg_roundtrip(data[1:2 * half:2])
-    holes = np.stack([mask_for(kind, data[i].shape[:2], i) for i in range(0, 2 * half, 2)])
+    holes = even_holes(data, kind)
     out = {}
     for method in REALISM_METHODS:
-        filled = np.stack([fill(model, data[i], holes[i // 2], method, depth) for i in range(0, 2 * half, 2)])
+        filled = even_fills(model, data, holes, method, depth)
         r = metrics.two_sample_test(real, metrics.jpeg_roundtrip(filled), seed=seed)
         # colour speckle in the holes (before the JPEG round trip, whose 4:2:0 chroma would smooth it away)
         r["chroma_detail"] = float(np.nanmean(metrics.chroma_detail(filled, holes)))
@@ -233,14 +244,13 @@ def colour_detail(models, limit=None):
     """``{label: chroma_detail}`` in the centre box of the faces realism test's filled images (the even-numbered
     held-out faces): the real faces, Telea, and each of ``models`` (``{label: generator}``)."""
     data = realism_images("faces", 128, limit)
-    idx = range(0, len(data) - len(data) % 2, 2)
-    holes = np.stack([mask_for("box50", (128, 128), i) for i in idx])
+    holes = even_holes(data, "box50")
     out = {}
     for label, (model, method) in {"real": (None, "real"), "telea": (None, "telea"),
                                    **{k: (m, "model") for k, m in models.items()}}.items():
-        filled = np.stack([fill(model, data[i], holes[k], method) for k, i in enumerate(idx)])
+        filled = even_fills(model, data, holes, method)
         out[label] = round(float(np.nanmean(metrics.chroma_detail(filled, holes))), 3)
-        print(f"colour detail in the box, {len(idx)} faces: {label} {out[label]}", file=sys.stderr)
+        print(f"colour detail in the box, {len(holes)} faces: {label} {out[label]}", file=sys.stderr)
     return out
 
 

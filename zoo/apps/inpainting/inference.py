@@ -210,7 +210,7 @@ def inpaint(model, image, mask, max_side=512, max_depth="auto", blend=True):
 
     if max_side is not None:
         max_side = positive_int(max_side, "max_side", minimum=8)
-    if isinstance(max_depth, str) and max_depth == "auto":
+    if max_depth == "auto":
         max_depth = training_depth(getattr(model, "preset", None))
     if max_depth is not None:
         max_depth = positive_int(max_depth, "max_depth")
