@@ -573,6 +573,71 @@ def test_dfgan_fit_changes_g_and_d_not_the_encoder_and_the_sentence_starts_to_ma
     assert np.abs(out[0] - out[1]).max() > 1e-6
 
 
+def test_sentence_contrastive_by_hand():
+    from zoo.apps.text2image.trainer import sentence_contrastive
+
+    rng = np.random.default_rng(0)
+    u, v = (x / np.linalg.norm(x, axis=1, keepdims=True) for x in rng.normal(size=(2, 5, 3)))
+    groups = np.array([0, 1, 0, 2, 1], "int32")
+    got = ops.convert_to_numpy(sentence_contrastive(u, v, groups, scale=7.0))
+    s = 7.0 * u @ v.T
+    same = (groups[:, None] == groups[None]).astype(float)
+
+    def ce(scores):  # each row's cross-entropy against its group's columns, equally weighted
+        logp = scores - np.log(np.exp(scores).sum(1, keepdims=True))
+        return -(same / same.sum(1, keepdims=True) * logp).sum(1)
+
+    np.testing.assert_allclose(got, ce(s) + ce(s.T), rtol=1e-5)
+    # the encoders' training loss is its mean
+    joint = t2i.JointEmbedding(t2i.TextEncoder(12, 6, word_dim=8, filters=8, embedding_dim=3),
+                               t2i.ImageEncoder(outputs=3, widths=(4, 4, 4, 4)), scale=7.0)
+    loss = joint.compute_loss(x=(None, None, groups), y_pred=(u.astype("float32"), v.astype("float32")))
+    np.testing.assert_allclose(float(loss), (ce(s) + ce(s.T)).mean(), rtol=1e-5)
+    # class-aware text: plus class_weight x each caption's cross-entropy against the unit class prototypes
+    joint = t2i.JointEmbedding(joint.text_encoder, joint.image_encoder, scale=7.0, classes=3, class_weight=0.5)
+    p = ops.convert_to_numpy(joint.prototypes)
+    p = 7.0 * v @ (p / np.linalg.norm(p, axis=1, keepdims=True)).T
+    class_ce = -(p - np.log(np.exp(p).sum(1, keepdims=True)))[np.arange(5), groups]
+    loss = joint.compute_loss(x=(None, None, groups), y_pred=(u.astype("float32"), v.astype("float32")))
+    np.testing.assert_allclose(float(loss), (ce(s) + ce(s.T)).mean() + 0.5 * class_ce.mean(), rtol=1e-5)
+
+
+def test_the_damsm_term_reaches_g_through_a_frozen_image_encoder():
+    keras.utils.set_random_seed(0)
+    with pytest.raises(ValueError, match="image_encoder"):
+        df_gan(contrastive_weight=1.0)
+    image_encoder = t2i.ImageEncoder(outputs=8, widths=(4, 4, 4, 4))
+    x, ids, groups = batch()
+    for weight in (0.0, 2.0):
+        keras.utils.set_random_seed(0)
+        gan = df_gan(image_encoder=image_encoder, contrastive_weight=weight)
+        gan.compile(run_eagerly=True)
+        real, condition = gan.unpack((x, ids, groups))
+        images = gan.generate(real, condition)
+        terms, _ = gan.generator_loss(real, condition, images)
+        if not weight:
+            assert "contrastive" not in terms
+            continue
+        e = ops.convert_to_numpy(condition["embedding"])
+        u = ops.convert_to_numpy(image_encoder(images))
+        from zoo.apps.text2image.trainer import sentence_contrastive
+
+        np.testing.assert_allclose(ops.convert_to_numpy(terms["contrastive"]),
+                                   2.0 * ops.convert_to_numpy(sentence_contrastive(u, e, groups)), rtol=1e-5)
+        before = [w.copy() for w in image_encoder.get_weights()]
+        hist = gan.fit((x, ids, groups), epochs=1, batch_size=4, verbose=0).history
+        assert np.isfinite(hist["contrastive"]).all()
+        for a, b in zip(before, image_encoder.get_weights()):
+            np.testing.assert_array_equal(a, b)  # frozen: only G learns from it
+    # a 128-px generator's images are pooled to the encoder's 64 px
+    gan = df_gan(image_size=128, image_encoder=image_encoder, contrastive_weight=1.0)
+    gan.compile()
+    x128 = np.repeat(np.repeat(x, 2, axis=1), 2, axis=2)
+    real, condition = gan.unpack((x128, ids, groups))
+    assert ops.convert_to_numpy(gan.generator_loss(real, condition, gan.generate(real, condition))[0][
+        "contrastive"]).shape == (4,)
+
+
 def test_dfgan_generator_round_trips_and_keeps_the_verbs(tmp_path):
     rng = np.random.default_rng(0)
     g = t2i.DFGANGenerator(image_size=64, **DF_G)

@@ -13,7 +13,8 @@ pairing is lost), minus the 1-in-20 captions held out for evaluation (``text2ima
 
 1. ``<run>/vocabulary.txt``: words seen >= 3 times in the training captions, 30 words per sentence.
 2. ``<run>/encoder/``: the text encoder trained jointly with an image encoder (``JointEmbedding``, batch 128, Adam
-   1e-3) on 64x64 crops; ``text_encoder.weights.h5``. ``--encoder-from flowers_64`` takes a shipped preset's
+   1e-3) on 64x64 crops, with the class-aware text term at ``--class-weight`` (1; the class ids are the image
+   folders'); ``text_encoder.weights.h5`` and ``image_encoder.weights.h5``. ``--encoder-from flowers_64`` takes a shipped preset's
    vocabulary and text encoder instead. Skipped when present: to give a GAN run an encoder trained longer (or
    another run's), put its ``text_encoder.weights.h5`` there before starting.
 3. ``<run>/gan/``: the preset's trainer for ``--steps`` batches of ``--batch-size`` at the preset's image size
@@ -22,6 +23,8 @@ pairing is lost), minus the 1-in-20 captions held out for evaluation (``text2ima
    extra, CA with KL weight 2, Adam 2e-4 beta 0.5 for both networks. ``DFGAN``: hinge loss, mismatched pairs at
    weight 0.5, MA-GP (k 2, p 6), Adam 1e-4 (G) / 4e-4 (D) with betas (0, 0.9), as the reference code. At the end
    the EMA generator is written to ``<run>/generator.weights.h5`` with the vocabulary beside it.
+   ``--contrastive-weight W`` adds AttnGAN's sentence-level DAMSM term to G's loss, ``W`` times the encoders'
+   own cross-entropy with G's images read by the step-2 image encoder (frozen; ``SentenceGAN``).
 
 ``apps/text2image/evaluate.py --weights <run>/generator.weights.h5 --vocabulary <run>/vocabulary.txt`` measures it.
 """
@@ -52,6 +55,11 @@ def main(argv=None):
                         "instead of training them (step 2 skipped)")
     p.add_argument("--encoder-steps", type=int, default=1200)
     p.add_argument("--encoder-batch-size", type=int, default=128)
+    p.add_argument("--class-weight", type=float, default=1.0,
+                   help="weight of the encoder's class-aware text term (JointEmbedding's classes; 0: off)")
+    p.add_argument("--contrastive-weight", type=float, default=0.0,
+                   help="weight of the sentence-level DAMSM term in G's loss (needs the image encoder trained in "
+                        "this run: not with --encoder-from)")
     p.add_argument("--steps", type=int, default=5000)
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--precision", default="float32", choices=["float32", "mixed_bfloat16", "mixed_float16"])
@@ -105,7 +113,8 @@ def main(argv=None):
         t0 = time.time()
         with setup.scope():
             image_encoder = t2i.ImageEncoder(outputs=g.text_encoder.output.shape[-1])
-            joint = t2i.JointEmbedding(g.text_encoder, image_encoder)
+            joint = t2i.JointEmbedding(g.text_encoder, image_encoder, classes=int(groups.max()) + 1 if
+                                       args.class_weight else 0, class_weight=args.class_weight)
             joint.compile(optimizer=keras.optimizers.Adam(1e-3))
         ds = data.CaptionedImages(paths, captions, groups, vocab, batch_size=args.encoder_batch_size,
                                   seed=args.seed)
@@ -116,9 +125,20 @@ def main(argv=None):
         print(f"encoder: {args.encoder_steps} steps in {time.time() - t0:.0f} s", flush=True)
     g.text_encoder.load_weights(enc_path)
 
+    image_encoder = None
+    if args.contrastive_weight:
+        image_path = os.path.join(args.run, "encoder", "image_encoder.weights.h5")
+        if not os.path.exists(image_path):
+            raise SystemExit(f"--contrastive-weight needs the image encoder trained with the text encoder, "
+                             f"{image_path}: not there (--encoder-from gives a text encoder alone)")
+        with setup.scope():
+            image_encoder = t2i.ImageEncoder(outputs=g.text_encoder.output.shape[-1])
+        image_encoder.load_weights(image_path)
+
     t0 = time.time()
     with setup.scope():
-        gan = t2i.build(args.preset, generator=g, ema_decay=0.999, seed=args.seed)
+        gan = t2i.build(args.preset, generator=g, ema_decay=0.999, seed=args.seed, image_encoder=image_encoder,
+                        contrastive_weight=args.contrastive_weight)
         gan.compile()
     size = g.image_size
     ds = data.CaptionedImages(paths, captions, groups, vocab, batch_size=args.batch_size, image_size=size,

@@ -31,15 +31,70 @@ def _normalize(e):
     return e / ops.sqrt(ops.maximum(ops.sum(ops.square(e), axis=-1, keepdims=True), 1e-12))
 
 
+def sentence_contrastive(images, sentences, groups, scale=10.0):
+    """The symmetric image-sentence cross-entropy of ``JointEmbedding``, per example: with ``scores = scale *
+    images . sentences^T`` (unit vectors), row ``i``'s term is image ``i``'s cross-entropy against the batch's
+    sentences (target: those of its group, equally) plus sentence ``i``'s against the batch's images; the mean
+    over the rows is the two directions' mean cross-entropies summed. Several replicas: over the global batch
+    (gathered differentiably), each replica its rows' terms."""
+    d = ops.shape(images)[1]
+
+    def terms(packed):
+        u, v, g = packed[:, :d], packed[:, d:2 * d], packed[:, 2 * d]
+        scores = scale * ops.matmul(u, ops.transpose(v))
+        same = ops.cast(ops.equal(g[:, None], g[None, :]), "float32")
+        out = 0.0
+        for s, t in ((scores, same), (ops.transpose(scores), same)):  # ``same`` is symmetric
+            out = out - ops.sum(t / ops.sum(t, axis=1, keepdims=True) * ops.log_softmax(s, axis=1), axis=1)
+        return out
+
+    packed = ops.concatenate([ops.cast(images, "float32"), ops.cast(sentences, "float32"),
+                              ops.cast(groups, "float32")[:, None]], axis=1)
+    return distribute.on_global_batch(terms, packed)
+
+
 class SentenceGAN(GAN):
     """What the text-to-image trainers share: a ``SentenceGenerator`` whose text encoder is frozen, and batches of
-    ``(images, word ids[, groups])`` unpacked to ``(images, {"embedding", "groups"})``."""
+    ``(images, word ids[, groups])`` unpacked to ``(images, {"embedding", "groups"})``.
 
-    def __init__(self, generator, discriminator=None, **kwargs):
+    ``image_encoder`` and ``contrastive_weight`` (optional) add AttnGAN's sentence-level DAMSM term to G's loss
+    (Xu et al. 2018; XMC-GAN's image-sentence contrastive loss, Zhang et al. 2021, is the same form): the frozen
+    image encoder trained with the text encoder (``JointEmbedding``) embeds G's images of the batch's captions,
+    and ``contrastive_weight x sentence_contrastive`` (scale 10, as the encoder's training) asks each image to be
+    the one its sentence picks out of the batch and the other way round (logged as ``contrastive``). Images larger
+    than the encoder's input are average-pooled down to it."""
+
+    def __init__(self, generator, discriminator=None, image_encoder=None, contrastive_weight=0.0, **kwargs):
+        if contrastive_weight < 0 or (contrastive_weight and image_encoder is None):
+            raise ValueError("contrastive_weight must be >= 0, and > 0 needs the image_encoder trained with the "
+                             f"text encoder (JointEmbedding); got {contrastive_weight} with "
+                             f"{'no' if image_encoder is None else 'an'} image encoder")
         generator.text_encoder.trainable = False
         super().__init__(generator, discriminator, **kwargs)
         if self.ema_generator is not None:
             self.ema_generator.text_encoder.trainable = False
+        if image_encoder is not None:
+            size, own = int(image_encoder.inputs[0].shape[1]), int(generator.image_size)
+            if own % size:
+                raise ValueError(f"the image encoder reads {size}x{size} images; the generator draws {own}x{own}, "
+                                 "not a multiple")
+            image_encoder.trainable = False
+        self.image_encoder, self.contrastive_weight = image_encoder, float(contrastive_weight)
+
+    def matching_images(self, outputs):
+        """G's images of the batch's own captions, from ``generate``'s outputs."""
+        return outputs
+
+    def generator_extra_losses(self, real, outputs, condition):
+        if not self.contrastive_weight:
+            return {}
+        images = ops.cast(self.matching_images(outputs), "float32")
+        factor = int(self.generator.image_size) // int(self.image_encoder.inputs[0].shape[1])
+        if factor > 1:
+            images = ops.average_pool(images, factor, factor)
+        u = self.image_encoder(images, training=False)
+        return {"contrastive": self.contrastive_weight * sentence_contrastive(u, condition["embedding"],
+                                                                              condition["groups"])}
 
     def unpack(self, data):
         """``(images, word ids[, groups])`` -> ``(images, {"embedding", "groups"})``; without groups every example
@@ -91,7 +146,7 @@ class TextToImage(SentenceGAN):
     ``-log(1 - D(x, e_wrong))``: near 0 when D rejects real images with the wrong caption).
     """
 
-    LOGS = ("d_wrong",)
+    LOGS = ("d_wrong", "contrastive")
 
     def __init__(self, generator, discriminator=None, interpolation=0.5, wrong_weight=1.0, **kwargs):
         if not 0.0 <= interpolation <= 1.0:
@@ -189,6 +244,9 @@ class TextToImage(SentenceGAN):
         terms["d_wrong"] = self.wrong_weight * mismatched * ops.softplus(ops.reshape(wrong, (-1,)))
         return terms, logs
 
+    def matching_images(self, outputs):
+        return outputs["match"]
+
     def call(self, data, training=False):
         """The fakes for a batch's captions (what the generator step produces for them)."""
         real, condition = self.unpack(data)
@@ -273,7 +331,7 @@ class DFGAN(SentenceGAN):
     ``features`` twice per D step (the core's real logits, then the penalty's differentiable forward).
     """
 
-    LOGS = ("d_wrong", "ma_gp")
+    LOGS = ("d_wrong", "ma_gp", "contrastive")
 
     def __init__(self, generator, discriminator=None, wrong_weight=0.5, gp_k=2.0, gp_p=6.0, **kwargs):
         if gp_k < 0 or gp_p < 2:
@@ -342,12 +400,23 @@ class JointEmbedding(keras.Model):
     Descriptions", its symmetric objective, with a softmax in place of the hinge): on ``(images, word ids,
     groups)`` batches, the scores ``scale * image_embedding . text_embedding`` of every image against every
     caption in the batch; each image's target is the batch's captions of its group, each caption's the images of
-    its group; the loss is the two cross-entropies' sum. ``fit`` it, then freeze ``text_encoder``."""
+    its group; the loss is the two cross-entropies' sum. ``fit`` it, then freeze ``text_encoder``.
 
-    def __init__(self, text_encoder, image_encoder, scale=10.0, **kwargs):
+    ``classes`` (optional, with groups that are class ids ``0 .. classes - 1``): class-aware text, a learnt unit
+    prototype per class in the joint space and ``class_weight x`` the cross-entropy of ``scale x caption .
+    prototypes`` against the caption's class added to the loss. Captions that are written per class (the
+    flowers') are then pulled to their class from the first steps, where the image side alone moves them slowly
+    (held-out caption nearest-class accuracy: the model card's table)."""
+
+    def __init__(self, text_encoder, image_encoder, scale=10.0, classes=0, class_weight=1.0, **kwargs):
         super().__init__(**kwargs)
         self.text_encoder, self.image_encoder, self.scale = text_encoder, image_encoder, float(scale)
+        self.classes, self.class_weight = int(classes), float(class_weight)
         self.accuracy = keras.metrics.Mean(name="accuracy")
+        if self.classes:
+            dim = int(text_encoder.output.shape[-1])
+            self.prototypes = self.add_weight(shape=(self.classes, dim), name="prototypes",
+                                              initializer=keras.initializers.RandomNormal(stddev=0.05))
 
     def call(self, data, training=False):
         images, words = data[0], data[1]
@@ -356,14 +425,13 @@ class JointEmbedding(keras.Model):
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         u, v = y_pred
         groups = ops.convert_to_tensor(x[2], "int32")
-        scores = self.scale * ops.matmul(u, ops.transpose(v))
-        same = ops.cast(ops.equal(groups[:, None], groups[None, :]), "float32")
-        loss = 0.0
-        for s, t in ((scores, same), (ops.transpose(scores), ops.transpose(same))):
-            target = t / ops.sum(t, axis=1, keepdims=True)
-            loss = loss + ops.mean(-ops.sum(target * ops.log_softmax(s, axis=1), axis=1))
+        loss = ops.mean(sentence_contrastive(u, v, groups, self.scale))
+        if self.classes:
+            logits = self.scale * ops.matmul(ops.cast(v, "float32"), ops.transpose(_normalize(self.prototypes)))
+            loss = loss + self.class_weight * ops.mean(
+                keras.losses.sparse_categorical_crossentropy(groups, logits, from_logits=True))
         # the caption's best-scoring image is of its own group
-        best = ops.argmax(scores, axis=0)
+        best = ops.argmax(ops.matmul(u, ops.transpose(v)), axis=0)
         self.accuracy.update_state(ops.mean(ops.cast(ops.equal(ops.take(groups, best), groups), "float32")))
         return loss
 
