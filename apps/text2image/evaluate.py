@@ -4,6 +4,7 @@
         --grid apps/text2image/samples.png
     python apps/text2image/evaluate.py --weights runs/x/generator.weights.h5 --vocabulary runs/x/vocabulary.txt
     python apps/text2image/evaluate.py --train-classifier   # (re)trains the judge (only), writes it and its sha256
+    python apps/text2image/evaluate.py --train-cross-judge  # (re)trains the second judge (--cross-judge)
 
 The judge: ``ImageEncoder(outputs=102)`` trained with cross-entropy on the shared train split (random 64x64
 crops of 72x72 images, flips; 3,000 steps of 64, Adam 1e-3, seed 0), shipped as
@@ -22,6 +23,9 @@ are drawn with seed 0. Numbers:
   of the class the text alone sets;
 * ``kid_x1000``: KID between those images and the real valid images in the judge's pooled features (x1000; the
   real train images against the same valid images give the floor, ``kid_train_valid_x1000``);
+* ``cross_caption_top1`` / ``cross_caption_top5`` (``--cross-judge``): the same images by a second judge of
+  another design (``cross_judge``), so that a generator trained against an ``ImageEncoder`` (the DAMSM term)
+  cannot score by pleasing that network family alone; ``cross_valid_top1`` its accuracy on the real valid images;
 * ``seed_spread``: mean pairwise feature distance between 4 seeds of one caption over that between images of
   different captions (0: every seed gives the same image; about 1: seeds vary as much as captions do).
 """
@@ -38,6 +42,8 @@ import numpy as np  # noqa: E402
 
 REPO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 CLASSIFIER = os.path.join(REPO, "weights", "text2image", "flowers_classifier.weights.h5")
+#: the second judge (``cross_judge``), trained by ``--train-cross-judge`` (1,500 steps of 64, seed 1)
+CROSS_JUDGE = os.path.join(REPO, "apps", "text2image", "cross_judge.weights.h5")
 GRID_CLASSES = (1, 11, 18, 23, 46, 51, 74, 89)  # rows of the card's grid (class ids)
 
 
@@ -47,7 +53,22 @@ def judge():
     return ImageEncoder(outputs=102, normalize=False, dropout=0.3, name="flowers_classifier")
 
 
-def train_classifier(root, steps=3000, seed=0):
+def cross_judge():
+    """A second classifier of another design than ``judge`` (and than the DAMSM term's image encoder, both
+    ``ImageEncoder``s): 5x5 convolutions without batch norm, max pooling, global max pooling. A generator that
+    pleased only that family's features would score on ``judge`` and not here."""
+    import keras
+    from keras import layers
+
+    x = inputs = keras.Input((64, 64, 3))
+    for w in (32, 64, 128, 256):
+        x = layers.Conv2D(w, 5, padding="same", activation="relu")(x)
+        x = layers.MaxPooling2D(2)(x)
+    x = layers.Dropout(0.3)(layers.GlobalMaxPooling2D()(x))
+    return keras.Model(inputs, layers.Dense(102)(x), name="flowers_cross_judge")
+
+
+def train_classifier(root, steps=3000, seed=0, build=judge, path=CLASSIFIER):
     import keras
 
     from zoo.apps.text2image import data
@@ -65,13 +86,13 @@ def train_classifier(root, steps=3000, seed=0):
             x, _, g = ds[i]
             return x, g - 1
 
-    model = judge()
+    model = build()
     model.compile(keras.optimizers.Adam(1e-3), keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                   metrics=["accuracy"])
     model.fit(Labelled(), epochs=steps // 100, steps_per_epoch=100, verbose=2)
-    clean = judge()  # the weights alone, without the optimizer's slots
+    clean = build()  # the weights alone, without the optimizer's slots
     clean.set_weights(model.get_weights())
-    clean.save_weights(CLASSIFIER)
+    clean.save_weights(path)
     return clean
 
 
@@ -163,6 +184,9 @@ def main(argv=None):
     p.add_argument("--data", default=os.path.join(REPO, "..", "shared", "data", "flowers102"))
     p.add_argument("--per-class", type=int, default=10)
     p.add_argument("--train-classifier", action="store_true")
+    p.add_argument("--train-cross-judge", action="store_true", help=f"train the second judge ({CROSS_JUDGE})")
+    p.add_argument("--cross-judge", action="store_true",
+                   help="also report caption_top1/top5 by the second judge (cross_caption_top1, ...)")
     p.add_argument("--json", default=None)
     p.add_argument("--grid", default=None)
     p.add_argument("--register", action="store_true",
@@ -179,6 +203,11 @@ def main(argv=None):
         print(f"classifier: {CLASSIFIER} sha256 {weights.sha256(CLASSIFIER)}")
         valid, valid_y = real_images(args.data, "valid")
         print(f"valid top-1 {topk(predict(clf, valid), valid_y, 1):.4f}")
+        return
+    if args.train_cross_judge:
+        clf = train_classifier(args.data, steps=1500, seed=1, build=cross_judge, path=CROSS_JUDGE)
+        valid, valid_y = real_images(args.data, "valid")
+        print(f"{CROSS_JUDGE}: valid top-1 {topk(predict(clf, valid), valid_y, 1):.4f}")
         return
     else:
         entry = weights.get("text2image", args.preset).companions["classifier"]
@@ -200,6 +229,12 @@ def main(argv=None):
     z = np.random.default_rng(0).standard_normal((1, g.latent_dim)).astype("float32")
     same = g.from_latents(np.repeat(z, len(caps), axis=0), g.embed([t for _, t in caps]))
     out["same_noise_top1"] = topk(predict(clf, same), labels, 1)
+    if args.cross_judge:
+        cross = cross_judge()
+        cross.load_weights(CROSS_JUDGE)
+        out["cross_valid_top1"] = topk(predict(cross, valid), valid_y, 1)
+        out.update(cross_caption_top1=topk(predict(cross, fake), labels, 1),
+                   cross_caption_top5=topk(predict(cross, fake), labels, 5))
 
     def feats(images):
         return predict(features, images)
