@@ -66,7 +66,7 @@ def main(argv=None):
         pairs = [(c, g) for cs, g in {id(c): (c, g) for c, g in zip(captions, groups)}.values() for c in cs]
         words = vocab.encode([c for c, _ in pairs])
         labels = np.array([g for _, g in pairs], "int32")
-        # the joint objective's class term on its own: a model whose loss is JointEmbedding's class term
+        # JointEmbedding's class term on its own (its image encoder unused)
         joint = t2i.JointEmbedding(encoder, t2i.ImageEncoder(outputs=256), classes=classes)
         optimizer = keras.optimizers.Adam(1e-3)
         variables = encoder.trainable_variables + [joint.prototypes]
@@ -75,10 +75,7 @@ def main(argv=None):
         @tf.function
         def step(w, y):
             with tf.GradientTape() as tape:
-                v = encoder(w, training=True)
-                logits = joint.scale * ops.matmul(v, ops.transpose(
-                    joint.prototypes / ops.norm(joint.prototypes, axis=1, keepdims=True)))
-                loss = ops.mean(keras.losses.sparse_categorical_crossentropy(y, logits, from_logits=True))
+                loss = ops.mean(joint.class_loss(encoder(w, training=True), y))
             optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
             return loss
 

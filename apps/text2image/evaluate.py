@@ -232,9 +232,9 @@ def main(argv=None):
     if args.cross_judge:
         cross = cross_judge()
         cross.load_weights(CROSS_JUDGE)
-        out["cross_valid_top1"] = topk(predict(cross, valid), valid_y, 1)
-        out.update(cross_caption_top1=topk(predict(cross, fake), labels, 1),
-                   cross_caption_top5=topk(predict(cross, fake), labels, 5))
+        cross_logits = predict(cross, fake)
+        out.update(cross_valid_top1=topk(predict(cross, valid), valid_y, 1),
+                   cross_caption_top1=topk(cross_logits, labels, 1), cross_caption_top5=topk(cross_logits, labels, 5))
 
     def feats(images):
         return predict(features, images)

@@ -14,9 +14,9 @@ pairing is lost), minus the 1-in-20 captions held out for evaluation (``text2ima
 1. ``<run>/vocabulary.txt``: words seen >= 3 times in the training captions, 30 words per sentence.
 2. ``<run>/encoder/``: the text encoder trained jointly with an image encoder (``JointEmbedding``, batch 128, Adam
    1e-3) on 64x64 crops, with the class-aware text term at ``--class-weight`` (1; the class ids are the image
-   folders'); ``text_encoder.weights.h5`` and ``image_encoder.weights.h5``. ``--encoder-from flowers_64`` takes a shipped preset's
-   vocabulary and text encoder instead. Skipped when present: to give a GAN run an encoder trained longer (or
-   another run's), put its ``text_encoder.weights.h5`` there before starting.
+   folders'); ``text_encoder.weights.h5`` and ``image_encoder.weights.h5``. ``--encoder-from flowers_64`` takes
+   a shipped preset's vocabulary and text encoder instead. Skipped when present: to give a GAN run an encoder
+   trained longer (or another run's), put its ``text_encoder.weights.h5`` there before starting.
 3. ``<run>/gan/``: the preset's trainer for ``--steps`` batches of ``--batch-size`` at the preset's image size
    (random crops of images loaded at 9/8 of it, flips), EMA 0.999 of G; a checkpoint every ``--every`` steps,
    and the same command resumes a killed run. ``TextToImage``: non-saturating GAN-CLS, GAN-INT on half a batch
@@ -92,6 +92,7 @@ def main(argv=None):
     paths, captions, groups = data.flowers(args.data, "train")
     vocab_path = os.path.join(args.run, "vocabulary.txt")
     enc_path = os.path.join(args.run, "encoder", "text_encoder.weights.h5")
+    image_path = os.path.join(args.run, "encoder", "image_encoder.weights.h5")  # not with --encoder-from
     if args.encoder_from:
         source = t2i.pretrained(args.encoder_from)
         if os.path.exists(vocab_path) and t2i.Vocabulary.load(vocab_path) != source.vocabulary:
@@ -120,14 +121,13 @@ def main(argv=None):
                                   seed=args.seed)
         joint.fit(_x_only(ds), epochs=max(1, args.encoder_steps // 100), steps_per_epoch=100, verbose=2)
         os.makedirs(os.path.dirname(enc_path), exist_ok=True)
-        image_encoder.save_weights(os.path.join(args.run, "encoder", "image_encoder.weights.h5"))
+        image_encoder.save_weights(image_path)
         g.text_encoder.save_weights(enc_path)
         print(f"encoder: {args.encoder_steps} steps in {time.time() - t0:.0f} s", flush=True)
     g.text_encoder.load_weights(enc_path)
 
     image_encoder = None
     if args.contrastive_weight:
-        image_path = os.path.join(args.run, "encoder", "image_encoder.weights.h5")
         if not os.path.exists(image_path):
             raise SystemExit(f"--contrastive-weight needs the image encoder trained with the text encoder, "
                              f"{image_path}: not there (--encoder-from gives a text encoder alone)")

@@ -427,13 +427,17 @@ class JointEmbedding(keras.Model):
         groups = ops.convert_to_tensor(x[2], "int32")
         loss = ops.mean(sentence_contrastive(u, v, groups, self.scale))
         if self.classes:
-            logits = self.scale * ops.matmul(ops.cast(v, "float32"), ops.transpose(_normalize(self.prototypes)))
-            loss = loss + self.class_weight * ops.mean(
-                keras.losses.sparse_categorical_crossentropy(groups, logits, from_logits=True))
+            loss = loss + self.class_weight * ops.mean(self.class_loss(v, groups))
         # the caption's best-scoring image is of its own group
         best = ops.argmax(ops.matmul(u, ops.transpose(v)), axis=0)
         self.accuracy.update_state(ops.mean(ops.cast(ops.equal(ops.take(groups, best), groups), "float32")))
         return loss
+
+    def class_loss(self, sentences, classes):
+        """The class-aware text term per caption, unweighted: the cross-entropy of ``scale x sentence .
+        prototypes`` (unit prototypes) against the caption's class."""
+        logits = self.scale * ops.matmul(ops.cast(sentences, "float32"), ops.transpose(_normalize(self.prototypes)))
+        return keras.losses.sparse_categorical_crossentropy(classes, logits, from_logits=True)
 
     @property
     def metrics(self):
