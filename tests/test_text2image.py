@@ -329,6 +329,25 @@ def test_finetune_on_a_captioned_folder(tmp_path):
 
 
 @needs_preset
+def test_truncation_pulls_the_latents_toward_the_mean():
+    g = verbs_model()
+    text = ["a red flower", "a purple flower with a yellow center", "white petals"]
+    z = np.random.default_rng(3).standard_normal((3, g.latent_dim)).astype("float32")
+    e = g.embed(text)
+    np.testing.assert_array_equal(g.generate(text, seed=3, truncation=1.0), g.generate(text, seed=3))  # psi 1: off
+    np.testing.assert_array_equal(g.generate(text, seed=3, truncation=0.5), g.from_latents(0.5 * z, e))
+    mean = g.generate(text, seed=3, truncation=0.0)  # psi 0: the sentence's image at the mean latent, any seed
+    np.testing.assert_array_equal(mean, g.from_latents(np.zeros_like(z), e))
+    np.testing.assert_array_equal(mean, g.generate(text, seed=9, truncation=0.0))
+    assert not np.array_equal(mean[0], mean[1])  # the text still decides
+    walk = g.interpolate("a red flower", "white petals", steps=3, seed=2, truncation=0.25)
+    z2 = np.random.default_rng(2).standard_normal((1, g.latent_dim)).astype("float32")
+    np.testing.assert_array_equal(walk[-1], g.from_latents(0.25 * z2, g.embed("white petals"))[0])
+    for bad in (-0.1, 1.5, "0.5", True):
+        with pytest.raises(ValueError, match=r"truncation must be a number in \[0, 1\]"):
+            g.generate("a red flower", seed=0, truncation=bad)
+
+
 def test_cli_generate(tmp_path):
     out = tmp_path / "red.png"
     r = subprocess.run([sys.executable, "-m", "zoo.cli", "text2image", "generate", "a red flower with ruffled petals",
@@ -338,6 +357,9 @@ def test_cli_generate(tmp_path):
     from PIL import Image
 
     assert Image.open(out).size == (4 * 66 + 2, 66 + 2)  # -n images of the sentence in one row
+    r = subprocess.run([sys.executable, "-m", "zoo.cli", "text2image", "generate", "a red flower", "-o", str(out),
+                        "--truncation", "1.5"], capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert r.returncode != 0 and "--truncation" in r.stderr and "in [0, 1]" in r.stderr
 
 
 @needs_preset

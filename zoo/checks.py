@@ -19,3 +19,12 @@ def positive_number(value, name):
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or value <= 0:
         raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
     return float(value)
+
+
+def truncation_psi(value):
+    """``value`` as a float if it is a number in [0, 1] (the truncation trick's psi; 1 = none), else ``ValueError``."""
+    import numbers
+
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0.0 <= float(value) <= 1.0:
+        raise ValueError(f"truncation must be a number in [0, 1] (1 = none), got {value!r}")
+    return float(value)

@@ -142,6 +142,21 @@ def _generate_verb(args, app, run, ncols=None):
     print(args.output)
 
 
+def add_truncation_flag(verb, effect):
+    """``--truncation PSI`` (a number in [0, 1], default None: none), passed on as ``generate(truncation=)``."""
+    def psi(text):
+        try:
+            value = float(text)
+        except ValueError:
+            value = None
+        if value is None or not 0.0 <= value <= 1.0:
+            raise argparse.ArgumentTypeError(f"must be a number in [0, 1], got {text!r}")
+        return value
+
+    verb.add_argument("--truncation", type=psi, metavar="PSI", default=None,
+                      help=f"truncation psi in [0, 1]: {effect}; default 1, none")
+
+
 def add_model_flags(verb, app):
     """``--preset NAME`` or ``--weights FILE [--arch NAME]``: which generator a verb runs (``load_model``)."""
     from zoo import catalog

@@ -187,6 +187,8 @@ def main(argv=None):
     p.add_argument("--train-cross-judge", action="store_true", help=f"train the second judge ({CROSS_JUDGE})")
     p.add_argument("--cross-judge", action="store_true",
                    help="also report caption_top1/top5 by the second judge (cross_caption_top1, ...)")
+    p.add_argument("--truncation", type=float, default=None,
+                   help="sample with generate(truncation=PSI) throughout (default: none)")
     p.add_argument("--json", default=None)
     p.add_argument("--grid", default=None)
     p.add_argument("--register", action="store_true",
@@ -222,12 +224,13 @@ def main(argv=None):
     caps = held_out_captions(args.data, args.per_class)
     labels = np.array([c for c, _ in caps])
     out["encoder_caption_top1"] = encoder_accuracy(g, args.data, caps)
-    fake = g.generate([t for _, t in caps], seed=0)
+    psi = args.truncation
+    fake = g.generate([t for _, t in caps], seed=0, truncation=psi)
     logits = predict(clf, fake)
     out.update(caption_top1=topk(logits, labels, 1), caption_top5=topk(logits, labels, 5),
                chance_top1=1 / 102, captions=len(caps))
     z = np.random.default_rng(0).standard_normal((1, g.latent_dim)).astype("float32")
-    same = g.from_latents(np.repeat(z, len(caps), axis=0), g.embed([t for _, t in caps]))
+    same = g.from_latents(np.repeat(z, len(caps), axis=0), g.embed([t for _, t in caps]), truncation=psi)
     out["same_noise_top1"] = topk(predict(clf, same), labels, 1)
     if args.cross_judge:
         cross = cross_judge()
@@ -247,7 +250,7 @@ def main(argv=None):
                                                                             subset_size=500)[0]
     # seed spread: 4 seeds x 100 captions
     sub = [t for _, t in caps[::10]]
-    four = np.stack([g.generate(sub, seed=s) for s in range(4)])  # (4, 100, size, size, 3)
+    four = np.stack([g.generate(sub, seed=s, truncation=psi) for s in range(4)])  # (4, 100, size, size, 3)
     f4 = feats(four.reshape((-1,) + four.shape[2:])).reshape(4, len(sub), -1)
     within = np.mean([np.linalg.norm(f4[a] - f4[b], axis=-1).mean() for a in range(4) for b in range(a + 1, 4)])
     between = np.mean(np.linalg.norm(f4[0][:, None] - f4[0][None], axis=-1)[~np.eye(len(sub), dtype=bool)])
@@ -259,7 +262,7 @@ def main(argv=None):
         with open(args.json, "w") as f:
             json.dump(out, f, indent=1)
     if args.grid:
-        write_grid(g, args.data, args.grid)
+        write_grid(g, args.data, args.grid, truncation=psi)
     if args.register:
         register(g, args, out)
 
@@ -283,7 +286,7 @@ def register(g, args, metrics):
     print(f"vocabulary: {vocab_file} sha256 {weights.sha256(vocab_file)}")
 
 
-def write_grid(g, root, path, seeds=4):
+def write_grid(g, root, path, seeds=4, truncation=None):
     """One row per class of ``GRID_CLASSES``: a real valid image of the class, then ``seeds`` images of one
     held-out caption of that class; the captions are printed (and go in the model card)."""
     from zoo import images
@@ -295,7 +298,7 @@ def write_grid(g, root, path, seeds=4):
     for cid in GRID_CLASSES:
         real = data.load_square(paths[list(groups).index(cid)], g.image_size)
         text = caps[cid - 1]
-        rows += [real] + list(g.generate(text, n=seeds, seed=0))
+        rows += [real] + list(g.generate(text, n=seeds, seed=0, truncation=truncation))
         print(f"class {cid}: {text}")
     images.save_png(path, images.grid(np.stack(rows), ncols=seeds + 1))
 

@@ -1,33 +1,20 @@
 """The ``zoo progan`` command. ``zoo.cli`` loads this file on its own, without the app package, so parsing
 (``--help``, argument and path errors) needs neither Keras nor TensorFlow; keep its imports light."""
-import argparse
 
 
 def add_commands(subparsers):
-    from zoo.cli import add_generate_verb
+    from zoo.cli import add_generate_verb, add_truncation_flag
 
     verbs = subparsers.add_parser("progan", help="faces of people who do not exist (progressive GAN)"
                                   ).add_subparsers(dest="verb", required=True)
     g = add_generate_verb(verbs, "progan", "write a grid (or one image) of generated faces", _generate)
     g.add_argument("--walk", type=int, metavar="SEED_B", default=None,
                    help="instead: a latent walk of -n steps from --seed to this seed")
-    g.add_argument("--truncation", type=_psi, metavar="PSI", default=None,
-                   help="truncation psi in [0, 1]: faces pulled toward the mean face (more typical, less varied; "
-                        "0.7 is a common choice; default 1, none)")
+    add_truncation_flag(g, "faces pulled toward the mean face (more typical, less varied; 0.7 is a common choice)")
     g.add_argument("--size", type=int, metavar="SIDE", default=None,
                    help="the preset that makes SIDExSIDE faces (64: celeba_64, 128: celeba_128); with --weights, "
                         "the architecture of that size")
     g.set_defaults(load_model=_by_size)
-
-
-def _psi(text):
-    try:
-        psi = float(text)
-    except ValueError:
-        psi = None
-    if psi is None or not 0.0 <= psi <= 1.0:
-        raise argparse.ArgumentTypeError(f"must be a number in [0, 1], got {text!r}")
-    return psi
 
 
 def _by_size(args):

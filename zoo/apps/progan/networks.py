@@ -31,7 +31,7 @@ import keras
 from keras import ops
 
 from zoo import models
-from zoo.checks import positive_int
+from zoo.checks import positive_int, truncation_psi
 from zoo.layers import EqualizedConv2D, EqualizedDense, MinibatchStdDev, leaky_relu
 
 
@@ -83,12 +83,6 @@ def pixel_norm(x, epsilon=1e-8):
 
 def _lrelu(x):
     return leaky_relu(x, 0.2)
-
-
-def _truncation(psi):
-    if isinstance(psi, bool) or not isinstance(psi, (int, float)) or not 0.0 <= float(psi) <= 1.0:
-        raise ValueError(f"truncation must be a number in [0, 1] (1 = none), got {psi!r}")
-    return float(psi)
 
 
 class _Progressive:
@@ -191,7 +185,7 @@ class ProGANGenerator(_Progressive, models.Generator):
             return super().generate(n, labels, seed, batch_size)
         import numpy as np
 
-        _truncation(truncation)
+        truncation_psi(truncation)
         n = positive_int(n, "n")
         if seed is not None:
             positive_int(seed, "seed", minimum=0)
@@ -200,11 +194,11 @@ class ProGANGenerator(_Progressive, models.Generator):
 
     def from_latents(self, z, labels=None, batch_size=256, truncation=None):
         """uint8 images for latent vectors ``z`` (NumPy ``(n, latent_dim)``); ``truncation`` as in ``generate``."""
-        if truncation is None or _truncation(truncation) == 1.0:
+        if truncation is None or truncation_psi(truncation) == 1.0:
             return super().from_latents(z, labels, batch_size)
         import numpy as np
 
-        psi = _truncation(truncation)
+        psi = truncation_psi(truncation)
         batch_size = positive_int(batch_size, "batch_size")
         z = models.check_latents(z, self.latent_dim)
         if labels is not None:

@@ -243,7 +243,7 @@ class SentenceGenerator(Generator):
                           f"(it knows the words of flower captions)", UnknownWordsWarning, stacklevel=3)
         return ops.convert_to_numpy(self.text_encoder(ids, training=False))
 
-    def generate(self, text, n=None, seed=None, batch_size=64):
+    def generate(self, text, n=None, seed=None, batch_size=64, truncation=None):
         """Images for ``text`` as uint8 NumPy ``(n, size, size, 3)`` (``size``: ``image_size``, 64 or 128).
 
         ``text``: one sentence (``n`` images of it, default 1, different latent vectors) or a list of sentences
@@ -251,6 +251,12 @@ class SentenceGenerator(Generator):
         NumPy, so the same on every backend): the same seed with different sentences keeps the noise and changes
         only the text. Words the vocabulary does not know count as unknown; sentences longer than
         ``vocabulary.max_length`` words are truncated (``text.Vocabulary``).
+
+        ``truncation`` (psi in [0, 1], or None = 1 = off): the truncation trick, latent vectors pulled toward the
+        mean latent, the origin: ``z' = psi * z`` (for GAN-CLS both the noise and the conditioning augmentation's
+        ``eps``, so psi 0 draws each sentence's CA mean). Lower psi: images more typical of the sentence, less
+        varied across seeds; the same seed gives the same images pulled toward the mean. DF-GAN samples with a
+        truncated normal (0.88) for the same reason.
         """
         import numpy as np
 
@@ -270,11 +276,11 @@ class SentenceGenerator(Generator):
             positive_int(seed, "seed", minimum=0)
         batch_size = positive_int(batch_size, "batch_size")
         z = np.random.default_rng(seed).standard_normal((len(texts), self.latent_dim)).astype("float32")
-        return self.from_latents(z, self.embed(texts), batch_size)
+        return self.from_latents(z, self.embed(texts), batch_size, truncation=truncation)
 
-    def interpolate(self, text_a, text_b, steps=8, seed=0):
+    def interpolate(self, text_a, text_b, steps=8, seed=0, truncation=None):
         """``steps`` images from ``text_a``'s embedding to ``text_b``'s (linear, renormalised; GAN-INT), one latent
-        vector (``seed``) throughout: uint8 ``(steps, size, size, 3)``."""
+        vector (``seed``) throughout: uint8 ``(steps, size, size, 3)``; ``truncation`` as in ``generate``."""
         import numpy as np
 
         from zoo.checks import positive_int
@@ -285,18 +291,21 @@ class SentenceGenerator(Generator):
         e = (1 - t) * a + t * b
         e /= np.linalg.norm(e, axis=1, keepdims=True)
         z = np.random.default_rng(seed).standard_normal((1, self.latent_dim)).astype("float32")
-        return self.from_latents(np.repeat(z, steps, axis=0), e)
+        return self.from_latents(np.repeat(z, steps, axis=0), e, truncation=truncation)
 
-    def from_latents(self, z, embeddings, batch_size=64):
-        """uint8 images for latent vectors ``z`` and sentence embeddings (NumPy arrays of one length)."""
+    def from_latents(self, z, embeddings, batch_size=64, truncation=None):
+        """uint8 images for latent vectors ``z`` and sentence embeddings (NumPy arrays of one length);
+        ``truncation`` as in ``generate``."""
         import numpy as np
 
         from zoo import images
-        from zoo.checks import positive_int
+        from zoo.checks import positive_int, truncation_psi
         from zoo.models import check_latents
 
         batch_size = positive_int(batch_size, "batch_size")
         z = check_latents(z, self.latent_dim)
+        if truncation is not None:
+            z = truncation_psi(truncation) * z
         embeddings = check_latents(embeddings, int(self.image_network.inputs[1].shape[-1]), "embeddings")
         if len(embeddings) != len(z):
             raise ValueError(f"{len(z)} latent vectors but {len(embeddings)} embeddings: one of each per image")
