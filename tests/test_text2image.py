@@ -191,6 +191,48 @@ def test_the_three_discriminator_terms():
     assert set(logs) == {"d_real", "d_fake", "d_acc"}
 
 
+def test_tac_gan_auxiliary_classifier_terms_by_hand():
+    """D's class head reads the image alone; D's term is its cross-entropy on the real images' classes, G's the
+    same on its images of the batch's captions (GAN-INT's extra images left out), both x aux_weight."""
+    keras.utils.set_random_seed(1)
+    g = t2i.TextToImageGenerator(**TINY_G)
+    d = t2i.MatchingDiscriminator(**TINY_D, classes=3)
+    gan = t2i.TextToImage(g, d, seed=0, aux_weight=0.5, interpolation=0.5)
+    gan.compile()
+    x, ids, groups = batch()
+    real, cond = gan.unpack((x, ids, groups))
+    e = ops.convert_to_numpy(cond["embedding"])
+    logit, classes = [ops.convert_to_numpy(o) for o in d([x, e], training=False)]
+    assert logit.shape == (4, 1) and classes.shape == (4, 3)
+    other = ops.convert_to_numpy(d([x, np.roll(e, 2, axis=0)], training=False)[1])
+    np.testing.assert_allclose(other, classes, rtol=1e-5, atol=1e-6)  # the text does not reach the class head
+
+    def ce(logits, labels):
+        logits = logits - logits.max(1, keepdims=True)
+        return -(logits[np.arange(len(labels)), labels] - np.log(np.exp(logits).sum(1)))
+
+    out = {k: ops.convert_to_numpy(v) for k, v in gan.generate(real, cond, training=False).items()}
+    terms, _ = gan.discriminator_loss(real, cond, gan.fakes(real, cond, out, "d"), training=False)
+    np.testing.assert_allclose(ops.convert_to_numpy(terms["d_class"]), 0.5 * ce(classes, groups), rtol=1e-4,
+                               atol=1e-5)
+    sp = lambda v: np.log1p(np.exp(v))  # noqa: E731
+    fake_logit = ops.convert_to_numpy(d([out["match"], e], training=False)[0])[:, 0]
+    np.testing.assert_allclose(ops.convert_to_numpy(terms["d_loss"]), sp(-logit[:, 0]) + sp(fake_logit), rtol=1e-4,
+                               atol=1e-5)
+    terms, logs = gan.generator_loss(real, cond, out, training=False)
+    fake_classes = ops.convert_to_numpy(d([out["match"], e], training=False)[1])
+    np.testing.assert_allclose(ops.convert_to_numpy(terms["g_class"]), 0.5 * ce(fake_classes, groups), rtol=1e-4,
+                               atol=1e-5)
+    assert float(logs["class_acc"]) == np.mean(fake_classes.argmax(1) == groups)
+    # fit: the class head learns, the logs are there
+    head = [w.copy() for w in d.get_layer("classes").get_weights()]
+    hist = gan.fit((x, ids, groups), epochs=2, batch_size=4, verbose=0).history
+    assert {"d_class", "g_class", "class_acc"} <= set(hist)
+    assert any(not np.allclose(a, b) for a, b in zip(head, d.get_layer("classes").get_weights()))
+    with pytest.raises(ValueError, match="needs a discriminator built with classes"):
+        t2i.TextToImage(t2i.TextToImageGenerator(**TINY_G), t2i.MatchingDiscriminator(**TINY_D), aux_weight=1.0)
+
+
 def test_gan_int_adds_interpolated_fakes_to_the_generator_step_only():
     gan = tiny_gan(interpolation=0.5)
     real, cond = gan.unpack(batch())

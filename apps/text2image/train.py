@@ -25,6 +25,11 @@ pairing is lost), minus the 1-in-20 captions held out for evaluation (``text2ima
    the EMA generator is written to ``<run>/generator.weights.h5`` with the vocabulary beside it.
    ``--contrastive-weight W`` adds AttnGAN's sentence-level DAMSM term to G's loss, ``W`` times the encoders'
    own cross-entropy with G's images read by the step-2 image encoder (frozen; ``SentenceGAN``).
+   ``--aux-weight W`` (GAN-CLS) adds TAC-GAN's auxiliary classifier: D gets a class head on its image features,
+   trained on the real images' flower classes, and G's images are asked to be classified as their captions'
+   class, both terms at weight ``W`` (``TextToImage(aux_weight=)``). ``--init-from <other run>/gan/checkpoint.
+   weights.h5`` starts a new run folder's GAN from another run's networks and optimizer states (what the other
+   run did not have starts fresh), so a run can go on with a term added.
 
 ``apps/text2image/evaluate.py --weights <run>/generator.weights.h5 --vocabulary <run>/vocabulary.txt`` measures it.
 """
@@ -60,6 +65,14 @@ def main(argv=None):
     p.add_argument("--contrastive-weight", type=float, default=0.0,
                    help="weight of the sentence-level DAMSM term in G's loss (needs the image encoder trained in "
                         "this run: not with --encoder-from)")
+    p.add_argument("--aux-weight", type=float, default=0.0,
+                   help="TAC-GAN's auxiliary classifier: D classifies the real images' classes (the flower "
+                        "classes), G's images are asked to be classified as their captions' class; this weight on "
+                        "both terms (0: off)")
+    p.add_argument("--init-from", metavar="CHECKPOINT", default=None,
+                   help="start a new run's GAN from another run's gan/checkpoint.weights.h5 (same preset and "
+                        "encoder): every network and optimizer state that matches is loaded, what the other run did "
+                        "not have (the auxiliary classifier, its optimizer's moments) starts fresh")
     p.add_argument("--steps", type=int, default=5000)
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--precision", default="float32", choices=["float32", "mixed_bfloat16", "mixed_float16"])
@@ -137,9 +150,18 @@ def main(argv=None):
 
     t0 = time.time()
     with setup.scope():
+        aux = dict(classes=int(groups.max()) + 1, aux_weight=args.aux_weight) if args.aux_weight else {}
         gan = t2i.build(args.preset, generator=g, ema_decay=0.999, seed=args.seed, image_encoder=image_encoder,
-                        contrastive_weight=args.contrastive_weight)
+                        contrastive_weight=args.contrastive_weight, **aux)
         gan.compile()
+    if args.init_from and not os.path.exists(os.path.join(args.run, "gan", "checkpoint.weights.h5")):
+        import warnings
+
+        with warnings.catch_warnings(record=True) as skipped:
+            warnings.simplefilter("always")
+            gan.load_weights(args.init_from, skip_mismatch=True)
+        print(f"started from {args.init_from}; not in it, left fresh: "
+              f"{'; '.join(str(w.message).splitlines()[0] for w in skipped) or 'nothing'}", flush=True)
     size = g.image_size
     ds = data.CaptionedImages(paths, captions, groups, vocab, batch_size=args.batch_size, image_size=size,
                               load_size=size * 9 // 8, seed=args.seed + 1)

@@ -78,18 +78,20 @@ def preset_vocabulary(preset):
     return vocab
 
 
-def build(name="flowers_64", generator=None, pretrained_generator=False, **kwargs):
+def build(name="flowers_64", generator=None, pretrained_generator=False, classes=0, **kwargs):
     """The trainer of preset ``name`` (``TextToImage`` or ``DFGAN``) around ``generator`` (default: a fresh one of the
-    preset's architecture, or the shipped one with ``pretrained_generator=True``) and a fresh discriminator. Other
-    keyword arguments go to the trainer (``wrong_weight``, ``ema_decay``, ``seed``; ``interpolation`` for
-    ``TextToImage``, ``gp_k``, ``gp_p`` for ``DFGAN``). A fresh
+    preset's architecture, or the shipped one with ``pretrained_generator=True``) and a fresh discriminator
+    (``classes`` > 0: with TAC-GAN's auxiliary classifier of that many classes, for ``aux_weight``). Other
+    keyword arguments go to the trainer (``wrong_weight``, ``ema_decay``, ``seed``; ``interpolation`` and
+    ``aux_weight`` for ``TextToImage``, ``gp_k``, ``gp_p`` for ``DFGAN``). A fresh
     generator's text encoder is untrained: train it first (``JointEmbedding``, as ``apps/text2image/train.py``)."""
     from zoo import weights
 
     preset = name if isinstance(name, weights.Preset) else weights.get("text2image", name)
     if generator is None:
         generator = pretrained(preset.name) if pretrained_generator else preset.build_generator()
-    return (preset.trainer or TextToImage)(generator, preset.build_discriminator(), **kwargs)
+    discriminator = preset.build_discriminator(classes=classes) if classes else preset.build_discriminator()
+    return (preset.trainer or TextToImage)(generator, discriminator, **kwargs)
 
 
 def dataset(source, captions=None, vocabulary=None, batch_size=64, split="train", seed=0, augment=True,

@@ -363,9 +363,14 @@ class TextToImageGenerator(SentenceGenerator):
 # -- the discriminator ----------------------------------------------------------------------------------------
 @keras.saving.register_keras_serializable("zoo")
 class MatchingDiscriminator(Discriminator):
-    """``[image, embedding]`` -> one logit: real *and* matching the text (see the module docstring)."""
+    """``[image, embedding]`` -> one logit: real *and* matching the text (see the module docstring).
 
-    def __init__(self, image_size=64, embedding_dim=256, width=64, projection_dim=128, **kwargs):
+    ``classes`` > 0 adds TAC-GAN's auxiliary classifier (Dash et al. 2017, "TAC-GAN - Text Conditioned Auxiliary
+    Classifier GAN"): a second output, ``classes`` logits of the image's class read from the image features alone
+    (before the text joins them), a 4x4 convolution beside the real/fake logit's; the outputs are then
+    ``[logit, class logits]`` (``TextToImage(aux_weight=)`` trains it)."""
+
+    def __init__(self, image_size=64, embedding_dim=256, width=64, projection_dim=128, classes=0, **kwargs):
         if image_size != 64:
             raise ValueError(f"the stage-I discriminator judges 64x64 images, got image_size {image_size}")
         image = keras.Input((image_size, image_size, 3), name="image")
@@ -376,15 +381,21 @@ class MatchingDiscriminator(Discriminator):
             if i:
                 x = layers.BatchNormalization(name=f"bn{i}")(x)
             x = LeakyReLU(0.2)(x)
+        features = x
         t = LeakyReLU(0.2)(layers.Dense(projection_dim, kernel_initializer=INIT(), name="project")(embedding))
         t = layers.Reshape((4, 4, projection_dim))(layers.RepeatVector(16)(t))
         x = layers.Concatenate()([x, t])
         x = layers.Conv2D(8 * width, 1, use_bias=False, kernel_initializer=INIT(), name="joint")(x)
         x = LeakyReLU(0.2)(layers.BatchNormalization(name="joint_bn")(x))
         logit = layers.Conv2D(1, 4, padding="valid", kernel_initializer=INIT(), dtype="float32", name="logit")(x)
-        super().__init__([image, embedding], layers.Reshape((1,), dtype="float32")(logit), config=dict(
-            image_size=image_size, embedding_dim=embedding_dim, width=width, projection_dim=projection_dim),
-            **kwargs)
+        outputs = layers.Reshape((1,), dtype="float32")(logit)
+        if classes:
+            c = layers.Conv2D(classes, 4, padding="valid", kernel_initializer=INIT(), dtype="float32",
+                              name="classes")(features)
+            outputs = [outputs, layers.Reshape((classes,), dtype="float32")(c)]
+        super().__init__([image, embedding], outputs, config=dict(
+            image_size=image_size, embedding_dim=embedding_dim, width=width, projection_dim=projection_dim,
+            classes=classes), **kwargs)
 
 
 # -- DF-GAN (Tao et al., CVPR 2022, "DF-GAN: A Simple and Effective Baseline for Text-to-Image Synthesis") -----

@@ -20,6 +20,8 @@ non-saturating loss:
 * The text encoder is frozen (``trainable = False``): no optimizer sees it; G trains its conditioning
   augmentation and stage I.
 """
+import threading
+
 import keras
 from keras import ops
 
@@ -141,18 +143,35 @@ class TextToImage(SentenceGAN):
         interpolation: GAN-INT's extra fakes per batch, as a fraction of the batch (0 turns GAN-INT off).
         wrong_weight: the weight of the mismatched-text term in D's loss.
 
+        aux_weight: TAC-GAN's auxiliary classifier (Dash et al. 2017), for a discriminator built with ``classes``
+            (``MatchingDiscriminator(classes=)``) and batches whose groups are class ids: D adds ``aux_weight x``
+            its classifier's cross-entropy on the real images (``d_class``), G ``aux_weight x`` the same on its
+            images of the batch's captions against the captions' classes (``g_class``; GAN-INT's in-between
+            images have no class and are left out). D's classifier learns from real images only, so G cannot
+            teach it its own mistakes. 0: off.
+
     Logs: ``d_loss``, ``g_loss``, ``adversarial``, ``d_real``/``d_fake``/``d_acc`` (D's probabilities for real
     matching pairs and fakes, and its accuracy on them) and ``d_wrong`` (the weighted mismatched-text term,
-    ``-log(1 - D(x, e_wrong))``: near 0 when D rejects real images with the wrong caption).
+    ``-log(1 - D(x, e_wrong))``: near 0 when D rejects real images with the wrong caption); with ``aux_weight``,
+    ``d_class`` / ``g_class`` (weighted) and ``class_acc`` (D's classifier's accuracy on the fakes' classes).
     """
 
-    LOGS = ("d_wrong", "contrastive")
+    LOGS = ("d_wrong", "contrastive", "d_class", "g_class", "class_acc")
 
-    def __init__(self, generator, discriminator=None, interpolation=0.5, wrong_weight=1.0, **kwargs):
+    def __init__(self, generator, discriminator=None, interpolation=0.5, wrong_weight=1.0, aux_weight=0.0,
+                 **kwargs):
         if not 0.0 <= interpolation <= 1.0:
             raise ValueError(f"interpolation must be in [0, 1], got {interpolation}")
+        classes = int((discriminator.get_config().get("classes") or 0) if discriminator is not None else 0)
+        if aux_weight < 0 or (aux_weight and not classes):
+            raise ValueError(f"aux_weight must be >= 0, and > 0 needs a discriminator built with classes "
+                             f"(MatchingDiscriminator(classes=N)); got {aux_weight} with classes={classes}")
         super().__init__(generator, discriminator, **kwargs)
         self.interpolation, self.wrong_weight = float(interpolation), float(wrong_weight)
+        self.classes, self.aux_weight = classes, float(aux_weight)
+        # (D's logit, class logits) of the judge's calls in the loss being built: one list per thread, as the
+        # replicas of a tf.distribute step are built in threads that take turns at each collective
+        self._judged = threading.local()
 
     # -- hooks ----------------------------------------------------------------------------------------
     def _interpolations(self, n):
@@ -232,17 +251,67 @@ class TextToImage(SentenceGAN):
         d = self.discriminator
 
         def judge(pair):
-            return d([ops.cast(pair[0], "float32"), pair[1]], training=training)
+            out = d([ops.cast(pair[0], "float32"), pair[1]], training=training)
+            if not self.classes:
+                return out
+            # the core's loss sees the real/fake logit; the class terms read the class logits of the same call
+            self._calls().append(out)
+            return out[0]
 
         return {"d": Critic(judge, (ops.cast(real, "float32"), condition["embedding"]), fakes)}
 
+    def _calls(self):
+        if not hasattr(self._judged, "calls"):
+            self._judged.calls = []
+        return self._judged.calls
+
+    def _classes_of(self, logit):
+        """The class logits D gave beside ``logit`` (one of the judge's outputs in this step)."""
+        return next(c for lg, c in self._calls() if lg is logit)
+
+    def _logit(self, images, embedding, training):
+        out = self.discriminator([ops.cast(images, "float32"), embedding], training=training)
+        return out[0] if self.classes else out
+
     def discriminator_loss(self, real, condition, fakes, training=True):
-        """The core's terms (real and fake pairs) plus ``d_wrong``: real images with the rolled captions."""
+        """The core's terms (real and fake pairs) plus ``d_wrong``: real images with the rolled captions; with
+        ``aux_weight``, ``d_class`` (``discriminator_extra_losses``)."""
+        self._judged.calls = []
         terms, logs = super().discriminator_loss(real, condition, fakes, training)
         e_wrong, mismatched = self.mismatched(condition)
-        wrong = self.discriminator([ops.cast(real, "float32"), e_wrong], training=training)
+        wrong = self._logit(real, e_wrong, training)
         terms["d_wrong"] = self.wrong_weight * mismatched * ops.softplus(ops.reshape(wrong, (-1,)))
         return terms, logs
+
+    def discriminator_extra_losses(self, real, condition, fakes, logits):
+        if not self.aux_weight:
+            return {}
+        classes = self._classes_of(logits["d"][0])
+        return {"d_class": self.aux_weight * keras.losses.sparse_categorical_crossentropy(
+            condition["groups"], classes, from_logits=True)}
+
+    def generator_loss(self, real, condition, outputs, training=True):
+        self._judged.calls = []
+        return super().generator_loss(real, condition, outputs, training)
+
+    def generator_extra_losses(self, real, outputs, condition):
+        terms = super().generator_extra_losses(real, outputs, condition)
+        if self.aux_weight:
+            # the adversarial term judged the matching fakes (first) and GAN-INT's: the first rows have classes
+            n = ops.shape(condition["groups"])[0]
+            classes = self._calls()[-1][1][:n]
+            terms["g_class"] = self.aux_weight * keras.losses.sparse_categorical_crossentropy(
+                condition["groups"], classes, from_logits=True)
+        return terms
+
+    def extra_logs(self, real, outputs, condition):
+        logs = super().extra_logs(real, outputs, condition)
+        if self.aux_weight:
+            n = ops.shape(condition["groups"])[0]
+            predicted = ops.argmax(self._calls()[-1][1][:n], axis=-1)
+            logs["class_acc"] = ops.mean(ops.cast(ops.equal(ops.cast(predicted, "int32"), condition["groups"]),
+                                                  "float32"))
+        return logs
 
     def matching_images(self, outputs):
         return outputs["match"]
