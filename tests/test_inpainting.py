@@ -592,6 +592,44 @@ def test_train_py_writes_and_starts_from_a_discriminator_file(tmp_path, monkeypa
     assert not all(np.array_equal(a, b) for a, b in zip(started[0], started[1]))  # run a's D had trained
 
 
+def test_train_py_warms_the_discriminator_up_against_the_frozen_generator(tmp_path, monkeypatch, capsys):
+    """``--d-warmup N``: N updates of D alone (G unchanged) before phase 2's fit, at ``--d-learning-rate``;
+    skipped when phase 2 resumes."""
+    import dataclasses
+
+    train = app_script("inpainting", "train")
+    tiny = dataclasses.replace(inpainting.CONFIGS["celeba_128"], config={"width": 4},
+                               discriminator_config={"width": 4, "channels": 4})
+    monkeypatch.setattr(train.inpainting, "CONFIGS", {"celeba_128": tiny})
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-1, 1, (2, 64, 64, 3)).astype("float32")
+    m = masks.centre_box(64, 64, 0.5)[None, ..., None].repeat(2, 0).astype("float32")
+    monkeypatch.setattr(train, "training_data", lambda *a, **k: __import__("tensorflow").data.Dataset
+                        .from_tensors((x, m)).repeat())
+    keras.utils.set_random_seed(0)
+    fresh_g = tiny.build_generator().get_weights()
+    seen = []
+    real_fit = train.fit_steps
+
+    def fit_steps(gan, data, steps, **kw):
+        seen.append(dict(g=[v.copy() for v in gan.generator.get_weights()], d_iterations=int(
+            gan.d_optimizer.iterations), g_iterations=int(gan.g_optimizer.iterations),
+            d_lr=float(ops.convert_to_numpy(gan.d_optimizer.learning_rate))))
+        return real_fit(gan, data, steps, **kw)
+
+    monkeypatch.setattr(train, "fit_steps", fit_steps)
+    common = ["--preset", "celeba_128", "--l1-steps", "0", "--steps", "1", "--every", "1", "--d-warmup", "3",
+              "--d-learning-rate", "4e-4", "--run", str(tmp_path / "a")]
+    train.main(common)
+    assert seen[0]["d_iterations"] == 3 and seen[0]["g_iterations"] == 0 and seen[0]["d_lr"] == pytest.approx(4e-4)
+    assert all(np.array_equal(a, b) for a, b in zip(fresh_g, seen[0]["g"]))  # G frozen during the warm-up
+    assert "D warm-up 3/3: d_loss" in capsys.readouterr().err
+    train.main(common[:5] + ["2"] + common[6:])  # --steps 2: phase 2 resumes, no second warm-up
+    assert seen[1]["d_iterations"] == 0 and "D warm-up" not in capsys.readouterr().err  # fit_steps restores it
+    with pytest.raises(SystemExit):
+        train.main(common + ["--d-learning-rate", "0"])
+
+
 def test_evaluate_realism_holds_several_set_mask_pairs_per_preset(monkeypatch, capsys):
     """evaluate.py's REALISM: per preset, results.json keys -> (held-out set, mask, crop side); the rows measured
     before keep their keys; photos get a box hole beside the strokes and photos_256 a 256x256 row; realism() fills
