@@ -19,6 +19,9 @@ non-saturating loss:
   two captions' embeddings, beta = 0.5 as the paper) reach G's adversarial term only; D never trains on them.
 * The text encoder is frozen (``trainable = False``): no optimizer sees it; G trains its conditioning
   augmentation and stage I.
+* Optional, off by default: AttnGAN's sentence-level DAMSM term (``SentenceGAN``'s ``contrastive_weight``) and
+  TAC-GAN's auxiliary classifier (``aux_weight``: D also names the real image's class, G's image is asked to be
+  named as its caption's class).
 """
 import threading
 
