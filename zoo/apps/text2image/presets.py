@@ -14,7 +14,7 @@ from .trainer import DFGAN, TextToImage
 FLOWERS_64 = Preset(
     name="flowers_64", app="text2image", default=True,
     file="text2image/flowers_64.weights.h5",
-    sha256="565e94c1ade49a4e70e5ad56915d8989f479c8543e9b6035613f97297c33f5d8",
+    sha256="a93d853e0c46fe73365ccb5c0af631f9b08e699764153d7f4377471f6397a118",
     architecture=TextToImageGenerator,
     config=dict(vocab_size=2187, max_length=30, word_dim=128, filters=256, embedding_dim=256, noise_dim=100,
                 condition_dim=128, width=32, image_size=64, kl_weight=2.0),
@@ -31,11 +31,16 @@ FLOWERS_64 = Preset(
         "classifier": {"file": "text2image/flowers_classifier.weights.h5",
                        "sha256": "f2adb38e16edbf14a2c0d6a6cf4a47463edc87b3fe2db5fe8a578db55e08b219"},
     },
-    recipe="apps/text2image/train.py --run runs/text2image_flowers_64 --precision mixed_bfloat16 --encoder-steps 1200 "
-           "--steps 7000 (seed 0, batch 64, 2 CPU cores); apps/text2image/evaluate.py",
-    metrics={"encoder_caption_top1": 0.277, "classifier_valid_top1": 0.7457, "caption_top1": 0.0491,
-             "caption_top5": 0.1876, "same_noise_top1": 0.0619, "kid_x1000": 67.9873,
-             "kid_train_valid_x1000": -2.5222, "seed_spread": 0.8147},
+    recipe="apps/text2image/encoder_ablation.py joint-classes --steps 1500 (the encoder: image-sentence + class "
+           "term); apps/text2image/train.py --run runs/t2i_gancls_v2 --precision mixed_bfloat16 --every 250 "
+           "--contrastive-weight 2 (GAN-CLS + the DAMSM term; stopped at its 8,500-step checkpoint); "
+           "apps/text2image/train.py --run runs/t2i_tac --init-from runs/t2i_gancls_v2/gan/checkpoint.weights.h5 "
+           "--aux-weight 1 --contrastive-weight 2 --precision mixed_bfloat16 --every 250 (+ TAC-GAN's auxiliary "
+           "classifier; its 1,250-step EMA generator); seed 0, batch 64, 2 CPU cores; apps/text2image/evaluate.py "
+           "--cross-judge",
+    metrics={"encoder_caption_top1": 0.3782, "classifier_valid_top1": 0.7457, "caption_top1": 0.1444,
+             "caption_top5": 0.3811, "same_noise_top1": 0.1464, "kid_x1000": 63.3772,
+             "kid_train_valid_x1000": -2.522, "seed_spread": 0.6165},
 )
 
 #: the classifier ``apps/text2image/evaluate.py`` judges every preset with (64x64 inputs; larger images are
