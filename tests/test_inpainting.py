@@ -558,9 +558,8 @@ def test_train_py_crops_at_the_presets_size_and_checks_l1_weight(tmp_path, monke
     assert not os.path.exists(tmp_path / "r")
 
 
-def test_train_py_writes_and_starts_from_a_discriminator_file(tmp_path, monkeypatch):
-    """Phase 2 ends by saving its SN-PatchGAN beside the generator, and ``--init-discriminator`` starts another
-    run's phase 2 from that file (so an adversarial phase can go on without its checkpoint)."""
+def tiny_train_script(monkeypatch):
+    """apps/inpainting/train.py with celeba_128 at width 4 and one fixed 64x64 batch of two as its data."""
     import dataclasses
 
     train = app_script("inpainting", "train")
@@ -572,6 +571,13 @@ def test_train_py_writes_and_starts_from_a_discriminator_file(tmp_path, monkeypa
     m = masks.centre_box(64, 64, 0.5)[None, ..., None].repeat(2, 0).astype("float32")
     monkeypatch.setattr(train, "training_data", lambda *a, **k: __import__("tensorflow").data.Dataset
                         .from_tensors((x, m)).repeat())
+    return train, tiny
+
+
+def test_train_py_writes_and_starts_from_a_discriminator_file(tmp_path, monkeypatch):
+    """Phase 2 ends by saving its SN-PatchGAN beside the generator, and ``--init-discriminator`` starts another
+    run's phase 2 from that file (so an adversarial phase can go on without its checkpoint)."""
+    train, tiny = tiny_train_script(monkeypatch)
     started = []
     real_fit = train.fit_steps
 
@@ -595,17 +601,7 @@ def test_train_py_writes_and_starts_from_a_discriminator_file(tmp_path, monkeypa
 def test_train_py_warms_the_discriminator_up_against_the_frozen_generator(tmp_path, monkeypatch, capsys):
     """``--d-warmup N``: N updates of D alone (G unchanged) before phase 2's fit, at ``--d-learning-rate``;
     skipped when phase 2 resumes."""
-    import dataclasses
-
-    train = app_script("inpainting", "train")
-    tiny = dataclasses.replace(inpainting.CONFIGS["celeba_128"], config={"width": 4},
-                               discriminator_config={"width": 4, "channels": 4})
-    monkeypatch.setattr(train.inpainting, "CONFIGS", {"celeba_128": tiny})
-    rng = np.random.default_rng(0)
-    x = rng.uniform(-1, 1, (2, 64, 64, 3)).astype("float32")
-    m = masks.centre_box(64, 64, 0.5)[None, ..., None].repeat(2, 0).astype("float32")
-    monkeypatch.setattr(train, "training_data", lambda *a, **k: __import__("tensorflow").data.Dataset
-                        .from_tensors((x, m)).repeat())
+    train, tiny = tiny_train_script(monkeypatch)
     keras.utils.set_random_seed(0)
     fresh_g = tiny.build_generator().get_weights()
     seen = []
