@@ -370,7 +370,6 @@ def test_finetune_on_a_captioned_folder(tmp_path):
     assert model.generate("a grey flower", seed=0).shape == (1, 64, 64, 3)
 
 
-@needs_preset
 def test_truncation_pulls_the_latents_toward_the_mean():
     g = verbs_model()
     text = ["a red flower", "a purple flower with a yellow center", "white petals"]
@@ -390,6 +389,7 @@ def test_truncation_pulls_the_latents_toward_the_mean():
             g.generate("a red flower", seed=0, truncation=bad)
 
 
+@needs_preset
 def test_cli_generate(tmp_path):
     out = tmp_path / "red.png"
     r = subprocess.run([sys.executable, "-m", "zoo.cli", "text2image", "generate", "a red flower with ruffled petals",

@@ -144,14 +144,13 @@ def _generate_verb(args, app, run, ncols=None):
 
 def add_truncation_flag(verb, effect):
     """``--truncation PSI`` (a number in [0, 1], default None: none), passed on as ``generate(truncation=)``."""
+    from zoo.checks import truncation_psi
+
     def psi(text):
         try:
-            value = float(text)
+            return truncation_psi(float(text))
         except ValueError:
-            value = None
-        if value is None or not 0.0 <= value <= 1.0:
-            raise argparse.ArgumentTypeError(f"must be a number in [0, 1], got {text!r}")
-        return value
+            raise argparse.ArgumentTypeError(f"must be a number in [0, 1], got {text!r}") from None
 
     verb.add_argument("--truncation", type=psi, metavar="PSI", default=None,
                       help=f"truncation psi in [0, 1]: {effect}; default 1, none")

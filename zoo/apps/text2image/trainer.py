@@ -297,21 +297,22 @@ class TextToImage(SentenceGAN):
         self._judged.calls = []
         return super().generator_loss(real, condition, outputs, training)
 
+    def _fake_classes(self, condition):
+        """The class logits of G's images of the batch's captions: the adversarial term judged the matching fakes
+        (first rows) and GAN-INT's, in the judge's last call."""
+        return self._calls()[-1][1][:ops.shape(condition["groups"])[0]]
+
     def generator_extra_losses(self, real, outputs, condition):
         terms = super().generator_extra_losses(real, outputs, condition)
         if self.aux_weight:
-            # the adversarial term judged the matching fakes (first) and GAN-INT's: the first rows have classes
-            n = ops.shape(condition["groups"])[0]
-            classes = self._calls()[-1][1][:n]
             terms["g_class"] = self.aux_weight * keras.losses.sparse_categorical_crossentropy(
-                condition["groups"], classes, from_logits=True)
+                condition["groups"], self._fake_classes(condition), from_logits=True)
         return terms
 
     def extra_logs(self, real, outputs, condition):
         logs = super().extra_logs(real, outputs, condition)
         if self.aux_weight:
-            n = ops.shape(condition["groups"])[0]
-            predicted = ops.argmax(self._calls()[-1][1][:n], axis=-1)
+            predicted = ops.argmax(self._fake_classes(condition), axis=-1)
             logs["class_acc"] = ops.mean(ops.cast(ops.equal(ops.cast(predicted, "int32"), condition["groups"]),
                                                   "float32"))
         return logs
