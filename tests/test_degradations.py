@@ -165,6 +165,48 @@ def test_degrade_sizes_seeds_and_effect():
         D.realesrgan_degrade(hr[..., 0], np.random.default_rng(0), 4)
 
 
+def test_first_order_and_photo_mix():
+    from zoo.apps.srgan.data import bicubic_downscale
+
+    hr = photo(64)
+    clean = bicubic_downscale(hr, 4).astype(int)
+    # first order alone: one blur, one resize straight to 1/scale, noise, JPEG; with no blur, no noise and quality
+    # 95 it is a clean downscale (in the drawn resize mode) up to JPEG's rounding (grey: no chroma subsampling)
+    calm = dict(blur_sigma=(0.1, 0.1), sinc_prob=0, noise_range=(0.0, 0.0), poisson_scale_range=(0.0, 0.0),
+                gaussian_noise_prob=1.0, jpeg_range=(95, 95))
+    grey = hr[..., :1]
+    downs = [np.round(D.resize(grey / 255.0, (16, 16), m) * 255) for m in D.RESIZE_MODES]
+    for seed in range(3):
+        lr = D.first_order_degrade(grey, np.random.default_rng(seed), 4, calm)
+        assert lr.shape == (16, 16, 1) and lr.dtype == np.uint8
+        assert min(np.abs(lr - d).mean() for d in downs) < 2.5
+        full = D.first_order_degrade(grey, np.random.default_rng(seed), 4)
+        assert min(np.abs(full - d).mean() for d in downs) > 5
+    assert D.first_order_degrade(hr[:62, :63, :1], np.random.default_rng(0), 4).shape == (15, 15, 1)
+
+    def damage(fn, n=24):
+        return np.mean([np.abs(fn(np.random.default_rng(s)).astype(int) - clean).mean() for s in range(n)])
+
+    light = damage(lambda r: D.first_order_degrade(hr, r, 4, D.LIGHT))
+    full = damage(lambda r: D.first_order_degrade(hr, r, 4))
+    assert light < 0.75 * full  # LIGHT is the mild end
+    # the mix: seeded, a third of draws in each branch (each branch's first draw after the branch index reproduces)
+    a = D.photo_degrade(hr, np.random.default_rng(11), 4)
+    assert np.array_equal(a, D.photo_degrade(hr, np.random.default_rng(11), 4)) and a.shape == (16, 16, 3)
+    seen = {0: 0, 1: 0, 2: 0}
+    for seed in range(30):
+        branch = int(np.random.default_rng(seed).integers(3))
+        seen[branch] += 1
+        rng = np.random.default_rng(seed)
+        rng.integers(3)
+        want = [lambda: D.realesrgan_degrade(hr, rng, 4), lambda: D.first_order_degrade(hr, rng, 4),
+                lambda: D.first_order_degrade(hr, rng, 4, D.LIGHT)][branch]()
+        assert np.array_equal(D.photo_degrade(hr, np.random.default_rng(seed), 4), want)
+    assert min(seen.values()) >= 5
+    with pytest.raises(ValueError, match="expected an image"):
+        D.photo_degrade(hr[..., 0], np.random.default_rng(0), 4)
+
+
 def test_dataset_with_realesrgan_degradation(tmp_path, monkeypatch):
     monkeypatch.setenv("ZOO_PIPELINE", "numpy")
     from zoo.apps import srgan
@@ -178,6 +220,8 @@ def test_dataset_with_realesrgan_degradation(tmp_path, monkeypatch):
         lr, hr = ds[0]
         return np.asarray(lr), np.asarray(hr)
 
+    lr_p, _ = first(degradation="photo")
+    assert lr_p.shape == (3, 12, 12, 3)
     lr, hr = first(degradation="realesrgan")
     assert lr.shape == (3, 12, 12, 3) and hr.shape == (3, 48, 48, 3)
     assert -1 <= lr.min() and lr.max() <= 1

@@ -74,8 +74,9 @@ def main(argv=None):
     p.add_argument("--hr-crop", type=int, default=96)
     p.add_argument("--init", help="generator weights to start from (phase 2: the phase-1 generator)")
     p.add_argument("--data", default=TRAIN)
-    p.add_argument("--degradation", choices=("realesrgan",), default=None,
-                   help="LR by this degradation of the HR crop (degradations.py) instead of bicubic downscaling")
+    p.add_argument("--degradation", choices=("realesrgan", "photo"), default=None,
+                   help="LR by this degradation of the HR crop (degradations.py) instead of bicubic downscaling: "
+                   "Real-ESRGAN's second order, or photo_x4's mix of it with first-order and light degradations")
     p.add_argument("--run", help="run folder (default runs/<preset>)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--pixel-loss", choices=("mse", "l1"), help="pixel loss (default: the trainer's: SRGAN mse, "

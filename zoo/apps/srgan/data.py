@@ -128,7 +128,7 @@ def _sr_example(hr, rng, scale, hr_crop, augment, small="skip", lr=None, degrada
     ``bicubic_downscale`` (MATLAB ``imresize`` bicubic, uint8 rounding). With ``lr`` (a data set's own LR,
     ``scale`` times smaller than ``hr``) the window is drawn on the LR grid, both are cut at it and get the same
     flip / rotation, and nothing is downscaled. ``degradation``: a name in ``degradations.DEGRADATIONS``
-    (``"realesrgan"``) makes the LR by that degradation of the crop instead of bicubic downscaling.
+    (``"realesrgan"``, ``"photo"``) makes the LR by that degradation of the crop instead of bicubic downscaling.
     """
     if lr is None:
         if small == "upscale":
@@ -181,7 +181,8 @@ def sr_pairs(source, scale=4, hr_crop=96, batch_size=16, channels=3, shuffle=Tru
 
     ``degradation="realesrgan"``: the LR is made by Real-ESRGAN's second-order degradation of the crop (blur,
     resize, noise, JPEG twice, then a sinc filter; ``zoo.apps.srgan.degradations``), seeded by the pipeline, for
-    models of real photos; ``None`` / ``"bicubic"`` (default): MATLAB bicubic as above. Not with a data set's own
+    models of real photos; ``"photo"``: a third of it, a third its first order alone, a third a light first order
+    (``photo_x4``'s training mix); ``None`` / ``"bicubic"`` (default): MATLAB bicubic as above. Not with a data set's own
     LR (pass ``lr_key=None``).
 
     ``cache=True`` keeps the decoded images in memory after the first epoch (the 291 images of BSD200 + T91 take
