@@ -58,6 +58,10 @@ from zoo.apps.srgan import data as sr_data  # noqa: E402
 DATA = os.path.join(REPO, "..", "shared", "data", "sr", "val")
 DATASETS = ("Set5", "Set14")
 FLOWERS = os.path.join(REPO, "..", "shared", "data", "flowers102", "valid")
+#: ``--photos-grid`` inputs: real JPEG photos (flowers102 valid, CelebA), never trained on, with LR windows.
+PHOTOS = [os.path.join(FLOWERS, "3", "image_06631.jpg") + ":53:32",
+          os.path.join(FLOWERS, "51", "image_01315.jpg") + ":32:32",
+          os.path.join(REPO, "..", "shared", "data", "faces_celeba", "train", "192975.jpg") + ":30:32"]
 #: ``--degraded`` levels: (Gaussian blur sigma in HR pixels, Gaussian noise sigma in 0-255 levels, JPEG quality)
 LEVELS = {"mild": (1.0, 2.0, 90), "medium": (2.0, 8.0, 70), "heavy": (3.0, 15.0, 50)}
 
@@ -159,6 +163,10 @@ def main(argv=None):
     p.add_argument("--grid", metavar="PNG", help="also save crops of --grid-image from every method and the HR")
     p.add_argument("--grid-image", default="Set14/img_001_SRF_4:80:80:192",
                    help="<set>/<name>:<top>:<left>:<side> of the HR image to crop for --grid")
+    p.add_argument("--photos-grid", metavar="PNG", help="also upscale real JPEG photos as they are (no HR: "
+                   "compare by eye): a row per --photos file, a column per method, a 64x64 LR window each")
+    p.add_argument("--photos", nargs="+", default=PHOTOS, metavar="FILE:TOP:LEFT",
+                   help="the --photos-grid inputs, each with the LR window's top-left corner")
     p.add_argument("--register", metavar="NAME", help="register --weights as preset srgan/NAME")
     p.add_argument("--default", action="store_true", help="with --register: the app's default preset")
     p.add_argument("--recipe", default="", help="with --register: how the weights were trained (for the Preset)")
@@ -189,6 +197,8 @@ def main(argv=None):
     print(table(rows))
     if a.grid:
         save_grid(a, methods)
+    if a.photos_grid:
+        save_photos_grid(a.photos_grid, a.photos, methods, a.scale)
     result = {
         "protocol": (f"x{a.scale} given LR in, uint8 out; PSNR/SSIM on BT.601 Y (MATLAB rgb2ycbcr; grey images on "
                      f"their grey values), {a.scale}-pixel border shaved; mean over images"),
@@ -221,6 +231,24 @@ def save_grid(a, methods):
     crops = [np.asarray(fn(lr, hr.shape))[y:y + n, x:x + n] for _, fn in methods] + [hr[y:y + n, x:x + n]]
     images.save_png(a.grid, images.grid(np.stack(crops), ncols=len(crops)))
     print(f"wrote {a.grid}: " + " | ".join([m for m, _ in methods] + ["HR"]), file=sys.stderr)
+
+
+def save_photos_grid(path, photos, methods, scale, side=64):
+    """Real photos upscaled as they are, JPEG artefacts and all: for each ``FILE:TOP:LEFT`` a row of the
+    ``side`` x ``side`` LR window upscaled by each method (the LR itself enlarged by nearest neighbour first)."""
+    from zoo import data, images
+
+    rows = []
+    for spec in photos:
+        file, top, left = spec.rsplit(":", 2)
+        lr = data.read_image(file, 3)[int(top):int(top) + side, int(left):int(left) + side]
+        if lr.shape[:2] != (side, side):
+            raise ValueError(f"{spec}: the {side}x{side} window does not fit in the image")
+        hr_shape = (side * scale, side * scale, 3)
+        rows.append(np.asarray(Image.fromarray(lr).resize(hr_shape[1::-1], Image.NEAREST)))
+        rows += [np.asarray(fn(lr, hr_shape)) for _, fn in methods]
+    images.save_png(path, images.grid(np.stack(rows), ncols=len(methods) + 1))
+    print(f"wrote {path}: columns LR (nearest) | " + " | ".join(m for m, _ in methods), file=sys.stderr)
 
 
 def register(a, model, rows):
