@@ -190,19 +190,18 @@ def test_first_order_and_photo_mix():
     light = damage(lambda r: D.first_order_degrade(hr, r, 4, D.LIGHT))
     full = damage(lambda r: D.first_order_degrade(hr, r, 4))
     assert light < 0.75 * full  # LIGHT is the mild end
-    # the mix: seeded, a third of draws in each branch (each branch's first draw after the branch index reproduces)
+    # the mix: seeded, each branch drawn at its PHOTO_MIX share, then run on the same generator
     a = D.photo_degrade(hr, np.random.default_rng(11), 4)
     assert np.array_equal(a, D.photo_degrade(hr, np.random.default_rng(11), 4)) and a.shape == (16, 16, 3)
     seen = {0: 0, 1: 0, 2: 0}
-    for seed in range(30):
-        branch = int(np.random.default_rng(seed).integers(3))
-        seen[branch] += 1
+    for seed in range(40):
         rng = np.random.default_rng(seed)
-        rng.integers(3)
+        branch = int(rng.choice(3, p=D.PHOTO_MIX))
+        seen[branch] += 1
         want = [lambda: D.realesrgan_degrade(hr, rng, 4), lambda: D.first_order_degrade(hr, rng, 4),
                 lambda: D.first_order_degrade(hr, rng, 4, D.LIGHT)][branch]()
         assert np.array_equal(D.photo_degrade(hr, np.random.default_rng(seed), 4), want)
-    assert min(seen.values()) >= 5
+    assert seen[0] >= 3 and min(seen[1], seen[2]) >= 9
     with pytest.raises(ValueError, match="expected an image"):
         D.photo_degrade(hr[..., 0], np.random.default_rng(0), 4)
 

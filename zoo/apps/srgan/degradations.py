@@ -307,12 +307,16 @@ LIGHT = {"blur_sigma": (0.2, 1.5), "sinc_prob": 0.0, "noise_range": (0.0, 10.0),
          "jpeg_range": (60, 95)}
 
 
+#: ``photo_degrade``'s shares of Real-ESRGAN's second order, its first order alone and ``LIGHT``.
+PHOTO_MIX = (0.2, 0.4, 0.4)
+
+
 def photo_degrade(hr, rng, scale=4):
-    """``photo_x4``'s training LR: a third each of Real-ESRGAN's second-order degradation
-    (``realesrgan_degrade``), its first order alone (``first_order_degrade``) and a light first order
-    (``LIGHT``). Trained on the second order alone, the compact network smooths mildly degraded photos as if they
-    were noisy (0.7-1.3 dB below bicubic on the card's mild set); the mix keeps the whole range in view."""
-    branch = rng.integers(3)
+    """``photo_x4``'s training LR: Real-ESRGAN's second-order degradation (``realesrgan_degrade``), its first
+    order alone (``first_order_degrade``) or a light first order (``LIGHT``), drawn with ``PHOTO_MIX``. Trained
+    on the second order alone, the compact network smooths mildly degraded photos as if they were noisy (0.7-1.3
+    dB below bicubic on the card's mild set); the mix keeps the whole range in view, most of it one-pass."""
+    branch = rng.choice(3, p=PHOTO_MIX)
     if branch == 0:
         return realesrgan_degrade(hr, rng, scale)
     return first_order_degrade(hr, rng, scale, None if branch == 1 else LIGHT)
