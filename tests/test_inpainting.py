@@ -13,6 +13,7 @@ from zoo import weights
 from zoo.apps import inpainting
 from zoo.apps.inpainting import masks
 from zoo.apps.inpainting.networks import ContextualAttention, GatedConv2D, _fold, _patches
+from zoo.layers import Blur2D
 
 SHARED = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data")
 SHIPPED = {name: f"inpainting/{name}" in weights.presets() for name in ("celeba_128", "photos_128")}
@@ -117,6 +118,48 @@ def test_parameter_counts_equal_the_reference_configuration():
     for cin, cout in ((4, 64), (64, 128), (128, 256), (256, 256), (256, 256), (256, 256)):
         d += conv(5, cin, cout)
     assert count(inpainting.SNPatchDiscriminator()) == d == 5_946_816
+
+
+def test_antialiased_discriminator_has_no_period_2_pattern_in_its_input_gradient():
+    """``SNPatchDiscriminator(antialias=True)``: the same weights as the plain D, a ``Blur2D`` before each strided
+    convolution, and an input gradient (what G follows) with next to nothing at the Nyquist frequency, where the
+    plain stride-2 D puts its grid."""
+    plain = inpainting.SNPatchDiscriminator(width=8)
+    smooth = inpainting.SNPatchDiscriminator(width=8, antialias=True)
+    assert count(plain) == count(smooth) and smooth.get_config()["antialias"] is True
+    smooth.set_weights(plain.get_weights())
+    x = np.random.default_rng(1).standard_normal((2, 128, 128, 4)).astype("float32")
+    assert numpy_of(smooth(x)).shape == numpy_of(plain(x)).shape == (2, 2, 2, 32)
+
+    def nyquist_share(d):
+        g = input_gradient(d, x)[:, 16:-16, 16:-16]  # away from the reflected edges
+        power = np.abs(np.fft.fft2(g, axes=(1, 2))) ** 2
+        n = g.shape[1] // 2
+        return (power[:, n].sum() + power[:, :, n].sum()) / power.sum()
+
+    plain_share, smooth_share = nyquist_share(plain), nyquist_share(smooth)
+    assert plain_share > 0.005 and smooth_share < 0.05 * plain_share, (plain_share, smooth_share)
+
+
+def input_gradient(d, x):
+    """d(sum of D's logits)/d(input), NumPy, on the current backend."""
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        v = tf.Variable(x)
+        with tf.GradientTape() as tape:
+            s = tf.reduce_sum(d(v))
+        return tape.gradient(s, v).numpy()
+    if backend == "jax":
+        import jax
+
+        return np.asarray(jax.grad(lambda v: d(v).sum())(x))
+    import torch
+
+    v = torch.tensor(x, requires_grad=True)
+    d(v).sum().backward()
+    return v.grad.numpy()
 
 
 def test_generator_takes_sizes_divisible_by_8_and_ignores_the_hole_content():
@@ -624,6 +667,29 @@ def test_train_py_warms_the_discriminator_up_against_the_frozen_generator(tmp_pa
     assert seen[1]["d_iterations"] == 0 and "D warm-up" not in capsys.readouterr().err  # fit_steps restores it
     with pytest.raises(SystemExit):
         train.main(common + ["--d-learning-rate", "0"])
+
+
+def test_train_py_antialiased_discriminator_and_r1(tmp_path, monkeypatch):
+    """``--d-antialias`` builds phase 2's SN-PatchGAN with ``Blur2D`` before its strided convolutions and
+    ``--r1-gamma`` reaches the core's R1 penalty (logged as ``r1``)."""
+    train, tiny = tiny_train_script(monkeypatch)
+    seen = []
+    real_fit = train.fit_steps
+
+    def fit_steps(gan, data, steps, **kw):
+        seen.append((gan.discriminator.get_config()["antialias"], gan.r1_gamma,
+                     any(isinstance(layer, Blur2D) for layer in gan.discriminator.layers)))
+        return real_fit(gan, data, steps, **kw)
+
+    monkeypatch.setattr(train, "fit_steps", fit_steps)
+    common = ["--preset", "celeba_128", "--l1-steps", "0", "--steps", "1", "--every", "1"]
+    train.main(common + ["--run", str(tmp_path / "a"), "--d-antialias", "--r1-gamma", "0.5"])
+    train.main(common + ["--run", str(tmp_path / "b")])
+    assert seen == [(True, 0.5, True), (False, 0.0, False)]
+    log = (tmp_path / "a" / "gan" / "log.csv").read_text()
+    assert "r1" in log.splitlines()[0].split(",")
+    with pytest.raises(SystemExit):
+        train.main(common + ["--run", str(tmp_path / "c"), "--r1-gamma", "-1"])
 
 
 def test_evaluate_realism_holds_several_set_mask_pairs_per_preset(monkeypatch, capsys):

@@ -5,7 +5,7 @@ import pytest
 import keras
 from keras import ops
 
-from zoo.layers import (EqualizedConv2D, EqualizedDense, MinibatchDiscrimination, MinibatchStdDev, PixelNorm,
+from zoo.layers import (Blur2D, EqualizedConv2D, EqualizedDense, MinibatchDiscrimination, MinibatchStdDev, PixelNorm,
                         PixelShuffle, ReflectionPadding2D, ResidualBlock, UNetDown, UNetUp, instance_norm, spectral_norm)
 
 RNG = np.random.default_rng(0)
@@ -106,6 +106,28 @@ def test_reflection_padding(padding, np_pad):
     ref = np.pad(x, ((0, 0),) + np_pad + ((0, 0),), mode="reflect")
     np.testing.assert_array_equal(out, ref)
     assert layer.compute_output_shape((None, 5, 6, 3)) == (None,) + ref.shape[1:]
+
+
+# -- Blur2D ----------------------------------------------------------------------------------------------------
+def test_blur2d_is_the_reflect_padded_binomial_filter():
+    x = randn(2, 7, 9, 3)
+    p = np.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)), mode="reflect").astype("float64")
+    k = np.array([1.0, 2.0, 1.0]) / 4
+    ref = sum(k[i] * k[j] * p[:, i:i + 7, j:j + 9] for i in range(3) for j in range(3))
+    layer = Blur2D()
+    np.testing.assert_allclose(np_(layer(x)), ref, atol=1e-6)
+    assert layer.compute_output_shape((None, 7, 9, 3)) == (None, 7, 9, 3)
+    np.testing.assert_allclose(np_(Blur2D()(np.full((1, 5, 5, 2), 0.3, "float32"))), 0.3, atol=1e-7)  # DC passes
+    nyquist = np.where((np.arange(8)[:, None] + np.arange(8)) % 2 == 0, 1.0, -1.0)[None, :, :, None]
+    out = np_(Blur2D()(nyquist.astype("float32")))
+    np.testing.assert_allclose(out[:, 1:-1, 1:-1], 0.0, atol=1e-7)  # the checkerboard is removed (inside)
+    out5 = np_(Blur2D((1, 4, 6, 4, 1))(x))
+    assert out5.shape == x.shape and np.abs(out5).mean() < np.abs(np_(layer(x))).mean()  # a wider low-pass
+    restored = Blur2D.from_config(Blur2D((1, 4, 6, 4, 1)).get_config())
+    assert restored.taps == (1.0, 4.0, 6.0, 4.0, 1.0)
+    for bad in ((1, 2), (1, 2, 3), (0, 0, 0)):
+        with pytest.raises(ValueError, match="taps"):
+            Blur2D(bad)
 
 
 # -- PixelNorm / MinibatchStdDev -------------------------------------------------------------------------------

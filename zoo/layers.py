@@ -17,6 +17,7 @@ Contents, by paper:
   ``ReflectionPadding2D``.
 * Isola et al. 2017 (pix2pix): ``UNetDown``, ``UNetUp``.
 * Miyato et al. 2018, "Spectral Normalization for GANs": ``spectral_norm``.
+* Zhang 2019, "Making Convolutional Networks Shift-Invariant Again": ``Blur2D``.
 """
 import math
 
@@ -431,6 +432,34 @@ class ReflectionPadding2D(layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "padding": self.padding}
+
+
+@keras.saving.register_keras_serializable("zoo")
+class Blur2D(layers.Layer):
+    """A fixed separable low-pass filter (binomial ``taps``, normalised; default ``(1, 2, 1)``) over the two
+    spatial axes, edges reflected, same size out. Before a stride-2 convolution it removes what subsampling would
+    alias (Zhang 2019, "Making Convolutional Networks Shift-Invariant Again"; StyleGAN2's filtered downsampling),
+    and so the stride's period-2 pattern from the network's input gradient: odd-length symmetric taps whose
+    alternating sum is 0 (``1 - 2 + 1``) pass nothing at the Nyquist frequency."""
+
+    def __init__(self, taps=(1, 2, 1), **kwargs):
+        super().__init__(**kwargs)
+        self.taps = tuple(float(t) for t in taps)
+        if len(self.taps) % 2 != 1 or self.taps != self.taps[::-1] or sum(self.taps) <= 0:
+            raise ValueError(f"taps must be symmetric, of odd length and positive sum, got {taps}")
+
+    def call(self, x):
+        k, r = [t / sum(self.taps) for t in self.taps], len(self.taps) // 2
+        x = ops.pad(x, ((0, 0), (r, r), (r, r), (0, 0)), mode="reflect")
+        h, w = ops.shape(x)[1] - 2 * r, ops.shape(x)[2] - 2 * r
+        x = sum(t * x[:, i:i + h] for i, t in enumerate(k))
+        return sum(t * x[:, :, i:i + w] for i, t in enumerate(k))
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        return {**super().get_config(), "taps": self.taps}
 
 
 @keras.saving.register_keras_serializable("zoo")

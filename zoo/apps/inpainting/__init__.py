@@ -45,15 +45,17 @@ def pretrained(name=None):
     return weights.pretrained("inpainting", name)
 
 
-def build(name="celeba_128", generator=None, adversarial=True, **kwargs):
+def build(name="celeba_128", generator=None, adversarial=True, discriminator_config=None, **kwargs):
     """The ``Inpainting`` trainer of preset ``name`` (a ``CONFIGS`` name or a ``zoo.weights.Preset``) with a fresh
-    SN-PatchGAN (none when ``adversarial=False``: L1 alone) and a fresh generator unless ``generator`` is given.
-    Other keyword arguments go to ``Inpainting`` (``l1_weight``, ``ema_decay``, ``seed``)."""
+    SN-PatchGAN (none when ``adversarial=False``: L1 alone; ``discriminator_config`` overrides its arguments, e.g.
+    ``{"antialias": True}``) and a fresh generator unless ``generator`` is given. Other keyword arguments go to
+    ``Inpainting`` (``l1_weight``, ``ema_decay``, ``seed``)."""
     from zoo import weights
 
     preset = name if isinstance(name, weights.Preset) else weights.get("inpainting", name)
     g = generator if generator is not None else preset.build_generator()
-    d = preset.build_discriminator(channels=g.channels + 1) if adversarial else None
+    d = preset.build_discriminator(**{**(discriminator_config or {}), "channels": g.channels + 1}) \
+        if adversarial else None
     return (preset.trainer or Inpainting)(g, d, **kwargs)
 
 

@@ -39,7 +39,7 @@ import keras
 from keras import layers, ops
 
 from zoo import models
-from zoo.layers import LeakyReLU, NearestUpsampling, spectral_norm
+from zoo.layers import Blur2D, LeakyReLU, NearestUpsampling, spectral_norm
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -329,12 +329,19 @@ class InpaintGenerator(models.Generator):
 class SNPatchDiscriminator(models.Discriminator):
     """SN-PatchGAN: ``concatenate([image, mask])`` ``(N, H, W, channels + 1)`` -> logits ``(N, H/64, W/64,
     4 width)``; six 5x5 stride-2 spectrally normalised convolutions with LeakyReLU(0.2) (also after the last, as
-    the reference), ``width`` 64."""
+    the reference), ``width`` 64.
 
-    def __init__(self, width=64, channels=4, **kwargs):
+    ``antialias=True`` (not the reference's) puts a ``Blur2D`` low-pass before each strided convolution, so D's
+    input gradient, which the generator follows, carries no period-2 pattern (the grid of dots a plain stride-2
+    D taught the face generator; inpainting model card). Its weights are the same as the plain D's."""
+
+    def __init__(self, width=64, channels=4, antialias=False, **kwargs):
         x = inputs = keras.Input((None, None, channels), name="image_and_mask")
         for i, mult in enumerate((1, 2, 4, 4, 4, 4)):
+            if antialias:
+                x = Blur2D(name=f"blur{i + 1}")(x)
             x = spectral_norm(layers.Conv2D(width * mult, 5, strides=2, padding="same"), name=f"conv{i + 1}")(x)
             x = LeakyReLU(0.2, name=f"lrelu{i + 1}")(x)
         x = layers.Activation("linear", dtype="float32", name="logits")(x)
-        super().__init__(inputs, x, config={"width": width, "channels": channels}, **kwargs)
+        super().__init__(inputs, x, config={"width": width, "channels": channels, "antialias": bool(antialias)},
+                         **kwargs)
