@@ -182,8 +182,8 @@ def sr_pairs(source, scale=4, hr_crop=96, batch_size=16, channels=3, shuffle=Tru
     ``degradation="realesrgan"``: the LR is made by Real-ESRGAN's second-order degradation of the crop (blur,
     resize, noise, JPEG twice, then a sinc filter; ``zoo.apps.srgan.degradations``), seeded by the pipeline, for
     models of real photos; ``"photo"``: 20% of it, 40% its first order alone, 40% a light first order
-    (``photo_x4``'s training mix, ``degradations.PHOTO_MIX``); ``None`` / ``"bicubic"`` (default): MATLAB bicubic as above. Not with a data set's own
-    LR (pass ``lr_key=None``).
+    (``photo_x4``'s training mix, ``degradations.PHOTO_MIX``); ``None`` / ``"bicubic"`` (default): MATLAB bicubic
+    as above. Not with a data set's own LR (pass ``lr_key=None``).
 
     ``cache=True`` keeps the decoded images in memory after the first epoch (the 291 images of BSD200 + T91 take
     about 100 MB): each epoch then only crops. With ``seed`` set the pipeline is reproducible; each epoch draws
