@@ -5,8 +5,9 @@ import pytest
 import keras
 from keras import ops
 
-from zoo.layers import (Blur2D, EqualizedConv2D, EqualizedDense, MinibatchDiscrimination, MinibatchStdDev, PixelNorm,
-                        PixelShuffle, ReflectionPadding2D, ResidualBlock, UNetDown, UNetUp, instance_norm, spectral_norm)
+from zoo.layers import (Blur2D, EqualizedConv2D, EqualizedDense, MinibatchDiscrimination, MinibatchStdDev,
+                        PixelNorm, PixelShuffle, ReflectionPadding2D, ResidualBlock, UNetDown, UNetUp, instance_norm,
+                        spectral_norm)
 
 RNG = np.random.default_rng(0)
 

@@ -135,7 +135,8 @@ def dataset(source, scale=4, hr_crop=96, batch_size=16, **kwargs):
     """``(lr, hr)`` training pairs in [-1, 1] from an image folder or a TFDS name (``"div2k/bicubic_x4"``):
     random HR crops, flips and 90-degree rotations, LR by MATLAB-style bicubic downscaling, or with
     ``degradation="realesrgan"`` by Real-ESRGAN's blur / resize / noise / JPEG / sinc degradation, for real photos
-    (``"photo"``: mixed with lighter first-order degradations; ``degradations`` module) (``data.sr_pairs``, which lists the options)."""
+    (``"photo"``: mixed with lighter first-order degradations; ``degradations`` module) (``data.sr_pairs``, which
+    lists the options)."""
     from zoo.apps.srgan import data
 
     return data.sr_pairs(source, scale=scale, hr_crop=hr_crop, batch_size=batch_size, **kwargs)
