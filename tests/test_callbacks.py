@@ -66,3 +66,10 @@ def test_checkpoint_holds_everything(small_digits, tmp_path):
     for a, b in zip(gan.variables, fresh.variables):
         np.testing.assert_array_equal(keras.ops.convert_to_numpy(a.value), keras.ops.convert_to_numpy(b.value))
     assert Checkpoint(tmp_path / "none").resume(fresh) == 0
+    # an optimizer built another way (a schedule for a constant rate): Keras would skip its state with a warning;
+    # resume refuses, so a run never goes on with fresh Adam moments and step counter unnoticed
+    other = tiny()
+    other.compile(g_optimizer=keras.optimizers.Adam(keras.optimizers.schedules.PiecewiseConstantDecay([10], [2e-4,
+                                                                                                           1e-4])))
+    with pytest.raises(ValueError, match="optimizer.*learning-rate schedule"):
+        Checkpoint(tmp_path).resume(other)

@@ -5,6 +5,7 @@ images to the same ``logdir``. The EMA of the generator's weights is kept by the
 (``GAN(..., ema_decay=0.999)``) so it is updated inside the compiled step and checkpointed with everything else.
 """
 import os
+import warnings
 
 import keras
 import numpy as np
@@ -63,10 +64,21 @@ class Checkpoint(keras.callbacks.Callback):
             raise ValueError(f"{self.path} holds {len(seeds)} random-generator states, the model has {len(states)}: "
                              "it was written by a different model")
         try:
-            gan.load_weights(self.path)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                gan.load_weights(self.path)
         except Exception as e:
             raise ValueError(f"checkpoint {self.path} does not fit this model (written by another architecture or "
                              f"configuration?): {e}; {advice}") from e
+        skipped = [str(w.message).strip() for w in caught if "Skipping variable loading" in str(w.message)]
+        for w in caught:  # the rest as they were
+            if "Skipping variable loading" not in str(w.message):
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        if skipped:  # Keras only warns, and a resumed run would go on with fresh optimizer moments and step counter
+            raise ValueError(f"checkpoint {self.path} does not fit this model's state: {skipped[0]} An optimizer "
+                             "built another way (a learning-rate schedule where the run had a constant rate, or the "
+                             "reverse) does not take the run's Adam moments and step counter: resume with the run's "
+                             f"settings, or start a new run from its weights; {advice}")
         if self.log:
             self._write_log([r for r in self._read_log() if int(r["epoch"]) < epoch])
         for v, value in zip(states, seeds):
