@@ -70,9 +70,11 @@ class Checkpoint(keras.callbacks.Callback):
         except Exception as e:
             raise ValueError(f"checkpoint {self.path} does not fit this model (written by another architecture or "
                              f"configuration?): {e}; {advice}") from e
-        skipped = [str(w.message).strip() for w in caught if "Skipping variable loading" in str(w.message)]
-        for w in caught:  # the rest as they were
-            if "Skipping variable loading" not in str(w.message):
+        skipped = []
+        for w in caught:  # Keras's skipped optimizer state is an error here; the rest warn as they were
+            if "Skipping variable loading" in str(w.message):
+                skipped.append(str(w.message).strip())
+            else:
                 warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
         if skipped:  # Keras only warns, and a resumed run would go on with fresh optimizer moments and step counter
             raise ValueError(f"checkpoint {self.path} does not fit this model's state: {skipped[0]} An optimizer "

@@ -251,8 +251,7 @@ def realesrgan_degrade(hr, rng, scale=4, options=None):
     same seed gives the same LR); ``options``: overrides of ``REALESRGAN``.
     """
     o = dict(REALESRGAN, **(options or {}))
-    x = _check(hr, scale)
-    h, w = x.shape[0] // scale, x.shape[1] // scale
+    x, h, w = _check(hr, scale)
     # first order
     x = blur(x, _kernel(rng, o))
     f = _resize_factor(rng, o["resize_prob"], o["resize_range"])
@@ -287,15 +286,15 @@ def _check(hr, scale):
         raise ValueError(f"expected an image (H, W, 1 or 3), got shape {hr.shape}")
     if hr.shape[0] // scale < 1 or hr.shape[1] // scale < 1:
         raise ValueError(f"image {hr.shape[0]}x{hr.shape[1]} is smaller than scale={scale}")
-    return hr.astype(np.float32) / 255.0 if hr.dtype == np.uint8 else hr.astype(np.float32)
+    x = hr.astype(np.float32) / 255.0 if hr.dtype == np.uint8 else hr.astype(np.float32)
+    return x, hr.shape[0] // scale, hr.shape[1] // scale
 
 
 def first_order_degrade(hr, rng, scale=4, options=None):
     """One pass of the classical model: blur (``_kernel``), a resize straight to ``1/scale`` (area, bilinear or
     bicubic), noise, JPEG; the ranges of ``REALESRGAN``'s first order unless ``options`` override them. uint8."""
     o = dict(REALESRGAN, **(options or {}))
-    x = _check(hr, scale)
-    h, w = x.shape[0] // scale, x.shape[1] // scale
+    x, h, w = _check(hr, scale)
     x = resize(blur(x, _kernel(rng, o)), (h, w), _mode(rng))
     x = jpeg(_noise(x, rng, o), rng.uniform(*o["jpeg_range"]))
     return np.clip(np.round(x * 255.0), 0, 255).astype(np.uint8)
