@@ -141,6 +141,29 @@ def test_antialiased_discriminator_has_no_period_2_pattern_in_its_input_gradient
     assert plain_share > 0.005 and smooth_share < 0.05 * plain_share, (plain_share, smooth_share)
 
 
+def test_discriminator_without_spectral_norm_has_plain_convolutions_and_the_same_kernels():
+    """``SNPatchDiscriminator(spectral_norm=False)``: the same convolutions, unwrapped (no power-iteration vectors),
+    so it computes what the spectrally normalised D's raw kernels would without the division; its config says so
+    and round-trips."""
+    sn = inpainting.SNPatchDiscriminator(width=8)
+    plain = inpainting.SNPatchDiscriminator(width=8, spectral_norm=False)
+    wrapped = [la for la in sn.layers if isinstance(la, keras.layers.SpectralNormalization)]
+    assert len(wrapped) == 6 and not any(isinstance(la, keras.layers.SpectralNormalization) for la in plain.layers)
+    assert [w.shape for w in plain.trainable_weights] == [w.shape for w in sn.trainable_weights]
+    assert len(plain.non_trainable_weights) == 0 < len(sn.non_trainable_weights)
+    assert plain.get_config()["spectral_norm"] is False and sn.get_config()["spectral_norm"] is True
+    again = inpainting.SNPatchDiscriminator.from_config(plain.get_config())
+    assert not any(isinstance(la, keras.layers.SpectralNormalization) for la in again.layers)
+    x = np.random.default_rng(2).standard_normal((1, 64, 64, 4)).astype("float32")
+    again.set_weights(plain.get_weights())
+    np.testing.assert_allclose(numpy_of(again(x)), numpy_of(plain(x)), atol=1e-6)
+    manual = x
+    for la in plain.layers:
+        if isinstance(la, keras.layers.Conv2D):
+            manual = numpy_of(keras.ops.leaky_relu(la(manual), 0.2))
+    np.testing.assert_allclose(numpy_of(plain(x)), manual, atol=1e-5)
+
+
 def input_gradient(d, x):
     """d(sum of D's logits)/d(input), NumPy, on the current backend."""
     backend = keras.backend.backend()
@@ -670,22 +693,23 @@ def test_train_py_warms_the_discriminator_up_against_the_frozen_generator(tmp_pa
 
 
 def test_train_py_antialiased_discriminator_and_r1(tmp_path, monkeypatch):
-    """``--d-antialias`` builds phase 2's SN-PatchGAN with ``Blur2D`` before its strided convolutions and
-    ``--r1-gamma`` reaches the core's R1 penalty (logged as ``r1``)."""
+    """``--d-antialias`` builds phase 2's SN-PatchGAN with ``Blur2D`` before its strided convolutions,
+    ``--d-no-spectral-norm`` without spectral normalisation, and ``--r1-gamma`` reaches the core's R1 penalty (logged as ``r1``)."""
     train, tiny = tiny_train_script(monkeypatch)
     seen = []
     real_fit = train.fit_steps
 
     def fit_steps(gan, data, steps, **kw):
-        seen.append((gan.discriminator.get_config()["antialias"], gan.r1_gamma,
-                     any(isinstance(layer, Blur2D) for layer in gan.discriminator.layers)))
+        d = gan.discriminator
+        seen.append((d.get_config()["antialias"], gan.r1_gamma, any(isinstance(la, Blur2D) for la in d.layers),
+                     any(isinstance(la, keras.layers.SpectralNormalization) for la in d.layers)))
         return real_fit(gan, data, steps, **kw)
 
     monkeypatch.setattr(train, "fit_steps", fit_steps)
     common = ["--preset", "celeba_128", "--l1-steps", "0", "--steps", "1", "--every", "1"]
-    train.main(common + ["--run", str(tmp_path / "a"), "--d-antialias", "--r1-gamma", "0.5"])
+    train.main(common + ["--run", str(tmp_path / "a"), "--d-antialias", "--d-no-spectral-norm", "--r1-gamma", "0.5"])
     train.main(common + ["--run", str(tmp_path / "b")])
-    assert seen == [(True, 0.5, True), (False, 0.0, False)]
+    assert seen == [(True, 0.5, True, False), (False, 0.0, False, True)]
     log = (tmp_path / "a" / "gan" / "log.csv").read_text()
     assert "r1" in log.splitlines()[0].split(",")
     with pytest.raises(SystemExit):

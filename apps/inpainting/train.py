@@ -38,9 +38,10 @@ phase 2 with the SN-PatchGAN trained alone against the frozen generator (skipped
 the reference's settings from a trained L1 generator, D's hinge loss stayed at 0.997-0.999 for 3,750 steps (its
 scores for real and filled images within 0.01), while alone against the frozen generator the same D opened a
 real - fake gap of 0.34 in 300 steps; G followed a D that had not learnt what tells fills apart.
-``--d-antialias`` and ``--r1-gamma`` change D itself (not the reference's): a low-pass filter before each strided
-convolution, so its input gradient has no period-2 pattern for G to copy, and R1 (Mescheder et al. 2018) on real
-images, which keeps that gradient small near the data.
+``--d-antialias``, ``--d-no-spectral-norm`` and ``--r1-gamma`` change D itself (not the reference's): a low-pass
+filter before each strided convolution, so its input gradient has no period-2 pattern for G to copy; plain
+convolutions in place of spectrally normalised ones; and R1 (Mescheder et al. 2018) on real images, which keeps
+that gradient small near the data.
 A checkpoint and a log row (<phase>/log.csv) every ``--every`` steps. The shipped generator is
 <run>/generator.weights.h5; apps/inpainting/evaluate.py measures and registers it.
 """
@@ -121,9 +122,11 @@ def main(argv=None):
                         "(default 0), so G's first adversarial gradients come from a D that tells fills from images")
     p.add_argument("--d-antialias", action="store_true",
                    help="phase 2's SN-PatchGAN with a low-pass filter before each strided convolution (Blur2D)")
+    p.add_argument("--d-no-spectral-norm", dest="d_spectral_norm", action="store_false",
+                   help="phase 2's PatchGAN without spectral normalisation (keep it in check with --r1-gamma)")
     p.add_argument("--r1-gamma", type=float, default=0.0,
-                   help="phase 2: R1 penalty on D's gradient at real images, weight gamma / 2 (0: none, the reference). "
-                        "The gradient is of the sum of D's patch logits (2x2x256 for a 128-px image), so a "
+                   help="phase 2: R1 penalty on D's gradient at real images, weight gamma / 2 (0: none, the "
+                        "reference). The gradient is of the sum of D's patch logits (2x2x256 for a 128-px image), so a "
                         "scalar-D gamma is far too strong: at gamma 1 D learnt nothing in 200 warm-up steps")
     p.add_argument("--l1-weight", type=float, default=1.0,
                    help="weight of both stages' L1 terms (Inpainting's l1_weight; default 1, the reference's)")
@@ -179,7 +182,8 @@ def main(argv=None):
     print(f"{a.preset}: phase 2, {a.steps} adversarial steps in {run}/gan", file=sys.stderr)
     with setup.scope():
         gan = inpainting.build(preset, generator=generator, l1_weight=a.l1_weight, ema_decay=0.999, seed=a.seed,
-                               discriminator_config={"antialias": a.d_antialias})
+                               discriminator_config={"antialias": a.d_antialias,
+                                                     "spectral_norm": a.d_spectral_norm})
         gan.compile(d_optimizer=optimizers.Adam(a.d_learning_rate, beta_1=0.5, beta_2=0.999), r1_gamma=a.r1_gamma)
     if a.init_discriminator:
         gan.discriminator.load_weights(a.init_discriminator)

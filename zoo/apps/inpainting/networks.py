@@ -39,7 +39,7 @@ import keras
 from keras import layers, ops
 
 from zoo import models
-from zoo.layers import Blur2D, LeakyReLU, NearestUpsampling, spectral_norm
+from zoo.layers import Blur2D, LeakyReLU, NearestUpsampling, spectral_norm as _spectral_norm
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -333,15 +333,21 @@ class SNPatchDiscriminator(models.Discriminator):
 
     ``antialias=True`` (not the reference's) puts a ``Blur2D`` low-pass before each strided convolution, so D's
     input gradient, which the generator follows, carries no period-2 pattern (the grid of dots a plain stride-2
-    D taught the face generator; inpainting model card). Its weights are the same as the plain D's."""
+    D taught the face generator; inpainting model card). Its weights are the same as the plain D's.
+    ``spectral_norm=False`` (not the reference's) leaves the convolutions plain, for a D kept in check by an R1
+    penalty instead (``Inpainting.compile(r1_gamma=...)``)."""
 
-    def __init__(self, width=64, channels=4, antialias=False, **kwargs):
+    def __init__(self, width=64, channels=4, antialias=False, spectral_norm=True, **kwargs):
         x = inputs = keras.Input((None, None, channels), name="image_and_mask")
         for i, mult in enumerate((1, 2, 4, 4, 4, 4)):
             if antialias:
                 x = Blur2D(name=f"blur{i + 1}")(x)
-            x = spectral_norm(layers.Conv2D(width * mult, 5, strides=2, padding="same"), name=f"conv{i + 1}")(x)
+            if spectral_norm:
+                conv = _spectral_norm(layers.Conv2D(width * mult, 5, strides=2, padding="same"), name=f"conv{i + 1}")
+            else:
+                conv = layers.Conv2D(width * mult, 5, strides=2, padding="same", name=f"conv{i + 1}")
+            x = conv(x)
             x = LeakyReLU(0.2, name=f"lrelu{i + 1}")(x)
         x = layers.Activation("linear", dtype="float32", name="logits")(x)
-        super().__init__(inputs, x, config={"width": width, "channels": channels, "antialias": bool(antialias)},
-                         **kwargs)
+        super().__init__(inputs, x, config={"width": width, "channels": channels, "antialias": bool(antialias),
+                                            "spectral_norm": bool(spectral_norm)}, **kwargs)
