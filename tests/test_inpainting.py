@@ -710,6 +710,10 @@ def test_train_py_antialiased_discriminator_and_r1(tmp_path, monkeypatch):
     train.main(common + ["--run", str(tmp_path / "a"), "--d-antialias", "--d-no-spectral-norm", "--r1-gamma", "0.5"])
     train.main(common + ["--run", str(tmp_path / "b")])
     assert seen == [(True, 0.5, True, False), (False, 0.0, False, True)]
+    ev = app_script("inpainting", "evaluate")  # a snapshot's EMA generator, whichever D the run had
+    for run in "ab":
+        path = ev.ema_from_checkpoint(tiny, str(tmp_path / run / "gan"))
+        assert path.endswith("generator_epoch1.weights.h5") and os.path.exists(path)
     log = (tmp_path / "a" / "gan" / "log.csv").read_text()
     assert "r1" in log.splitlines()[0].split(",")
     with pytest.raises(SystemExit):

@@ -295,9 +295,15 @@ def ema_from_checkpoint(preset, folder):
     from zoo.apps import inpainting
     from zoo.callbacks import Checkpoint
 
-    gan = inpainting.build(preset, ema_decay=0.999)
-    gan.compile()
-    epoch = Checkpoint(folder).resume(gan)
+    for spectral_norm in (True, False):  # the reference's D, or train.py --d-no-spectral-norm's
+        gan = inpainting.build(preset, ema_decay=0.999, discriminator_config={"spectral_norm": spectral_norm})
+        gan.compile()
+        try:
+            epoch = Checkpoint(folder).resume(gan)
+            break
+        except ValueError:
+            if not spectral_norm:
+                raise
     path = os.path.join(folder, f"generator_epoch{epoch}.weights.h5")
     gan.sampling_generator().save_weights(path)
     print(f"{folder}: checkpoint {epoch}, EMA generator -> {path}", file=sys.stderr)
