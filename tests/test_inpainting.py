@@ -666,7 +666,7 @@ def test_train_py_writes_and_starts_from_a_discriminator_file(tmp_path, monkeypa
 
 def test_train_py_warms_the_discriminator_up_against_the_frozen_generator(tmp_path, monkeypatch, capsys):
     """``--d-warmup N``: N updates of D alone (G unchanged) before phase 2's fit, at ``--d-learning-rate``;
-    skipped when phase 2 resumes."""
+    skipped when phase 2 resumes. ``--g-learning-rate`` is G's."""
     train, tiny = tiny_train_script(monkeypatch)
     keras.utils.set_random_seed(0)
     fresh_g = tiny.build_generator().get_weights()
@@ -676,20 +676,23 @@ def test_train_py_warms_the_discriminator_up_against_the_frozen_generator(tmp_pa
     def fit_steps(gan, data, steps, **kw):
         seen.append(dict(g=[v.copy() for v in gan.generator.get_weights()], d_iterations=int(
             gan.d_optimizer.iterations), g_iterations=int(gan.g_optimizer.iterations),
-            d_lr=float(ops.convert_to_numpy(gan.d_optimizer.learning_rate))))
+            d_lr=float(ops.convert_to_numpy(gan.d_optimizer.learning_rate)),
+            g_lr=float(ops.convert_to_numpy(gan.g_optimizer.learning_rate))))
         return real_fit(gan, data, steps, **kw)
 
     monkeypatch.setattr(train, "fit_steps", fit_steps)
     common = ["--preset", "celeba_128", "--l1-steps", "0", "--steps", "1", "--every", "1", "--d-warmup", "3",
-              "--d-learning-rate", "4e-4", "--run", str(tmp_path / "a")]
+              "--d-learning-rate", "4e-4", "--g-learning-rate", "2e-5", "--run", str(tmp_path / "a")]
     train.main(common)
     assert seen[0]["d_iterations"] == 3 and seen[0]["g_iterations"] == 0 and seen[0]["d_lr"] == pytest.approx(4e-4)
+    assert seen[0]["g_lr"] == pytest.approx(2e-5)
     assert all(np.array_equal(a, b) for a, b in zip(fresh_g, seen[0]["g"]))  # G frozen during the warm-up
     assert "D warm-up 3/3: d_loss" in capsys.readouterr().err
     train.main(common[:5] + ["2"] + common[6:])  # --steps 2: phase 2 resumes, no second warm-up
     assert seen[1]["d_iterations"] == 0 and "D warm-up" not in capsys.readouterr().err  # fit_steps restores it
-    with pytest.raises(SystemExit):
-        train.main(common + ["--d-learning-rate", "0"])
+    for flag in ("--d-learning-rate", "--g-learning-rate"):
+        with pytest.raises(SystemExit):
+            train.main(common + [flag, "0"])
 
 
 def test_train_py_antialiased_discriminator_and_r1(tmp_path, monkeypatch):

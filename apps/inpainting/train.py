@@ -33,8 +33,9 @@ an earlier one's two networks on another machine without its 140 MB checkpoint (
 network is fully convolutional) and is fine-tuned on the L1 terms at 256x256 crops, where the holes are twice as
 deep; a 256x256 step costs about four 128x128 ones. The shipped file is the L1 phase's step-600 generator (the
 preset's recipe); an adversarial phase at 256 is not run yet.
-``--d-learning-rate`` sets phase 2's D learning rate apart from G's (TTUR), and ``--d-warmup STEPS`` starts
-phase 2 with the SN-PatchGAN trained alone against the frozen generator (skipped when phase 2 resumes). Why: with
+``--d-learning-rate`` and ``--g-learning-rate`` set phase 2's D and G learning rates apart (TTUR), and
+``--d-warmup STEPS`` starts phase 2 with the SN-PatchGAN trained alone against the frozen generator (skipped when
+phase 2 resumes). Why: with
 the reference's settings from a trained L1 generator, D's hinge loss stayed at 0.997-0.999 for 3,750 steps (its
 scores for real and filled images within 0.01), while alone against the frozen generator the same D opened a
 real - fake gap of 0.34 in 300 steps; G followed a D that had not learnt what tells fills apart.
@@ -114,6 +115,8 @@ def main(argv=None):
     p.add_argument("--masks", default="free_form+box", choices=("free_form+box", "mixed", "free_form", "box"),
                    help="training masks (inpainting.dataset; default the reference's box united with strokes)")
     p.add_argument("--steps", type=int, default=2000, help="phase 2: adversarial steps")
+    p.add_argument("--g-learning-rate", type=float, default=1e-4,
+                   help="phase 2's G Adam learning rate (default 1e-4, the reference's)")
     p.add_argument("--d-learning-rate", type=float, default=1e-4,
                    help="phase 2: the SN-PatchGAN's Adam learning rate (G's stays 1e-4; default 1e-4, the "
                         "reference's; higher: TTUR, Heusel et al. 2017)")
@@ -144,8 +147,8 @@ def main(argv=None):
     setup = distribute.from_args(a)  # --distribute: build and compile in setup.scope()
     if a.l1_steps < 0 or a.steps < 1 or a.d_warmup < 0:
         p.error("--l1-steps and --d-warmup must be >= 0 and --steps >= 1")
-    if not a.d_learning_rate > 0:
-        p.error("--d-learning-rate must be > 0")
+    if not (a.d_learning_rate > 0 and a.g_learning_rate > 0):
+        p.error("--d-learning-rate and --g-learning-rate must be > 0")
     if a.d_warmup and setup.name != "none":
         p.error("--d-warmup runs on one device (it updates D outside fit): not with --distribute")
     if a.l1_decay is not None and not 0.0 <= a.l1_decay <= 1.0:
@@ -184,7 +187,8 @@ def main(argv=None):
         gan = inpainting.build(preset, generator=generator, l1_weight=a.l1_weight, ema_decay=0.999, seed=a.seed,
                                discriminator_config={"antialias": a.d_antialias,
                                                      "spectral_norm": a.d_spectral_norm})
-        gan.compile(d_optimizer=optimizers.Adam(a.d_learning_rate, beta_1=0.5, beta_2=0.999), r1_gamma=a.r1_gamma)
+        gan.compile(d_optimizer=optimizers.Adam(a.d_learning_rate, beta_1=0.5, beta_2=0.999),
+                    learning_rate=a.g_learning_rate, r1_gamma=a.r1_gamma)
     if a.init_discriminator:
         gan.discriminator.load_weights(a.init_discriminator)
     if a.d_warmup and not os.path.exists(os.path.join(run, "gan", "checkpoint.weights.h5")):
