@@ -697,7 +697,8 @@ def test_train_py_warms_the_discriminator_up_against_the_frozen_generator(tmp_pa
 
 def test_train_py_antialiased_discriminator_and_r1(tmp_path, monkeypatch):
     """``--d-antialias`` builds phase 2's SN-PatchGAN with ``Blur2D`` before its strided convolutions,
-    ``--d-no-spectral-norm`` without spectral normalisation, and ``--r1-gamma`` reaches the core's R1 penalty (logged as ``r1``)."""
+    ``--d-no-spectral-norm`` without spectral normalisation, and ``--r1-gamma`` reaches the core's R1 penalty
+    (logged as ``r1``)."""
     train, tiny = tiny_train_script(monkeypatch)
     seen = []
     real_fit = train.fit_steps
