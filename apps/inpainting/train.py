@@ -35,10 +35,10 @@ deep; a 256x256 step costs about four 128x128 ones. The shipped file is the L1 p
 preset's recipe); an adversarial phase at 256 is not run yet.
 ``--d-learning-rate`` and ``--g-learning-rate`` set phase 2's D and G learning rates apart (TTUR), and
 ``--d-warmup STEPS`` starts phase 2 with the SN-PatchGAN trained alone against the frozen generator (skipped when
-phase 2 resumes). Why: with
-the reference's settings from a trained L1 generator, D's hinge loss stayed at 0.997-0.999 for 3,750 steps (its
-scores for real and filled images within 0.01), while alone against the frozen generator the same D opened a
-real - fake gap of 0.34 in 300 steps; G followed a D that had not learnt what tells fills apart.
+phase 2 resumes). Why: with the reference's settings from a trained L1 generator, D's hinge loss stayed at
+0.997-0.999 for 3,750 steps (its scores for real and filled images within 0.01), while alone against the frozen
+generator the same D opened a real - fake gap of 0.34 in 300 steps; G followed a D that had not learnt what tells
+fills apart.
 ``--d-antialias``, ``--d-no-spectral-norm`` and ``--r1-gamma`` change D itself (not the reference's): a low-pass
 filter before each strided convolution, so its input gradient has no period-2 pattern for G to copy; plain
 convolutions in place of spectrally normalised ones; and R1 (Mescheder et al. 2018) on real images, which keeps
@@ -118,8 +118,8 @@ def main(argv=None):
     p.add_argument("--g-learning-rate", type=float, default=1e-4,
                    help="phase 2's G Adam learning rate (default 1e-4, the reference's)")
     p.add_argument("--d-learning-rate", type=float, default=1e-4,
-                   help="phase 2: the SN-PatchGAN's Adam learning rate (G's stays 1e-4; default 1e-4, the "
-                        "reference's; higher: TTUR, Heusel et al. 2017)")
+                   help="phase 2: the SN-PatchGAN's Adam learning rate (default 1e-4, the reference's; higher "
+                        "than --g-learning-rate: TTUR, Heusel et al. 2017)")
     p.add_argument("--d-warmup", type=int, default=0, metavar="STEPS",
                    help="phase 2 starts with STEPS updates of the SN-PatchGAN alone against the frozen generator "
                         "(default 0), so G's first adversarial gradients come from a D that tells fills from images")
