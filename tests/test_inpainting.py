@@ -164,6 +164,38 @@ def test_discriminator_without_spectral_norm_has_plain_convolutions_and_the_same
     np.testing.assert_allclose(numpy_of(plain(x)), manual, atol=1e-5)
 
 
+def test_feature_matching_is_the_mean_over_d_layers_of_the_activation_l1_by_hand():
+    """``Inpainting(feature_matching=w)``: w x the mean over D's six LeakyReLU outputs of the mean absolute
+    difference between D's activations for the pasted fill and for the original (per example), computed here from
+    D's functional graph; 0 where the fill is the original; logged; refused below 0 or without a D."""
+    import dataclasses
+
+    tiny = dataclasses.replace(inpainting.CONFIGS["celeba_128"], config={"width": 4},
+                               discriminator_config={"width": 4, "channels": 4})
+    gan = inpainting.build(tiny, feature_matching=3.0)
+    rng = np.random.default_rng(3)
+    x = rng.uniform(-1, 1, (2, 64, 64, 3)).astype("float32")
+    m = masks.centre_box(64, 64, 0.5)[None, ..., None].repeat(2, 0).astype("float32")
+    xt, mt = ops.convert_to_tensor(x), ops.convert_to_tensor(m)
+    outputs = gan.generate(xt, mt, training=False)
+    terms = gan.generator_extra_losses(xt, outputs, mt)
+    d = gan.discriminator
+    taps = keras.Model(d.inputs, [d.get_layer(f"lrelu{i}").output for i in range(1, 7)])
+    filled = x * (1 - m) + numpy_of(outputs["refined"]) * m
+    real_f = [numpy_of(f) for f in taps(np.concatenate([x, m], -1))]
+    fill_f = [numpy_of(f) for f in taps(np.concatenate([filled, m], -1))]
+    by_hand = 3.0 * np.mean([np.abs(a - b).reshape(2, -1).mean(1) for a, b in zip(real_f, fill_f)], axis=0)
+    assert by_hand.min() > 0
+    np.testing.assert_allclose(numpy_of(terms["feature_matching"]), by_hand, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(numpy_of(gan.feature_distance(xt, xt, mt)), 0.0, atol=1e-7)
+    plain = inpainting.build(tiny)
+    gan.compile(), plain.compile()
+    assert "feature_matching" in gan.log_names() and "feature_matching" not in plain.log_names()
+    for bad in (dict(feature_matching=-1.0), dict(feature_matching=1.0, adversarial=False)):
+        with pytest.raises(ValueError, match="feature_matching"):
+            inpainting.build(tiny, **bad)
+
+
 def input_gradient(d, x):
     """d(sum of D's logits)/d(input), NumPy, on the current backend."""
     backend = keras.backend.backend()
@@ -711,7 +743,8 @@ def test_train_py_antialiased_discriminator_and_r1(tmp_path, monkeypatch):
 
     monkeypatch.setattr(train, "fit_steps", fit_steps)
     common = ["--preset", "celeba_128", "--l1-steps", "0", "--steps", "1", "--every", "1"]
-    train.main(common + ["--run", str(tmp_path / "a"), "--d-antialias", "--d-no-spectral-norm", "--r1-gamma", "0.5"])
+    train.main(common + ["--run", str(tmp_path / "a"), "--d-antialias", "--d-no-spectral-norm", "--r1-gamma", "0.5",
+                         "--feature-matching", "10"])
     train.main(common + ["--run", str(tmp_path / "b")])
     assert seen == [(True, 0.5, True, False), (False, 0.0, False, True)]
     ev = app_script("inpainting", "evaluate")  # a snapshot's EMA generator, whichever D the run had
@@ -719,7 +752,7 @@ def test_train_py_antialiased_discriminator_and_r1(tmp_path, monkeypatch):
         path = ev.ema_from_checkpoint(tiny, str(tmp_path / run / "gan"))
         assert path.endswith("generator_epoch1.weights.h5") and os.path.exists(path)
     log = (tmp_path / "a" / "gan" / "log.csv").read_text()
-    assert "r1" in log.splitlines()[0].split(",")
+    assert {"r1", "feature_matching"} <= set(log.splitlines()[0].split(","))
     with pytest.raises(SystemExit):
         train.main(common + ["--run", str(tmp_path / "c"), "--r1-gamma", "-1"])
 

@@ -42,7 +42,8 @@ fills apart.
 ``--d-antialias``, ``--d-no-spectral-norm`` and ``--r1-gamma`` change D itself (not the reference's): a low-pass
 filter before each strided convolution, so its input gradient has no period-2 pattern for G to copy; plain
 convolutions in place of spectrally normalised ones; and R1 (Mescheder et al. 2018) on real images, which keeps
-that gradient small near the data.
+that gradient small near the data. ``--feature-matching W`` adds pix2pixHD's D feature matching to G's loss (the
+fill's D activations against the original's).
 A checkpoint and a log row (<phase>/log.csv) every ``--every`` steps. The shipped generator is
 <run>/generator.weights.h5; apps/inpainting/evaluate.py measures and registers it.
 """
@@ -131,6 +132,9 @@ def main(argv=None):
                    help="phase 2: R1 penalty on D's gradient at real images, weight gamma / 2 (0: none, the "
                         "reference). The gradient is of the sum of D's patch logits (2x2x256 for a 128-px image), so a "
                         "scalar-D gamma is far too strong: at gamma 1 D learnt nothing in 200 warm-up steps")
+    p.add_argument("--feature-matching", type=float, default=0.0, metavar="WEIGHT",
+                   help="phase 2: weight of D feature matching against the original image (pix2pixHD's; 0: none, "
+                        "the reference; pix2pixHD uses 10)")
     p.add_argument("--l1-weight", type=float, default=1.0,
                    help="weight of both stages' L1 terms (Inpainting's l1_weight; default 1, the reference's)")
     p.add_argument("--every", type=int, default=250, help="checkpoint interval in steps")
@@ -155,8 +159,8 @@ def main(argv=None):
         p.error("--l1-decay must be in [0, 1]")
     if not a.l1_weight > 0:
         p.error("--l1-weight must be > 0")
-    if a.r1_gamma < 0:
-        p.error("--r1-gamma must be >= 0")
+    if a.r1_gamma < 0 or a.feature_matching < 0:
+        p.error("--r1-gamma and --feature-matching must be >= 0")
     keras.config.set_dtype_policy(a.precision)
     keras.utils.set_random_seed(a.seed)
     run = a.run or os.path.join("runs", f"inpainting_{a.preset}")
@@ -185,7 +189,7 @@ def main(argv=None):
     print(f"{a.preset}: phase 2, {a.steps} adversarial steps in {run}/gan", file=sys.stderr)
     with setup.scope():
         gan = inpainting.build(preset, generator=generator, l1_weight=a.l1_weight, ema_decay=0.999, seed=a.seed,
-                               discriminator_config={"antialias": a.d_antialias,
+                               feature_matching=a.feature_matching, discriminator_config={"antialias": a.d_antialias,
                                                      "spectral_norm": a.d_spectral_norm})
         gan.compile(d_optimizer=optimizers.Adam(a.d_learning_rate, beta_1=0.5, beta_2=0.999),
                     learning_rate=a.g_learning_rate, r1_gamma=a.r1_gamma)

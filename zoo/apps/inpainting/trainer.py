@@ -16,6 +16,7 @@ from keras import ops
 
 from zoo import losses, optimizers
 from zoo.gan import GAN, Critic
+from zoo.layers import LeakyReLU
 
 
 l1 = losses.l1  # mean absolute difference per example
@@ -37,6 +38,11 @@ class Inpainting(GAN):
         generator: an ``InpaintGenerator``.
         discriminator: an ``SNPatchDiscriminator`` taking C + 1 channels, or None (L1 alone).
         l1_weight: weight of each stage's L1 term (1, the reference's ``l1_loss_alpha``).
+        feature_matching: weight of pix2pixHD's discriminator feature matching (Wang et al. 2018, eq. 4; not the
+            reference's, default 0): the mean absolute difference between D's activations (after each of its
+            LeakyReLUs, D run as the chain of layers it is, not in training mode) for the pasted result and for
+            the original image, averaged over those layers; the original's side is held constant. It ties G's
+            fine structure to the ground truth's as D sees it (logged as ``feature_matching``).
 
     Logs: ``d_loss``, ``g_loss``, ``adversarial``, ``d_real``/``d_fake`` (raw hinge scores), ``l1`` (the weighted
     L1 terms), ``l1_coarse``/``l1_refined`` (unweighted, whole image) and ``l1_hole`` (mean absolute error of the
@@ -45,15 +51,20 @@ class Inpainting(GAN):
 
     LOGS = ("l1", "l1_coarse", "l1_refined", "l1_hole")
 
-    def __init__(self, generator, discriminator=None, l1_weight=1.0, seed=None, **kwargs):
+    def __init__(self, generator, discriminator=None, l1_weight=1.0, feature_matching=0.0, seed=None, **kwargs):
         channels = int(generator.inputs[0].shape[-1])
         if discriminator is not None and discriminator.inputs[0].shape[-1] != channels + 1:
             raise ValueError(f"the discriminator takes {discriminator.inputs[0].shape[-1]} channels but judges "
                              f"{channels}-channel images with their mask: {channels + 1}")
         if l1_weight < 0 or (discriminator is None and not l1_weight):
             raise ValueError(f"l1_weight must be >= 0 (> 0 without a discriminator), got {l1_weight}")
+        if feature_matching < 0 or (feature_matching and discriminator is None):
+            raise ValueError(f"feature_matching must be >= 0 and needs a discriminator, got {feature_matching} "
+                             f"with {'a' if discriminator is not None else 'no'} discriminator")
         super().__init__(generator, discriminator, seed=seed, **kwargs)
-        self.channels, self.l1_weight = channels, float(l1_weight)
+        self.channels, self.l1_weight, self.feature_matching = channels, float(l1_weight), float(feature_matching)
+        if self.feature_matching:
+            self.LOGS = self.LOGS + ("feature_matching",)
 
     def compile(self, d_optimizer=None, g_optimizer=None, learning_rate=1e-4, loss="hinge", **kwargs):
         """The reference's defaults: hinge loss, Adam(``learning_rate`` 1e-4, beta (0.5, 0.999)) for both sides.
@@ -95,7 +106,27 @@ class Inpainting(GAN):
         return {"d": Critic(judge, ops.cast(real, "float32"), fakes, weight=0.5)}
 
     def generator_extra_losses(self, real, outputs, mask):
-        return {"l1": self.l1_weight * (l1(outputs["coarse"], real) + l1(outputs["refined"], real))}
+        terms = {"l1": self.l1_weight * (l1(outputs["coarse"], real) + l1(outputs["refined"], real))}
+        if self.feature_matching:
+            terms["feature_matching"] = self.feature_matching * self.feature_distance(
+                real, paste(real, outputs["refined"], mask), mask)
+        return terms
+
+    def discriminator_features(self, image, mask):
+        """D's activations after each of its LeakyReLUs for ``image`` with its ``mask``, float32 (D run layer by
+        layer: the SN-PatchGAN is a chain)."""
+        x, features = ops.concatenate([ops.cast(image, "float32"), ops.cast(mask, "float32")], axis=-1), []
+        for layer in self.discriminator.layers[1:]:
+            x = layer(x, training=False)
+            if isinstance(layer, LeakyReLU):
+                features.append(ops.cast(x, "float32"))
+        return features
+
+    def feature_distance(self, real, filled, mask):
+        """Per example: the mean over D's layers of the mean absolute difference of its activations for ``filled``
+        and for ``real`` (constant)."""
+        reals, fills = self.discriminator_features(real, mask), self.discriminator_features(filled, mask)
+        return sum(l1(f, ops.stop_gradient(r)) for r, f in zip(reals, fills)) / len(reals)
 
     def extra_logs(self, real, outputs, mask):
         filled = paste(real, outputs["refined"], mask)
