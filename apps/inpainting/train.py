@@ -189,8 +189,8 @@ def main(argv=None):
     print(f"{a.preset}: phase 2, {a.steps} adversarial steps in {run}/gan", file=sys.stderr)
     with setup.scope():
         gan = inpainting.build(preset, generator=generator, l1_weight=a.l1_weight, ema_decay=0.999, seed=a.seed,
-                               feature_matching=a.feature_matching, discriminator_config={"antialias": a.d_antialias,
-                                                     "spectral_norm": a.d_spectral_norm})
+                               feature_matching=a.feature_matching,
+                               discriminator_config={"antialias": a.d_antialias, "spectral_norm": a.d_spectral_norm})
         gan.compile(d_optimizer=optimizers.Adam(a.d_learning_rate, beta_1=0.5, beta_2=0.999),
                     learning_rate=a.g_learning_rate, r1_gamma=a.r1_gamma)
     if a.init_discriminator:

@@ -342,11 +342,9 @@ class SNPatchDiscriminator(models.Discriminator):
         for i, mult in enumerate((1, 2, 4, 4, 4, 4)):
             if antialias:
                 x = Blur2D(name=f"blur{i + 1}")(x)
-            if spectral_norm:
-                conv = _spectral_norm(layers.Conv2D(width * mult, 5, strides=2, padding="same"), name=f"conv{i + 1}")
-            else:
-                conv = layers.Conv2D(width * mult, 5, strides=2, padding="same", name=f"conv{i + 1}")
-            x = conv(x)
+            name = f"conv{i + 1}"  # the wrapper's name where spectrally normalised (the weight files' paths)
+            conv = layers.Conv2D(width * mult, 5, strides=2, padding="same", name=None if spectral_norm else name)
+            x = (_spectral_norm(conv, name=name) if spectral_norm else conv)(x)
             x = LeakyReLU(0.2, name=f"lrelu{i + 1}")(x)
         x = layers.Activation("linear", dtype="float32", name="logits")(x)
         super().__init__(inputs, x, config={"width": width, "channels": channels, "antialias": bool(antialias),
