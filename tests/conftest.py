@@ -9,6 +9,19 @@ REPO = pathlib.Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "data"
 
 
+def pytest_collection_modifyitems(config, items):
+    """``@pytest.mark.tensorflow_only`` tests skip on the other backends (setup.cfg's markers say why)."""
+    import keras
+
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        return
+    skip = pytest.mark.skip(reason=f"tensorflow_only: its backend parts are tested elsewhere (KERAS_BACKEND={backend})")
+    for item in items:
+        if item.get_closest_marker("tensorflow_only"):
+            item.add_marker(skip)
+
+
 @pytest.fixture(autouse=True, scope="module")
 def _release_memory_after_each_module():
     """Each test module's models are gone before the next module starts: the suite's one process would otherwise

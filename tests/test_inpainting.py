@@ -696,6 +696,7 @@ def test_train_py_writes_and_starts_from_a_discriminator_file(tmp_path, monkeypa
     assert not all(np.array_equal(a, b) for a, b in zip(started[0], started[1]))  # run a's D had trained
 
 
+@pytest.mark.tensorflow_only
 def test_train_py_warms_the_discriminator_up_against_the_frozen_generator(tmp_path, monkeypatch, capsys):
     """``--d-warmup N``: N updates of D alone (G unchanged) before phase 2's fit, at ``--d-learning-rate``;
     skipped when phase 2 resumes. ``--g-learning-rate`` is G's."""
@@ -727,6 +728,7 @@ def test_train_py_warms_the_discriminator_up_against_the_frozen_generator(tmp_pa
             train.main(common + [flag, "0"])
 
 
+@pytest.mark.tensorflow_only
 def test_train_py_antialiased_discriminator_and_r1(tmp_path, monkeypatch):
     """``--d-antialias`` builds phase 2's SN-PatchGAN with ``Blur2D`` before its strided convolutions,
     ``--d-no-spectral-norm`` without spectral normalisation, and ``--r1-gamma`` reaches the core's R1 penalty

@@ -155,6 +155,7 @@ def test_vaegan_steps_touch_only_their_side(small_digits):
     assert {"recon_acc", "prior_acc", "features", "reconstruction"} <= set(h)
 
 
+@pytest.mark.tensorflow_only
 def test_vae_samples_from_the_prior_look_like_digits_far_more_often_than_the_autoencoders(small_digits):
     """The lecture's completeness point on a tiny trained model: decode codes drawn from N(0, I) and ask a digit
     classifier (logistic regression on real digits) how many it recognises (softmax >= 0.9)."""
