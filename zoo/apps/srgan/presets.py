@@ -82,7 +82,7 @@ ESRGAN_X4 = Preset(
 PHOTO_X4 = Preset(
     name="photo_x4", app="srgan", architecture=SRVGGNetCompact,
     file="srgan/photo_x4.weights.h5",
-    sha256="93dfe936dca51a84ac109a6f1bdbb417bfb2593c92c5bf9ac79a3d47c599cbe6",
+    sha256="bfd434c7099ac94ad5bde2f1d6e890932011752f69f712d0327cd6ff1f674492",
     config=dict(scale=4, filters=64, convs=32, channels=3, activation="prelu"), trainer=SRGAN,
     input_size=(32, 32),
     trained_on="shared/data/sr/train: BSD200 + T91 (284 of the 291 images: 7 are smaller than the crop), 128x128 "
@@ -93,17 +93,18 @@ PHOTO_X4 = Preset(
            "--lr 2e-4 --ema 0.999 --steps-per-epoch 250 --run runs/photo_x4 for steps 0-3,250 (float32), then the "
            "same run folder with --degradation photo: steps 3,250-5,250 with the mix at a third each, 5,250-8,000 "
            "at PHOTO_MIX 0.2/0.4/0.4 (float32), 8,000-16,500 with --precision mixed_bfloat16 --halve-at 13000 "
-           "15000 --steps 16500 (the halvings never came: the resume at step 5,750 restarted Adam and its step "
-           "counter, so the whole stretch ran at 2e-4); 2 CPU cores, TensorFlow 2.21 / Keras 3.15.1; the EMA "
+           "15000 --steps 16500 (no halving came: the resume at step 5,750 had restarted Adam's step counter, "
+           "5,750 behind the run), 16,500-23,000 with --halve-at 12250 14500 16250 --steps 23000 (the rate "
+           "halved at run steps 18,000, 20,250 and 22,000); 2 CPU cores, TensorFlow 2.21 / Keras 3.15.1; the EMA "
            "generator; measured by apps/srgan/evaluate.py (Y channel, 4-px shave; the degraded rows: LR made "
            "from held-out HR by blur, bicubic x4, noise and JPEG at three levels, --degraded)",
-    metrics={"set5_psnr_y": 28.7414, "set5_ssim_y": 0.8182, "set14_psnr_y": 26.3711, "set14_ssim_y": 0.7021,
-             "set5_mild_psnr_y": 28.4978, "set5_mild_ssim_y": 0.8046, "set14_mild_psnr_y": 26.1783,
-             "set14_mild_ssim_y": 0.6854, "flowers_mild_psnr_y": 24.8629, "flowers_mild_ssim_y": 0.6656,
-             "set5_medium_psnr_y": 26.7369, "set5_medium_ssim_y": 0.749, "set14_medium_psnr_y": 24.9526,
-             "set14_medium_ssim_y": 0.6311, "flowers_medium_psnr_y": 23.5384, "flowers_medium_ssim_y": 0.591,
-             "set5_heavy_psnr_y": 25.0161, "set5_heavy_ssim_y": 0.6874, "set14_heavy_psnr_y": 23.5771,
-             "set14_heavy_ssim_y": 0.5784, "flowers_heavy_psnr_y": 22.2669, "flowers_heavy_ssim_y": 0.5256},
+    metrics={"set5_psnr_y": 28.856, "set5_ssim_y": 0.8226, "set14_psnr_y": 26.3815, "set14_ssim_y": 0.7058,
+             "set5_mild_psnr_y": 28.6061, "set5_mild_ssim_y": 0.8085, "set14_mild_psnr_y": 26.1958,
+             "set14_mild_ssim_y": 0.6884, "flowers_mild_psnr_y": 24.9111, "flowers_mild_ssim_y": 0.6705,
+             "set5_medium_psnr_y": 26.7786, "set5_medium_ssim_y": 0.7519, "set14_medium_psnr_y": 24.9582,
+             "set14_medium_ssim_y": 0.6317, "flowers_medium_psnr_y": 23.5542, "flowers_medium_ssim_y": 0.5924,
+             "set5_heavy_psnr_y": 25.0623, "set5_heavy_ssim_y": 0.6913, "set14_heavy_psnr_y": 23.5978,
+             "set14_heavy_ssim_y": 0.5797, "flowers_heavy_psnr_y": 22.2905, "flowers_heavy_ssim_y": 0.5274},
 )
 
 PRESETS = register_presets(SRRESNET_X4, SRGAN_X4, RRDB_PSNR_X4, RRDB6_PSNR_X4, ESRGAN_X4, PHOTO_X4)
