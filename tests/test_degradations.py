@@ -190,6 +190,19 @@ def test_first_order_and_photo_mix():
     light = damage(lambda r: D.first_order_degrade(hr, r, 4, D.LIGHT))
     full = damage(lambda r: D.first_order_degrade(hr, r, 4))
     assert light < 0.75 * full  # LIGHT is the mild end
+    # the two ends the weak- and strong-denoise models train on: FAINT under LIGHT, STRONG far over it
+    faint = damage(lambda r: D.faint_degrade(hr, r, 4))
+    strong = damage(lambda r: D.strong_degrade(hr, r, 4))
+    assert faint < 0.85 * light and strong > 1.3 * light, (faint, light, full, strong)
+    assert np.array_equal(D.faint_degrade(hr, np.random.default_rng(3), 4),
+                          D.first_order_degrade(hr, np.random.default_rng(3), 4, D.FAINT))
+    assert np.array_equal(D.strong_degrade(hr, np.random.default_rng(3), 4),
+                          D.first_order_degrade(hr, np.random.default_rng(3), 4, D.STRONG))
+    assert {"faint", "strong", "span"} <= set(D.DEGRADATIONS)
+    for seed in range(6):  # span: a third each, on the same generator
+        rng = np.random.default_rng(seed)
+        want = (D.faint_degrade, D.photo_degrade, D.strong_degrade)[rng.choice(3)](hr, rng, 4)
+        assert np.array_equal(D.span_degrade(hr, np.random.default_rng(seed), 4), want)
     # the mix: seeded, each branch drawn at its PHOTO_MIX share, then run on the same generator
     a = D.photo_degrade(hr, np.random.default_rng(11), 4)
     assert np.array_equal(a, D.photo_degrade(hr, np.random.default_rng(11), 4)) and a.shape == (16, 16, 3)

@@ -134,8 +134,10 @@ def test_presets():
     assert set(srgan.CONFIGS) == {"srresnet_x4", "srgan_x4", "rrdb_psnr_x4", "rrdb6_psnr_x4", "esrgan_x4",
                                   "photo_x4"}
     assert srgan.CONFIGS["rrdb6_psnr_x4"].config == dict(srgan.CONFIGS["rrdb_psnr_x4"].config, blocks=6)
-    assert srgan.CONFIGS["photo_x4"].architecture is srgan.SRVGGNetCompact
+    assert srgan.CONFIGS["photo_x4"].architecture is srgan.AdaptiveCompact  # two compact networks, blended
     assert srgan.CONFIGS["photo_x4"].config["convs"] == 32  # realesr-general-x4v3's body
+    g = srgan.CONFIGS["photo_x4"].build_generator()
+    assert type(g.weak) is type(g.strong) is srgan.SRVGGNetCompact and g.strong.count_params() == 1_213_296
     assert srgan.CONFIGS["srresnet_x4"].discriminator is None
     assert srgan.CONFIGS["srgan_x4"].trainer is srgan.SRGAN
     assert srgan.CONFIGS["esrgan_x4"].trainer is srgan.ESRGAN
@@ -413,3 +415,58 @@ def test_cli_upscale_with_weights_file(tmp_path):
                  str(tmp_path / "g.weights.h5"), "--arch", "srresnet_x4"]) == 0
     assert Image.open(out).size == (48, 40)
     assert main(["srgan", "upscale", str(tmp_path / "in.png"), "-o", str(out), "--preset", "nope"]) == 2
+
+
+# -- AdaptiveCompact: two compact networks blended by a degradation estimator --------------------------------
+def test_adaptive_compact_blends_its_two_networks_by_the_estimated_degradation():
+    keras.utils.set_random_seed(0)
+    m = srgan.AdaptiveCompact(scale=2, filters=8, convs=1, estimator_filters=4)
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-1, 1, (3, 10, 14, 3)).astype("float32")
+    x[1] *= 0.1  # a flat image: another score
+    weak, strong = numpy_of(m.weak(x)), numpy_of(m.strong(x))
+    assert not np.allclose(weak, strong)
+    # the estimator by hand: conv(stride 2) + leaky ReLU twice, conv + leaky ReLU, 1x1 score, mean, sigmoid
+    e = m.denoise_model
+    y = x
+    for i in range(3):
+        layer = e.get_layer(f"conv{i}")
+        y = numpy_of(layer(y))
+        y = np.where(y > 0, y, 0.2 * y)
+    score = numpy_of(e.get_layer("score")(y)).mean(axis=(1, 2, 3))
+    a = 1 / (1 + np.exp(-score))
+    np.testing.assert_allclose(m.denoise((x + 1) / 2), a, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(numpy_of(m(x)), weak + a[:, None, None, None] * (strong - weak), rtol=1e-5,
+                               atol=1e-5)
+    assert len(set(np.round(a, 6))) > 1  # per image
+    # a = 0 is the weak network, a = 1 the strong one
+    score_layer = e.get_layer("score")
+    for bias, want in ((-60.0, weak), (60.0, strong)):
+        score_layer.set_weights([np.zeros_like(score_layer.get_weights()[0]), np.array([bias], "float32")])
+        np.testing.assert_allclose(numpy_of(m(x)), want, rtol=1e-5, atol=1e-5)
+    assert m.upscale(np.zeros((9, 11, 3), np.uint8)).shape == (18, 22, 3)
+    assert m.receptive_radius() == m.strong.receptive_radius()
+    back = srgan.AdaptiveCompact.from_config(m.get_config())
+    assert back.count_params() == m.count_params() == 2 * m.weak.count_params() + e.count_params()
+
+
+def test_blend_targets_are_the_least_squares_weight_and_the_estimator_learns_them():
+    keras.utils.set_random_seed(0)
+    m = srgan.AdaptiveCompact(scale=2, filters=8, convs=1, estimator_filters=4)
+    lr, _ = smooth_pairs(6, hr=16, scale=2)
+    w, st = numpy_of(m.weak(lr)), numpy_of(m.strong(lr))
+    want = np.array([0.3, 0.0, 1.0, 0.7, 0.0, 1.0], "float32")
+    hr = w + np.array([0.3, -0.5, 1.8, 0.7, 0.0, 1.0], "float32")[:, None, None, None] * (st - w)
+    a, gap = srgan.blend_targets(m, lr, hr)
+    np.testing.assert_allclose(a, want, atol=1e-4)  # the weight itself, clipped to [0, 1]
+    np.testing.assert_allclose(gap, ((st - w) ** 2).sum(axis=(1, 2, 3)), rtol=1e-4)
+    # fit_estimator: the networks stay, the estimator moves towards the targets
+    x = np.concatenate([lr * 0.2, lr], 0)  # two kinds of image: flat (target 1) and contrasty (target 0)
+    mix = np.array([1.0] * 6 + [0.0] * 6, "float32")[:, None, None, None]
+    w, st = numpy_of(m.weak(x)), numpy_of(m.strong(x))
+    hr = w + mix * (st - w)
+    data = [(x, hr)] * 8
+    before = snapshot(m.weak) + snapshot(m.strong)
+    fit = srgan.fit_estimator(m, data, samples=96, epochs=30, learning_rate=1e-2, validation=0.25, verbose=0)
+    assert all(np.array_equal(p, q) for p, q in zip(before, snapshot(m.weak) + snapshot(m.strong)))
+    assert fit["mse"] < 0.5 * fit["mse_constant"], fit

@@ -86,3 +86,45 @@ def test_finetune_on_a_folder_in_one_call(tmp_path):
     gan_g = srgan.finetune(str(tmp_path), steps=1, adversarial=True, content=False, hr_crop=32, batch_size=2,
                            verbose=0)
     assert gan_g.scale == 4
+
+
+@pytest.mark.tensorflow_only
+def test_train_py_trains_photo_x4s_networks_then_its_estimator(tmp_path, monkeypatch):
+    """apps/srgan/train.py --body trains one compact network of photo_x4; --bodies WEAK STRONG loads two and
+    trains the degradation estimator alone."""
+    import sys
+
+    import keras
+
+    monkeypatch.syspath_prepend(os.path.join(os.path.dirname(__file__), "..", "apps", "srgan"))
+    import train
+
+    rng = np.random.default_rng(0)
+    data = tmp_path / "hr"
+    data.mkdir()
+    for i in range(4):
+        Image.fromarray(rng.integers(0, 256, (40, 40, 3), dtype=np.uint8)).save(data / f"{i}.png")
+    common = ["--preset", "photo_x4", "--hr-crop", "32", "--batch-size", "2", "--steps", "2",
+              "--steps-per-epoch", "2", "--data", str(data), "--pixel-loss", "l1"]
+    train.main(common + ["--body", "--degradation", "faint", "--run", str(tmp_path / "weak")])
+    body = srgan.SRVGGNetCompact(convs=32)
+    weak = tmp_path / "weak" / "generator.weights.h5"
+    body.load_weights(weak)  # a compact network's file
+    strong = tmp_path / "strong.weights.h5"
+    keras.utils.set_random_seed(1)
+    srgan.SRVGGNetCompact(convs=32).save_weights(strong)
+    train.main(common + ["--bodies", str(weak), str(strong), "--degradation", "span", "--estimator-samples", "8",
+                         "--estimator-epochs", "2", "--run", str(tmp_path / "est")])
+    g = srgan.CONFIGS["photo_x4"].build_generator()
+    g.load_weights(tmp_path / "est" / "generator.weights.h5")
+    for net, path in ((g.weak, weak), (g.strong, strong)):
+        want = srgan.SRVGGNetCompact(convs=32)
+        want.load_weights(path)
+        assert all(np.array_equal(a, b) for a, b in zip(net.get_weights(), want.get_weights()))
+    keras.utils.set_random_seed(0)  # train.py's seed: the estimator it started from
+    fresh = srgan.CONFIGS["photo_x4"].build_generator()
+    assert not all(np.array_equal(a, b) for a, b in zip(g.denoise_model.get_weights(),
+                                                          fresh.denoise_model.get_weights()))
+    with pytest.raises(SystemExit):
+        train.main(["--preset", "srresnet_x4", "--body", "--run", str(tmp_path / "x")])
+    sys.modules.pop("train", None)

@@ -32,6 +32,7 @@ import keras
 
 from zoo import distribute, optimizers
 from zoo.apps import srgan
+from zoo.apps.srgan.degradations import DEGRADATIONS
 from zoo.callbacks import Checkpoint
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -73,10 +74,19 @@ def main(argv=None):
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--hr-crop", type=int, default=96)
     p.add_argument("--init", help="generator weights to start from (phase 2: the phase-1 generator)")
+    p.add_argument("--body", action="store_true", help="an AdaptiveCompact preset (photo_x4): train one of its two "
+                   "compact networks (an SRVGGNetCompact of its config; --degradation faint for the weak one, "
+                   "strong for the strong one)")
+    p.add_argument("--bodies", nargs=2, metavar=("WEAK", "STRONG"), help="an AdaptiveCompact preset: train its "
+                   "degradation estimator alone (srgan.fit_estimator: regression of each pair's best blend weight) "
+                   "with the two compact networks loaded from these files; writes <run>/generator.weights.h5")
+    p.add_argument("--estimator-samples", type=int, default=4800, help="--bodies: training pairs (4,800)")
+    p.add_argument("--estimator-epochs", type=int, default=40, help="--bodies: epochs over them (40)")
     p.add_argument("--data", default=TRAIN)
-    p.add_argument("--degradation", choices=("realesrgan", "photo"), default=None,
+    p.add_argument("--degradation", choices=sorted(DEGRADATIONS), default=None,
                    help="LR by this degradation of the HR crop (degradations.py) instead of bicubic downscaling: "
-                   "Real-ESRGAN's second order, or photo_x4's mix of it with first-order and light degradations")
+                   "Real-ESRGAN's second order (realesrgan); photo_x4's mix of it with first-order and light "
+                   "degradations (photo); faint or strong first order (photo_x4's two networks); all three (span)")
     p.add_argument("--run", help="run folder (default runs/<preset>)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--pixel-loss", choices=("mse", "l1"), help="pixel loss (default: the trainer's: SRGAN mse, "
@@ -98,9 +108,28 @@ def main(argv=None):
     run = setup.run_folder(run)  # the chief writes the run; other workers their own copy
     os.makedirs(run, exist_ok=True)
     keras.utils.set_random_seed(a.seed)
-    scale = srgan.CONFIGS[a.preset].config["scale"]
+    preset = srgan.CONFIGS[a.preset]
+    scale = preset.config["scale"]
+    if (a.body or a.bodies) and preset.architecture is not srgan.AdaptiveCompact:
+        p.error(f"--body / --bodies train the parts of an AdaptiveCompact preset; {a.preset} is a "
+                f"{preset.architecture.__name__}")
+    if a.bodies:  # the estimator alone: no adversarial trainer, no checkpoint (minutes)
+        g = preset.build_generator()
+        for body, path in zip((g.weak, g.strong), a.bodies):
+            body.load_weights(path)
+        data = srgan.dataset(a.data, scale=scale, hr_crop=a.hr_crop, batch_size=32, repeat=True, cache=True,
+                             seed=a.seed, degradation=a.degradation)
+        fit = srgan.fit_estimator(g, data, samples=a.estimator_samples, epochs=a.estimator_epochs)
+        print(f"estimator: held-out weighted MSE {fit['mse']:.4f} (best constant {fit['mse_constant']:.4f})",
+              file=sys.stderr)
+        g.save_weights(os.path.join(run, "generator.weights.h5"))
+        return
     with setup.scope():
-        gan = srgan.build(a.preset, hr_crop=a.hr_crop, content=not a.no_content, seed=a.seed, ema_decay=a.ema)
+        generator = None
+        if a.body:
+            generator = srgan.SRVGGNetCompact(**{k: v for k, v in preset.config.items() if k != "estimator_filters"})
+        gan = srgan.build(a.preset, hr_crop=a.hr_crop, content=not a.no_content, seed=a.seed, ema_decay=a.ema,
+                          generator=generator)
         if a.init:
             gan.generator.load_weights(a.init)
             if gan.ema_generator is not None:

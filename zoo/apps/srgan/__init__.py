@@ -25,11 +25,11 @@ the ``zoo srgan`` command::
 """
 from zoo import distribute
 from zoo.apps.srgan.networks import (  # noqa: F401
-    RRDBNet, SRGANDiscriminator, SRResNet, SRVGGNetCompact, VGG_MEAN_BGR, VGG_WEIGHTS_FILE, VGGFeatures,
+    AdaptiveCompact, RRDBNet, SRGANDiscriminator, SRResNet, SRVGGNetCompact, VGG_MEAN_BGR, VGG_WEIGHTS_FILE, VGGFeatures,
     VGGPreprocess, load_vgg19)
 from zoo.apps.srgan.presets import CONFIGS, PRESETS  # noqa: F401
 from zoo.apps.srgan.trainer import (  # noqa: F401
-    ESRGAN, RAGAN, SRGAN, pixel_loss, ragan_d, ragan_g, vgg_content_loss)
+    ESRGAN, RAGAN, SRGAN, blend_targets, fit_estimator, pixel_loss, ragan_d, ragan_g, vgg_content_loss)
 from zoo.callbacks import fit_steps
 from zoo.checks import positive_int, positive_number
 

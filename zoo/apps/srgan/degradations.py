@@ -306,6 +306,28 @@ LIGHT = {"blur_sigma": (0.2, 1.5), "sinc_prob": 0.0, "noise_range": (0.0, 10.0),
          "jpeg_range": (60, 95)}
 
 
+#: Faint first-order degradation (``degradation="faint"``): the weak-denoise model's training LR (Real-ESRGAN's
+#: realesr-general-wdn-x4v3 idea): photos that are barely noisy or compressed, to keep their texture.
+FAINT = {"blur_sigma": (0.2, 1.5), "sinc_prob": 0.0, "noise_range": (0.0, 3.0), "poisson_scale_range": (0.0, 0.3),
+         "jpeg_range": (80, 95)}
+
+
+def faint_degrade(hr, rng, scale=4):
+    """``first_order_degrade`` at ``FAINT``'s ranges."""
+    return first_order_degrade(hr, rng, scale, FAINT)
+
+
+#: Strong first-order degradation (``degradation="strong"``): the strong-denoise model's training LR, photos that
+#: are blurred, noisy and heavily compressed.
+STRONG = {"blur_sigma": (1.0, 3.0), "sinc_prob": 0.0, "noise_range": (5.0, 25.0), "poisson_scale_range": (0.5, 3.0),
+          "jpeg_range": (30, 75)}
+
+
+def strong_degrade(hr, rng, scale=4):
+    """``first_order_degrade`` at ``STRONG``'s ranges."""
+    return first_order_degrade(hr, rng, scale, STRONG)
+
+
 #: ``photo_degrade``'s shares of Real-ESRGAN's second order, its first order alone and ``LIGHT``.
 PHOTO_MIX = (0.2, 0.4, 0.4)
 
@@ -321,5 +343,12 @@ def photo_degrade(hr, rng, scale=4):
     return first_order_degrade(hr, rng, scale, None if branch == 1 else LIGHT)
 
 
+def span_degrade(hr, rng, scale=4):
+    """The whole range at a third each: ``faint_degrade``, ``photo_degrade``, ``strong_degrade`` (the training
+    LR of ``AdaptiveCompact``'s estimator, which must tell the two ends apart and place what lies between)."""
+    return (faint_degrade, photo_degrade, strong_degrade)[rng.choice(3)](hr, rng, scale)
+
+
 #: ``sr_pairs(degradation=...)``: name -> function ``(hr uint8 (H, W, C), rng, scale) -> lr uint8``.
-DEGRADATIONS = {"realesrgan": realesrgan_degrade, "photo": photo_degrade}
+DEGRADATIONS = {"realesrgan": realesrgan_degrade, "photo": photo_degrade, "faint": faint_degrade,
+                "strong": strong_degrade, "span": span_degrade}

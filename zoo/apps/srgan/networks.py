@@ -62,7 +62,7 @@ import keras
 from keras import layers, ops
 
 from zoo import models
-from zoo.checks import positive_number
+from zoo.checks import positive_int, positive_number
 from zoo.layers import LeakyReLU, PixelShuffle, PixelUnshuffle, ResidualBlock, batch_norm
 
 
@@ -495,6 +495,69 @@ class SRVGGNetCompact(_SRGenerator):
         super().__init__(lr, sr, config=dict(scale=scale, filters=filters, convs=convs, channels=channels,
                                              activation=activation, **_extra(unit_range=(unit_range, False))),
                          **kwargs)
+
+
+@keras.saving.register_keras_serializable("zoo")
+class AdaptiveCompact(_SRGenerator):
+    """Two ``SRVGGNetCompact`` networks of one architecture, ``weak`` (trained on faintly degraded photos: keeps
+    texture) and ``strong`` (trained on blurred, noisy, heavily compressed ones: removes it), blended per image by
+    a small degradation estimator: ``sr = weak(lr) + a * (strong(lr) - weak(lr))``, ``a`` in [0, 1] the sigmoid of
+    the estimator's score averaged over the image. Real-ESRGAN's realesr-general-x4v3 has the same two ends
+    (its weak-denoise twin, blended by the user's ``--denoise_strength``); here the image sets the strength.
+
+    The estimator: three 3x3 convolutions (``estimator_filters``, the first two with stride 2) with leaky ReLU, a
+    1x1 convolution to one score per position, the mean over the image, a sigmoid. Tiled ``upscale`` estimates
+    ``a`` per window (``AUTO_TILE`` 384 LR pixels; whole images up to about 480 x 480 LR pixels).
+    ``denoise(x)``: the ``a`` of each image. The other arguments are ``SRVGGNetCompact``'s.
+    """
+
+    ALIVE_COPIES = 20  # two bodies at once
+
+    def __init__(self, scale=4, filters=64, convs=32, channels=3, activation="prelu", estimator_filters=16,
+                 **kwargs):
+        estimator_filters = positive_int(estimator_filters, "estimator_filters")
+        body = dict(scale=scale, filters=filters, convs=convs, channels=channels, activation=activation)
+        lr = keras.Input((None, None, channels), name="lr")
+        weak, strong = SRVGGNetCompact(**body, name="weak"), SRVGGNetCompact(**body, name="strong")
+        self.denoise_model = estimator = _degradation_estimator(channels, estimator_filters)
+        a = layers.Reshape((1, 1, 1), name="a")(estimator(lr))
+        w, st = weak(lr), strong(lr)
+        sr = layers.Add(dtype="float32", name="blend")([w, layers.Multiply(name="a_times_gap")(
+            [a, layers.Subtract(name="gap")([st, w])])])
+        super().__init__(lr, sr, config=dict(body, estimator_filters=estimator_filters), **kwargs)
+
+    @property
+    def weak(self):
+        return self.get_layer("weak")
+
+    @property
+    def strong(self):
+        return self.get_layer("strong")
+
+    def denoise(self, x):
+        """The blend weight ``a`` (0 = the weak network, 1 = the strong one) the estimator gives each image of
+        ``x`` (images as ``upscale`` takes them): float32 ``(N,)``."""
+        from zoo import images
+
+        batch, _ = images.as_batch(x, channels=self.channels)
+        return keras.ops.convert_to_numpy(self.denoise_model(batch))[:, 0]
+
+    def widest_activation(self):
+        return self.strong.widest_activation()
+
+    def receptive_radius(self):
+        return self.strong.receptive_radius()
+
+
+def _degradation_estimator(channels, filters):
+    """LR ``(N, h, w, channels)`` in [-1, 1] -> ``(N, 1)`` in [0, 1]: how strongly the image is degraded."""
+    lr = keras.Input((None, None, channels), name="lr")
+    y = lr
+    for i, (width, stride) in enumerate([(filters, 2), (2 * filters, 2), (2 * filters, 1)]):
+        y = LeakyReLU(0.2, name=f"act{i}")(layers.Conv2D(width, 3, strides=stride, padding="same",
+                                                           name=f"conv{i}")(y))
+    y = layers.GlobalAveragePooling2D(name="mean")(layers.Conv2D(1, 1, name="score")(y))
+    return keras.Model(lr, layers.Activation("sigmoid", dtype="float32", name="a")(y), name="estimator")
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -229,3 +229,42 @@ class ESRGAN(SRGAN):
                     content_scale=1 / 12.75, adversarial_weight=5e-3, learning_rate=2e-4)
     FINETUNE = dict(loss="ragan", pixel_loss="l1", pixel_weight=1e-2, content_loss="l1", content_weight=1.0,
                     content_scale=1 / 12.75, adversarial_weight=5e-3, learning_rate=1e-4)
+
+
+def blend_targets(model, lr, hr):
+    """For ``AdaptiveCompact`` ``model``: the blend weight that brings each ``(lr, hr)`` pair closest to its HR,
+    ``a* = clip(<s - w, hr - w> / |s - w|^2, 0, 1)`` (w, s: the weak and strong networks' outputs), and
+    ``|s - w|^2``, how much that choice matters for the pair (its regression weight). NumPy ``(N,)`` each."""
+    import numpy as np
+
+    lr, hr = np.asarray(lr, "float32"), np.asarray(hr, "float32")
+    w = np.asarray(model.weak.predict_on_batch(lr), "float32")
+    d = (np.asarray(model.strong.predict_on_batch(lr), "float32") - w).reshape(len(lr), -1)
+    gap = (d * d).sum(1)
+    return np.clip((d * (hr - w).reshape(len(lr), -1)).sum(1) / np.maximum(gap, 1e-8), 0.0, 1.0), gap
+
+
+def fit_estimator(model, data, samples=4800, epochs=40, learning_rate=1e-3, validation=0.1, verbose=2):
+    """Train ``AdaptiveCompact`` ``model``'s degradation estimator on ``(lr, hr)`` batches of ``data`` (its two
+    networks unchanged): regression of each pair's ``blend_targets`` weight, weighted by its gap, with MSE. Pairs
+    drawn once (``samples``), the last ``validation`` share held out; returns ``{"mse", "mse_constant"}`` on them
+    (the weighted MSE of the estimator and of the best constant)."""
+    import numpy as np
+
+    lrs, targets, gaps, n = [], [], [], 0
+    for lr, hr in data:
+        a, gap = blend_targets(model, lr, hr)
+        lrs.append(np.asarray(lr, "float32")), targets.append(a), gaps.append(gap)
+        n += len(a)
+        if n >= samples:
+            break
+    lr, a, gap = np.concatenate(lrs), np.concatenate(targets)[:, None], np.concatenate(gaps)
+    gap = (gap / gap.mean()).astype("float32")
+    cut = len(lr) - int(round(validation * len(lr)))
+    est = model.denoise_model
+    est.compile(keras.optimizers.Adam(learning_rate), loss="mse", weighted_metrics=[])
+    est.fit(lr[:cut], a[:cut], sample_weight=gap[:cut], batch_size=32, epochs=epochs, verbose=verbose)
+    pred = np.asarray(est.predict(lr[cut:], verbose=0), "float32")
+    const = np.average(a[:cut, 0], weights=gap[:cut])
+    return {"mse": float(np.average((pred[:, 0] - a[cut:, 0]) ** 2, weights=gap[cut:])),
+            "mse_constant": float(np.average((const - a[cut:, 0]) ** 2, weights=gap[cut:]))}
