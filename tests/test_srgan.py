@@ -132,11 +132,12 @@ def test_config_round_trip_and_keras_file(tmp_path):
 
 def test_presets():
     assert set(srgan.CONFIGS) == {"srresnet_x4", "srgan_x4", "rrdb_psnr_x4", "rrdb6_psnr_x4", "esrgan_x4",
-                                  "photo_x4"}
+                                  "photo_x4", "photo_adaptive_x4"}
     assert srgan.CONFIGS["rrdb6_psnr_x4"].config == dict(srgan.CONFIGS["rrdb_psnr_x4"].config, blocks=6)
-    assert srgan.CONFIGS["photo_x4"].architecture is srgan.AdaptiveCompact  # two compact networks, blended
+    assert srgan.CONFIGS["photo_x4"].architecture is srgan.SRVGGNetCompact
     assert srgan.CONFIGS["photo_x4"].config["convs"] == 32  # realesr-general-x4v3's body
-    g = srgan.CONFIGS["photo_x4"].build_generator()
+    assert srgan.CONFIGS["photo_adaptive_x4"].architecture is srgan.AdaptiveCompact  # two of them, blended
+    g = srgan.CONFIGS["photo_adaptive_x4"].build_generator()
     assert type(g.weak) is type(g.strong) is srgan.SRVGGNetCompact and g.strong.count_params() == 1_213_296
     assert srgan.CONFIGS["srresnet_x4"].discriminator is None
     assert srgan.CONFIGS["srgan_x4"].trainer is srgan.SRGAN

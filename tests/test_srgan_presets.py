@@ -89,8 +89,8 @@ def test_finetune_on_a_folder_in_one_call(tmp_path):
 
 
 @pytest.mark.tensorflow_only
-def test_train_py_trains_photo_x4s_networks_then_its_estimator(tmp_path, monkeypatch):
-    """apps/srgan/train.py --body trains one compact network of photo_x4; --bodies WEAK STRONG loads two and
+def test_train_py_trains_photo_adaptive_x4s_networks_then_its_estimator(tmp_path, monkeypatch):
+    """apps/srgan/train.py --body trains one compact network of photo_adaptive_x4; --bodies WEAK STRONG loads two and
     trains the degradation estimator alone."""
     import sys
 
@@ -104,7 +104,7 @@ def test_train_py_trains_photo_x4s_networks_then_its_estimator(tmp_path, monkeyp
     data.mkdir()
     for i in range(4):
         Image.fromarray(rng.integers(0, 256, (40, 40, 3), dtype=np.uint8)).save(data / f"{i}.png")
-    common = ["--preset", "photo_x4", "--hr-crop", "32", "--batch-size", "2", "--steps", "2",
+    common = ["--preset", "photo_adaptive_x4", "--hr-crop", "32", "--batch-size", "2", "--steps", "2",
               "--steps-per-epoch", "2", "--data", str(data), "--pixel-loss", "l1"]
     train.main(common + ["--body", "--degradation", "faint", "--run", str(tmp_path / "weak")])
     body = srgan.SRVGGNetCompact(convs=32)
@@ -115,14 +115,14 @@ def test_train_py_trains_photo_x4s_networks_then_its_estimator(tmp_path, monkeyp
     srgan.SRVGGNetCompact(convs=32).save_weights(strong)
     train.main(common + ["--bodies", str(weak), str(strong), "--degradation", "span", "--estimator-samples", "8",
                          "--estimator-epochs", "2", "--run", str(tmp_path / "est")])
-    g = srgan.CONFIGS["photo_x4"].build_generator()
+    g = srgan.CONFIGS["photo_adaptive_x4"].build_generator()
     g.load_weights(tmp_path / "est" / "generator.weights.h5")
     for net, path in ((g.weak, weak), (g.strong, strong)):
         want = srgan.SRVGGNetCompact(convs=32)
         want.load_weights(path)
         assert all(np.array_equal(a, b) for a, b in zip(net.get_weights(), want.get_weights()))
     keras.utils.set_random_seed(0)  # train.py's seed: the estimator it started from
-    fresh = srgan.CONFIGS["photo_x4"].build_generator()
+    fresh = srgan.CONFIGS["photo_adaptive_x4"].build_generator()
     assert not all(np.array_equal(a, b) for a, b in zip(g.denoise_model.get_weights(),
                                                           fresh.denoise_model.get_weights()))
     with pytest.raises(SystemExit):

@@ -74,7 +74,7 @@ def main(argv=None):
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--hr-crop", type=int, default=96)
     p.add_argument("--init", help="generator weights to start from (phase 2: the phase-1 generator)")
-    p.add_argument("--body", action="store_true", help="an AdaptiveCompact preset (photo_x4): train one of its two "
+    p.add_argument("--body", action="store_true", help="an AdaptiveCompact preset (photo_adaptive_x4): train one of its two "
                    "compact networks (an SRVGGNetCompact of its config; --degradation faint for the weak one, "
                    "strong for the strong one)")
     p.add_argument("--bodies", nargs=2, metavar=("WEAK", "STRONG"), help="an AdaptiveCompact preset: train its "

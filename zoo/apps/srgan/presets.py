@@ -11,7 +11,7 @@ from types import MappingProxyType
 
 from zoo.weights import Preset, register_presets
 
-from .networks import AdaptiveCompact, RRDBNet, SRGANDiscriminator, SRResNet
+from .networks import AdaptiveCompact, RRDBNet, SRGANDiscriminator, SRResNet, SRVGGNetCompact
 from .trainer import ESRGAN, SRGAN
 
 _SRRESNET_X4 = dict(scale=4, blocks=16, filters=64, channels=3, output_activation=None)
@@ -80,10 +80,10 @@ ESRGAN_X4 = Preset(
 # Real photos (Real-ESRGAN's recipe): the compact network of realesr-general-x4v3 trained with L1 on degraded LR
 # (blur, resize, noise, JPEG, sinc; degradations.py): Real-ESRGAN's second order, then the photo mix.
 PHOTO_X4 = Preset(
-    name="photo_x4", app="srgan", architecture=AdaptiveCompact,
+    name="photo_x4", app="srgan", architecture=SRVGGNetCompact,
     file="srgan/photo_x4.weights.h5",
     sha256="bfd434c7099ac94ad5bde2f1d6e890932011752f69f712d0327cd6ff1f674492",
-    config=dict(scale=4, filters=64, convs=32, channels=3, activation="prelu", estimator_filters=16), trainer=SRGAN,
+    config=dict(scale=4, filters=64, convs=32, channels=3, activation="prelu"), trainer=SRGAN,
     input_size=(32, 32),
     trained_on="shared/data/sr/train: BSD200 + T91 (284 of the 291 images: 7 are smaller than the crop), 128x128 "
                "HR crops, LR made from each crop by degradations.py: Real-ESRGAN's second-order degradation for "
@@ -107,7 +107,15 @@ PHOTO_X4 = Preset(
              "set14_heavy_ssim_y": 0.5797, "flowers_heavy_psnr_y": 22.2905, "flowers_heavy_ssim_y": 0.5274},
 )
 
-PRESETS = register_presets(SRRESNET_X4, SRGAN_X4, RRDB_PSNR_X4, RRDB6_PSNR_X4, ESRGAN_X4, PHOTO_X4)
+# photo_x4's successor in the making (not trained yet): two of its networks, one fine-tuned on faint and one on
+# strong degradation (train.py --body), blended per image by a degradation estimator (train.py --bodies).
+PHOTO_ADAPTIVE_X4 = Preset(
+    name="photo_adaptive_x4", app="srgan", architecture=AdaptiveCompact,
+    config=dict(PHOTO_X4.config, estimator_filters=16), trainer=SRGAN, input_size=(32, 32),
+)
+
+PRESETS = register_presets(SRRESNET_X4, SRGAN_X4, RRDB_PSNR_X4, RRDB6_PSNR_X4, ESRGAN_X4, PHOTO_X4,
+                           PHOTO_ADAPTIVE_X4)
 
 #: ``{name: Preset}`` of the presets above (read-only).
 CONFIGS = MappingProxyType({p.name: p for p in PRESETS})
