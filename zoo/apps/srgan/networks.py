@@ -519,8 +519,7 @@ class AdaptiveCompact(_SRGenerator):
         body = dict(scale=scale, filters=filters, convs=convs, channels=channels, activation=activation)
         lr = keras.Input((None, None, channels), name="lr")
         weak, strong = SRVGGNetCompact(**body, name="weak"), SRVGGNetCompact(**body, name="strong")
-        self.denoise_model = estimator = _degradation_estimator(channels, estimator_filters)
-        a = layers.Reshape((1, 1, 1), name="a")(estimator(lr))
+        a = layers.Reshape((1, 1, 1), name="a")(_degradation_estimator(channels, estimator_filters)(lr))
         w, st = weak(lr), strong(lr)
         sr = layers.Add(dtype="float32", name="blend")([w, layers.Multiply(name="a_times_gap")(
             [a, layers.Subtract(name="gap")([st, w])])])
@@ -533,6 +532,11 @@ class AdaptiveCompact(_SRGenerator):
     @property
     def strong(self):
         return self.get_layer("strong")
+
+    @property
+    def denoise_model(self):
+        """The degradation estimator: LR ``(N, h, w, channels)`` in [-1, 1] -> ``a`` ``(N, 1)``."""
+        return self.get_layer("estimator")
 
     def denoise(self, x):
         """The blend weight ``a`` (0 = the weak network, 1 = the strong one) the estimator gives each image of
