@@ -254,7 +254,9 @@ def fit_estimator(model, data, samples=4800, epochs=40, learning_rate=1e-3, vali
     lrs, targets, gaps, n = [], [], [], 0
     for lr, hr in data:
         a, gap = blend_targets(model, lr, hr)
-        lrs.append(np.asarray(lr, "float32")), targets.append(a), gaps.append(gap)
+        lrs.append(np.asarray(lr, "float32"))
+        targets.append(a)
+        gaps.append(gap)
         n += len(a)
         if n >= samples:
             break
