@@ -74,9 +74,9 @@ def main(argv=None):
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--hr-crop", type=int, default=96)
     p.add_argument("--init", help="generator weights to start from (phase 2: the phase-1 generator)")
-    p.add_argument("--body", action="store_true", help="an AdaptiveCompact preset (photo_adaptive_x4): train one of its two "
-                   "compact networks (an SRVGGNetCompact of its config; --degradation faint for the weak one, "
-                   "strong for the strong one)")
+    p.add_argument("--body", action="store_true", help="an AdaptiveCompact preset (photo_adaptive_x4): train "
+                   "one of its two compact networks (an SRVGGNetCompact of its config; --degradation faint for the "
+                   "weak one, strong for the strong one)")
     p.add_argument("--bodies", nargs=2, metavar=("WEAK", "STRONG"), help="an AdaptiveCompact preset: train its "
                    "degradation estimator alone (srgan.fit_estimator: regression of each pair's best blend weight) "
                    "with the two compact networks loaded from these files; writes <run>/generator.weights.h5")
@@ -127,7 +127,7 @@ def main(argv=None):
     with setup.scope():
         generator = None
         if a.body:
-            generator = srgan.SRVGGNetCompact(**{k: v for k, v in preset.config.items() if k != "estimator_filters"})
+            generator = srgan.AdaptiveCompact.body(preset.config)
         gan = srgan.build(a.preset, hr_crop=a.hr_crop, content=not a.no_content, seed=a.seed, ema_decay=a.ema,
                           generator=generator)
         if a.init:

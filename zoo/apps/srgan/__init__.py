@@ -25,8 +25,8 @@ the ``zoo srgan`` command::
 """
 from zoo import distribute
 from zoo.apps.srgan.networks import (  # noqa: F401
-    AdaptiveCompact, RRDBNet, SRGANDiscriminator, SRResNet, SRVGGNetCompact, VGG_MEAN_BGR, VGG_WEIGHTS_FILE, VGGFeatures,
-    VGGPreprocess, load_vgg19)
+    AdaptiveCompact, RRDBNet, SRGANDiscriminator, SRResNet, SRVGGNetCompact, VGG_MEAN_BGR, VGG_WEIGHTS_FILE,
+    VGGFeatures, VGGPreprocess, load_vgg19)
 from zoo.apps.srgan.presets import CONFIGS, PRESETS  # noqa: F401
 from zoo.apps.srgan.trainer import (  # noqa: F401
     ESRGAN, RAGAN, SRGAN, blend_targets, fit_estimator, pixel_loss, ragan_d, ragan_g, vgg_content_loss)

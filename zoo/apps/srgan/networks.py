@@ -518,12 +518,18 @@ class AdaptiveCompact(_SRGenerator):
         estimator_filters = positive_int(estimator_filters, "estimator_filters")
         body = dict(scale=scale, filters=filters, convs=convs, channels=channels, activation=activation)
         lr = keras.Input((None, None, channels), name="lr")
-        weak, strong = SRVGGNetCompact(**body, name="weak"), SRVGGNetCompact(**body, name="strong")
+        weak, strong = self.body(body, name="weak"), self.body(body, name="strong")
         a = layers.Reshape((1, 1, 1), name="a")(_degradation_estimator(channels, estimator_filters)(lr))
         w, st = weak(lr), strong(lr)
         sr = layers.Add(dtype="float32", name="blend")([w, layers.Multiply(name="a_times_gap")(
             [a, layers.Subtract(name="gap")([st, w])])])
         super().__init__(lr, sr, config=dict(body, estimator_filters=estimator_filters), **kwargs)
+
+    @staticmethod
+    def body(config, name=None):
+        """A fresh compact network of an ``AdaptiveCompact`` config (its ``estimator_filters`` left out): what
+        ``weak`` and ``strong`` are, trained on their own (``apps/srgan/train.py --body``)."""
+        return SRVGGNetCompact(**{k: v for k, v in config.items() if k != "estimator_filters"}, name=name)
 
     @property
     def weak(self):
