@@ -419,6 +419,25 @@ def test_cli_upscale_with_weights_file(tmp_path):
 
 
 # -- AdaptiveCompact: two compact networks blended by a degradation estimator --------------------------------
+def _estimate_by_hand(e, x):
+    """The estimator, written out: conv (stride 2) + leaky ReLU twice, conv + leaky ReLU, a 1x1 score, its mean
+    over the positions whose 3x3 windows stayed inside the image at every convolution ("same" padding puts
+    ``max((out - 1) * stride + 3 - in, 0) // 2`` zeros before), or over all positions when there are none; a sigmoid."""
+    y, inside = x, [np.ones(x.shape[1], bool), np.ones(x.shape[2], bool)]
+    for i, stride in enumerate((2, 2, 1)):
+        y = numpy_of(e.get_layer(f"conv{i}")(y))
+        y = np.where(y > 0, y, 0.2 * y)
+        for axis, ok in enumerate(inside):
+            n_in, n_out = len(ok), y.shape[axis + 1]
+            before = max((n_out - 1) * stride + 3 - n_in, 0) // 2
+            starts = np.arange(n_out) * stride - before
+            inside[axis] = np.array([s >= 0 and s + 3 <= n_in and ok[s:s + 3].all() for s in starts])
+    score = numpy_of(e.get_layer("score")(y))[..., 0]
+    mask = inside[0][:, None] & inside[1][None, :]
+    score = score[:, mask].mean(axis=1) if mask.any() else score.mean(axis=(1, 2))
+    return 1 / (1 + np.exp(-score)), mask.sum()
+
+
 def test_adaptive_compact_blends_its_two_networks_by_the_estimated_degradation():
     keras.utils.set_random_seed(0)
     m = srgan.AdaptiveCompact(scale=2, filters=8, convs=1, estimator_filters=4)
@@ -427,16 +446,14 @@ def test_adaptive_compact_blends_its_two_networks_by_the_estimated_degradation()
     x[1] *= 0.1  # a flat image: another score
     weak, strong = numpy_of(m.weak(x)), numpy_of(m.strong(x))
     assert not np.allclose(weak, strong)
-    # the estimator by hand: conv(stride 2) + leaky ReLU twice, conv + leaky ReLU, 1x1 score, mean, sigmoid
     e = m.denoise_model
-    y = x
-    for i in range(3):
-        layer = e.get_layer(f"conv{i}")
-        y = numpy_of(layer(y))
-        y = np.where(y > 0, y, 0.2 * y)
-    score = numpy_of(e.get_layer("score")(y)).mean(axis=(1, 2, 3))
-    a = 1 / (1 + np.exp(-score))
+    a, interior = _estimate_by_hand(e, x)
+    assert interior == 0  # too small for an interior position: the plain mean
     np.testing.assert_allclose(m.denoise((x + 1) / 2), a, rtol=1e-5, atol=1e-6)
+    big = rng.uniform(-1, 1, (2, 27, 40, 3)).astype("float32")
+    want, interior = _estimate_by_hand(e, big)
+    assert 0 < interior < 7 * 10  # the border positions are left out
+    np.testing.assert_allclose(m.denoise((big + 1) / 2), want, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(numpy_of(m(x)), weak + a[:, None, None, None] * (strong - weak), rtol=1e-5,
                                atol=1e-5)
     assert len(set(np.round(a, 6))) > 1  # per image

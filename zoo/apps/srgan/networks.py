@@ -506,8 +506,8 @@ class AdaptiveCompact(_SRGenerator):
     (its weak-denoise twin, blended by the user's ``--denoise_strength``); here the image sets the strength.
 
     The estimator: three 3x3 convolutions (``estimator_filters``, the first two with stride 2) with leaky ReLU, a
-    1x1 convolution to one score per position, the mean over the image, a sigmoid. Tiled ``upscale`` estimates
-    ``a`` per window (``AUTO_TILE`` 384 LR pixels; whole images up to about 440 x 440 LR pixels).
+    1x1 convolution to one score per position, its mean over the image's interior (``InteriorMean``), a sigmoid.
+    Tiled ``upscale`` estimates ``a`` per window (``AUTO_TILE`` 384 LR pixels; whole images up to about 440 x 440 LR pixels).
     ``denoise(x)``: the ``a`` of each image. The other arguments are ``SRVGGNetCompact``'s.
     """
 
@@ -559,15 +559,51 @@ class AdaptiveCompact(_SRGenerator):
         return self.strong.receptive_radius()
 
 
+#: The estimator's 3x3 convolutions: (width as a multiple of ``estimator_filters``, stride).
+ESTIMATOR_CONVS = ((1, 2), (2, 2), (2, 1))
+
+
 def _degradation_estimator(channels, filters):
     """LR ``(N, h, w, channels)`` in [-1, 1] -> ``(N, 1)`` in [0, 1]: how strongly the image is degraded."""
     lr = keras.Input((None, None, channels), name="lr")
     y = lr
-    for i, (width, stride) in enumerate([(filters, 2), (2 * filters, 2), (2 * filters, 1)]):
-        y = LeakyReLU(0.2, name=f"act{i}")(layers.Conv2D(width, 3, strides=stride, padding="same",
+    for i, (width, stride) in enumerate(ESTIMATOR_CONVS):
+        y = LeakyReLU(0.2, name=f"act{i}")(layers.Conv2D(width * filters, 3, strides=stride, padding="same",
                                                            name=f"conv{i}")(y))
-    y = layers.GlobalAveragePooling2D(name="mean")(layers.Conv2D(1, 1, name="score")(y))
-    return keras.Model(lr, layers.Activation("sigmoid", dtype="float32", name="a")(y), name="estimator")
+    score = layers.Conv2D(1, 1, name="score")(y)
+    mean = InteriorMean([stride for _, stride in ESTIMATOR_CONVS], name="mean")([score, lr])
+    return keras.Model(lr, layers.Activation("sigmoid", dtype="float32", name="a")(mean), name="estimator")
+
+
+@keras.saving.register_keras_serializable("zoo")
+class InteriorMean(layers.Layer):
+    """``[score (N, h', w', C), image (N, h, w, ...)]`` -> ``(N, C)``: the mean of a score map over the positions
+    whose receptive field lies inside the image, for a stack of "same"-padded 3x3 convolutions with these
+    ``strides``. At the other positions the convolutions saw their zero padding, an edge the image does not have;
+    on the estimator's small training crops those positions were a third of the map, and the mean over all of them
+    read degradation into image borders (heavily degraded whole photos came out at ``a`` = 0.0-0.4). Images too
+    small to have an interior position (under 15 pixels a side for three convolutions) get the plain mean."""
+
+    def __init__(self, strides, **kwargs):
+        super().__init__(**kwargs)
+        self.strides = tuple(int(s) for s in strides)
+
+    def call(self, inputs):
+        score, image = inputs
+        inside = ops.ones_like(image[..., :1])
+        box = ops.ones((3, 3, 1, 1), dtype=inside.dtype) / 9.0
+        for stride in self.strides:  # 1 where all nine inputs were inside, else 0
+            inside = ops.floor(ops.conv(inside, box, strides=stride, padding="same") + 1e-3)
+        inside = ops.cast(inside, score.dtype)
+        count = ops.sum(inside, axis=(1, 2))
+        interior = ops.sum(score * inside, axis=(1, 2)) / ops.maximum(count, 1.0)
+        return ops.where(count > 0, interior, ops.mean(score, axis=(1, 2)))
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0][0], input_shape[0][-1])
+
+    def get_config(self):
+        return dict(super().get_config(), strides=list(self.strides))
 
 
 # ---------------------------------------------------------------------------------------------------------
