@@ -507,8 +507,8 @@ class AdaptiveCompact(_SRGenerator):
 
     The estimator: three 3x3 convolutions (``estimator_filters``, the first two with stride 2) with leaky ReLU, a
     1x1 convolution to one score per position, its mean over the image's interior (``InteriorMean``), a sigmoid.
-    Tiled ``upscale`` estimates ``a`` per window (``AUTO_TILE`` 384 LR pixels; whole images up to about 440 x 440 LR pixels).
-    ``denoise(x)``: the ``a`` of each image. The other arguments are ``SRVGGNetCompact``'s.
+    Tiled ``upscale`` estimates ``a`` per window (``AUTO_TILE`` 384 LR pixels; whole images up to about 440 x 440
+    LR pixels). ``denoise(x)``: the ``a`` of each image. The other arguments are ``SRVGGNetCompact``'s.
     """
 
     ALIVE_COPIES = 20  # two bodies at once
