@@ -505,8 +505,8 @@ class AdaptiveCompact(_SRGenerator):
     the estimator's score averaged over the image. Real-ESRGAN's realesr-general-x4v3 has the same two ends
     (its weak-denoise twin, blended by the user's ``--denoise_strength``); here the image sets the strength.
 
-    The estimator: three 3x3 convolutions (``estimator_filters``, the first two with stride 2) with leaky ReLU, a
-    1x1 convolution to one score per position, its mean over the image's interior (``InteriorMean``), a sigmoid.
+    The estimator: four 3x3 convolutions (``estimator_filters`` wide, then twice that) with leaky ReLU, a 1x1
+    convolution to one score per position, its mean over the image's interior (``InteriorMean``), a sigmoid.
     Tiled ``upscale`` estimates ``a`` per window (``AUTO_TILE`` 384 LR pixels; whole images up to about 440 x 440
     LR pixels). ``denoise(x)``: the ``a`` of each image. The other arguments are ``SRVGGNetCompact``'s.
     """
@@ -559,19 +559,21 @@ class AdaptiveCompact(_SRGenerator):
         return self.strong.receptive_radius()
 
 
-#: The estimator's 3x3 convolutions: (width as a multiple of ``estimator_filters``, stride).
-ESTIMATOR_CONVS = ((1, 2), (2, 2), (2, 1))
+#: The estimator's 3x3 convolutions, as multiples of ``estimator_filters``. All of stride 1: strided ones sample
+#: the image on a grid, and trained on crops whose JPEG 8x8 blocks always fell at one phase of that grid, the
+#: estimator missed the blocks of images whose size put them at another (heavily degraded photos of odd sizes came
+#: out at ``a`` = 0.04, even ones at 0.7).
+ESTIMATOR_CONVS = (1, 2, 2, 2)
 
 
 def _degradation_estimator(channels, filters):
     """LR ``(N, h, w, channels)`` in [-1, 1] -> ``(N, 1)`` in [0, 1]: how strongly the image is degraded."""
     lr = keras.Input((None, None, channels), name="lr")
     y = lr
-    for i, (width, stride) in enumerate(ESTIMATOR_CONVS):
-        y = LeakyReLU(0.2, name=f"act{i}")(layers.Conv2D(width * filters, 3, strides=stride, padding="same",
-                                                           name=f"conv{i}")(y))
+    for i, width in enumerate(ESTIMATOR_CONVS):
+        y = LeakyReLU(0.2, name=f"act{i}")(layers.Conv2D(width * filters, 3, padding="same", name=f"conv{i}")(y))
     score = layers.Conv2D(1, 1, name="score")(y)
-    mean = InteriorMean([stride for _, stride in ESTIMATOR_CONVS], name="mean")([score, lr])
+    mean = InteriorMean([1] * len(ESTIMATOR_CONVS), name="mean")([score, lr])
     return keras.Model(lr, layers.Activation("sigmoid", dtype="float32", name="a")(mean), name="estimator")
 
 
@@ -580,9 +582,8 @@ class InteriorMean(layers.Layer):
     """``[score (N, h', w', C), image (N, h, w, ...)]`` -> ``(N, C)``: the mean of a score map over the positions
     whose receptive field lies inside the image, for a stack of "same"-padded 3x3 convolutions with these
     ``strides``. At the other positions the convolutions saw their zero padding, an edge the image does not have;
-    on the estimator's small training crops those positions were a third of the map, and the mean over all of them
-    read degradation into image borders (heavily degraded whole photos came out at ``a`` = 0.0-0.4). Images too
-    small to have an interior position (under 15 pixels a side for three convolutions) get the plain mean."""
+    on the estimator's small training crops those were a large share of the map. Images too small to have an
+    interior position (under 9 pixels a side for four stride-1 convolutions) get the plain mean."""
 
     def __init__(self, strides, **kwargs):
         super().__init__(**kwargs)
