@@ -231,20 +231,17 @@ class ESRGAN(SRGAN):
                     content_scale=1 / 12.75, adversarial_weight=5e-3, learning_rate=1e-4)
 
 
-def blend_targets(model, lr, hr, shave=0):
+def blend_targets(model, lr, hr):
     """For ``AdaptiveCompact`` ``model``: the blend weight that brings each ``(lr, hr)`` pair closest to its HR,
     ``a* = clip(<s - w, hr - w> / |s - w|^2, 0, 1)`` (w, s: the weak and strong networks' outputs), and
-    ``|s - w|^2``, how much that choice matters for the pair (its regression weight). ``shave``: HR pixels left
-    out at every border (where the networks see their zero padding, not the image). NumPy ``(N,)`` each."""
+    ``|s - w|^2``, how much that choice matters for the pair (its regression weight). NumPy ``(N,)`` each."""
     import numpy as np
 
     lr, hr = np.asarray(lr, "float32"), np.asarray(hr, "float32")
     w = np.asarray(model.weak.predict_on_batch(lr), "float32")
-    d = np.asarray(model.strong.predict_on_batch(lr), "float32") - w
-    inner = (slice(None), slice(shave, d.shape[1] - shave), slice(shave, d.shape[2] - shave))
-    d, t = d[inner].reshape(len(lr), -1), (hr - w)[inner].reshape(len(lr), -1)
+    d = (np.asarray(model.strong.predict_on_batch(lr), "float32") - w).reshape(len(lr), -1)
     gap = (d * d).sum(1)
-    return np.clip((d * t).sum(1) / np.maximum(gap, 1e-8), 0.0, 1.0), gap
+    return np.clip((d * (hr - w).reshape(len(lr), -1)).sum(1) / np.maximum(gap, 1e-8), 0.0, 1.0), gap
 
 
 def fit_estimator(model, data, samples=4800, epochs=40, learning_rate=1e-3, validation=0.1, verbose=2):
