@@ -573,38 +573,36 @@ def _degradation_estimator(channels, filters):
     for i, width in enumerate(ESTIMATOR_CONVS):
         y = LeakyReLU(0.2, name=f"act{i}")(layers.Conv2D(width * filters, 3, padding="same", name=f"conv{i}")(y))
     score = layers.Conv2D(1, 1, name="score")(y)
-    mean = InteriorMean([1] * len(ESTIMATOR_CONVS), name="mean")([score, lr])
+    mean = InteriorMean(len(ESTIMATOR_CONVS), name="mean")(score)
     return keras.Model(lr, layers.Activation("sigmoid", dtype="float32", name="a")(mean), name="estimator")
 
 
 @keras.saving.register_keras_serializable("zoo")
 class InteriorMean(layers.Layer):
-    """``[score (N, h', w', C), image (N, h, w, ...)]`` -> ``(N, C)``: the mean of a score map over the positions
-    whose receptive field lies inside the image, for a stack of "same"-padded 3x3 convolutions with these
-    ``strides``. At the other positions the convolutions saw their zero padding, an edge the image does not have;
-    on the estimator's small training crops those were a large share of the map. Images too small to have an
-    interior position (under 9 pixels a side for four stride-1 convolutions) get the plain mean."""
+    """Score map ``(N, h, w, C)`` -> ``(N, C)``: its mean over the positions at least ``border`` from every edge,
+    the ones whose receptive field never reached the zero padding of ``border`` "same"-padded stride-1 3x3
+    convolutions (that padding is an edge the image does not have; on the estimator's small training crops the
+    positions near it were a large share of the map). Maps too small to have such positions get the plain mean."""
 
-    def __init__(self, strides, **kwargs):
+    def __init__(self, border, **kwargs):
         super().__init__(**kwargs)
-        self.strides = tuple(int(s) for s in strides)
+        self.border = int(border)
 
-    def call(self, inputs):
-        score, image = inputs
-        inside = ops.ones_like(image[..., :1])
-        box = ops.ones((3, 3, 1, 1), dtype=inside.dtype) / 9.0
-        for stride in self.strides:  # 1 where all nine inputs were inside, else 0
-            inside = ops.floor(ops.conv(inside, box, strides=stride, padding="same") + 1e-3)
-        inside = ops.cast(inside, score.dtype)
-        count = ops.sum(inside, axis=(1, 2))
+    def call(self, score):
+        shape = ops.shape(score)
+        rows, cols = ops.arange(shape[1]), ops.arange(shape[2])
+        inside = ((rows >= self.border) & (rows < shape[1] - self.border))[:, None] & \
+                 ((cols >= self.border) & (cols < shape[2] - self.border))[None, :]
+        inside = ops.cast(inside, score.dtype)[None, :, :, None]
+        count = ops.sum(inside)
         interior = ops.sum(score * inside, axis=(1, 2)) / ops.maximum(count, 1.0)
         return ops.where(count > 0, interior, ops.mean(score, axis=(1, 2)))
 
     def compute_output_shape(self, input_shape):
-        return (input_shape[0][0], input_shape[0][-1])
+        return (input_shape[0], input_shape[-1])
 
     def get_config(self):
-        return dict(super().get_config(), strides=list(self.strides))
+        return dict(super().get_config(), border=self.border)
 
 
 # ---------------------------------------------------------------------------------------------------------
